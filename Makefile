@@ -1,0 +1,59 @@
+# sipalg — make targets. `make test` is what CI runs.
+GO        ?= go
+BIN       := bin/sipalg
+PKGS      := ./...
+FUZZTIME  ?= 30s
+BENCHTIME ?= 1s
+DEMO_CASE ?= fixtures/st530
+
+export CGO_ENABLED ?= 0
+
+.PHONY: all build test vet lint demo bench fuzz fixtures fixtures-record clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/sipalg
+
+vet:
+	$(GO) vet $(PKGS)
+
+# Capture time is the only clock: no wall-clock time in the analysis.
+lint: vet
+	@if grep -rn --include='*.go' 'time\.Now()' analyze rules | grep -v '_test.go'; then \
+		echo "lint: time.Now in analysis code (use capture timestamps)"; exit 1; fi
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "lint: gofmt"; exit 1; }
+
+# The race detector needs cgo.
+test: lint
+	CGO_ENABLED=1 $(GO) test -race -count=1 $(PKGS)
+
+demo: build
+	@echo "== sipalg flows $(DEMO_CASE)/lan.pcap"
+	./$(BIN) flows $(DEMO_CASE)/lan.pcap
+	@echo "== sipalg flows $(DEMO_CASE)/wan.pcap"
+	./$(BIN) flows $(DEMO_CASE)/wan.pcap
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./analyze/...
+
+# Every fuzz target in the tree, each for FUZZTIME.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
+		for t in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go 2>/dev/null | sed 's/func //'); do \
+			echo "== $$pkg $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+# Re-record the real-ALG fixtures (root, network namespaces).
+fixtures-record:
+	bash fixtures/lab/record.sh
+
+# Regenerate the emulated-router fixtures.
+fixtures:
+	$(GO) run ./cmd/algsim -all
+
+clean:
+	rm -rf bin
