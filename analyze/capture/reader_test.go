@@ -89,7 +89,7 @@ func TestPcapNGSectionsInterfacesLinkTypes(t *testing.T) {
 			n.epb(0, 1_700_000_000_000_000_001, ethFrame)
 			n.epb(1, 1_700_000_000_000_002, rawFrame)
 			n.block(ngBlockNRB, []byte{0, 0, 0, 0})
-			n.shb() // a second section resets interface numbering
+			n.shb()                                         // a second section resets interface numbering
 			n.idb(layers.LinkTypeLinuxSLL2, "any", 0x80|20) // 2^-20 s units
 			n.epb(0, 3<<20, []byte{0x08, 0x00, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0})
 			r, err := NewReader(bytes.NewReader(n.b.Bytes()), "x.pcapng")

@@ -135,7 +135,7 @@ func unhex(c byte) byte {
 	if isDigit(c) {
 		return c - '0'
 	}
-	return c|0x20 - 'a' + 10
+	return c | 0x20 - 'a' + 10
 }
 
 // URI parsing modes.
@@ -348,6 +348,18 @@ func (p *parser) hostPort(i, end int) (host, port Span, portNum, next int) {
 			i++
 		}
 		host = Span{s, i}
+		if i < end && b[i] == ':' && i > s && allHex(b[s:i]) {
+			// "sip:2001:db8::10": an IPv6 address without brackets reads as
+			// host "2001" and port "db8::10".
+			k := i + 1
+			for k < end && (isHex(b[k]) || b[k] == ':' || b[k] == '.') {
+				k++
+			}
+			if run := b[i+1 : k]; bytes.IndexByte(run, ':') >= 0 || !allDigits(run) {
+				p.diag("ipv6-unbracketed", Error, s, "IPv6 address %s not enclosed in '[' ']'", quote(b[s:k]))
+				return Span{s, k}, Span{}, -1, k
+			}
+		}
 		p.checkHost(s, i, end)
 	}
 	if i < end && b[i] == ':' {
@@ -432,11 +444,6 @@ func (p *parser) checkPort(host, port Span) int {
 		}
 		return int(n)
 	}
-	hb := b[host.Off:host.End]
-	if bytes.IndexByte(pb, ':') >= 0 || (len(hb) > 0 && allHex(hb) && allHexColon(pb)) {
-		p.diag("ipv6-unbracketed", Error, host.Off, "IPv6 address %s not enclosed in '[' ']'", quote(b[host.Off:port.End]))
-		return -1
-	}
 	if d > 0 && knownParam(pb[d:]) {
 		p.diag("param-separator-missing", Error, port.Off+d, "port %s followed by parameter name %s without ';'", quote(pb[:d]), quote(pb[d:]))
 		n, _, overflow := parseUint(pb[:d])
@@ -459,9 +466,9 @@ func allHex(b []byte) bool {
 	return true
 }
 
-func allHexColon(b []byte) bool {
+func allDigits(b []byte) bool {
 	for _, c := range b {
-		if !isHex(c) && c != ':' {
+		if !isDigit(c) {
 			return false
 		}
 	}
