@@ -99,6 +99,8 @@ type Decoder struct {
 	tcp     layers.TCP
 	gre     layers.GRE
 	gtp     layers.GTPv1U
+	pppoe   pppoeLayer
+	ppp     pppLayer
 
 	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser
 	decoded []gopacket.LayerType
@@ -156,7 +158,7 @@ func (d *Decoder) parser(first gopacket.LayerType) *gopacket.DecodingLayerParser
 		p = gopacket.NewDecodingLayerParser(first)
 		// The extension skipper claims the whole IPv6 extension class;
 		// the fragment decoder, added after it, takes fragments back.
-		for _, l := range []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.ip4, &d.ip6, &d.ip6ext, &d.ip6frag, &d.udp, &d.tcp, &d.gre, &d.gtp} {
+		for _, l := range []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.ip4, &d.ip6, &d.ip6ext, &d.ip6frag, &d.udp, &d.tcp, &d.gre, &d.gtp, &d.pppoe, &d.ppp} {
 			p.AddDecodingLayer(l)
 		}
 		p.IgnoreUnsupported = true

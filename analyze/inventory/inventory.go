@@ -1,0 +1,356 @@
+// Package inventory says what one capture holds: its format, link types,
+// interfaces, time span, the flows in it and what each carries (SIP, RTP,
+// RTCP, TLS, other), the SIP messages and their parse diagnostics, and every
+// warning about what could not be read. It backs the `sipalg flows` command.
+package inventory
+
+import (
+	"fmt"
+	"net/netip"
+	"sort"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/analyze/sipmsg"
+)
+
+// Kind is what a flow carries.
+type Kind string
+
+// Flow kinds.
+const (
+	KindSIP   Kind = "sip"
+	KindRTP   Kind = "rtp"
+	KindRTCP  Kind = "rtcp"
+	KindTLS   Kind = "tls"
+	KindOther Kind = "other"
+)
+
+// Flow is one bidirectional transport flow. A is the endpoint that sent the
+// first packet seen.
+type Flow struct {
+	Proto       string
+	A, B        netip.AddrPort
+	PacketsAB   int
+	PacketsBA   int
+	BytesAB     int64
+	BytesBA     int64
+	First, Last int64 // Unix ns
+	FirstFrame  int
+	Kind        Kind
+	SIPMessages int
+
+	rtp, rtcp, tls, payloads int
+}
+
+// Summary is what one capture holds.
+type Summary struct {
+	File                  string
+	Format                capture.Format
+	Compressed            bool
+	LinkTypes             map[string]int
+	Interfaces            []capture.Interface
+	Packets               int
+	Bytes                 int64
+	First, Last           int64 // Unix ns; 0 when no packet has a timestamp
+	SIPMessages           int   // over UDP and TCP
+	SIPMessagesUDP        int
+	SIPMessagesTCP        int
+	SIPFrames             int // frames that carry or complete at least one SIP message (tshark -Y sip counts these)
+	SIPMessagesWithErrors int
+	Diagnostics           map[string]int
+	Flows                 []*Flow
+	FlowsNotTracked       int // packets of flows beyond MaxFlows, counted but not tabled
+	Stats                 capture.Stats
+	Warnings              []string
+}
+
+// MaxFlows bounds the flow table: 1<<18 flows is about 40 MiB of rows.
+const MaxFlows = 1 << 18
+
+type flowID struct {
+	proto uint8
+	lo    netip.AddrPort
+	hi    netip.AddrPort
+}
+
+// Read scans the capture at path.
+func Read(path string, lim capture.Limits) (*Summary, error) {
+	r, err := capture.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	return Scan(r, lim)
+}
+
+// Scan summarises the capture of r.
+func Scan(r *capture.Reader, lim capture.Limits) (*Summary, error) {
+	s := &Summary{
+		File:        r.Name(),
+		Format:      r.Format(),
+		Compressed:  r.Compressed(),
+		LinkTypes:   map[string]int{},
+		Diagnostics: map[string]int{},
+	}
+	flows := make(map[flowID]*Flow)
+	sc := capture.NewScanner(r, lim)
+	lastSIPFrame := 0
+	countSIP := func(frame int, b []byte, f *Flow) {
+		m := sipmsg.Parse(b)
+		s.SIPMessages++
+		if f != nil {
+			f.SIPMessages++
+		}
+		if frame != lastSIPFrame {
+			s.SIPFrames++
+			lastSIPFrame = frame
+		}
+		if m.HasErrors() {
+			s.SIPMessagesWithErrors++
+		}
+		for _, d := range m.Diags {
+			s.Diagnostics[d.Code]++
+		}
+	}
+	for p := sc.Next(); p != nil; p = sc.Next() {
+		if p.TS != 0 {
+			if s.First == 0 || p.TS < s.First {
+				s.First = p.TS
+			}
+			if p.TS > s.Last {
+				s.Last = p.TS
+			}
+		}
+		if p.Proto != capture.ProtoUDP && p.Proto != capture.ProtoTCP {
+			continue
+		}
+		f := lookup(flows, p, &s.FlowsNotTracked)
+		if f != nil {
+			classify(f, p)
+		}
+		switch p.Proto {
+		case capture.ProtoUDP:
+			if sipmsg.IsSIP(p.Payload) {
+				s.SIPMessagesUDP++
+				countSIP(p.Frame, p.Payload, f)
+			}
+		case capture.ProtoTCP:
+			for _, m := range p.SIP {
+				s.SIPMessagesTCP++
+				countSIP(m.Frame, m.Data, f)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	st := sc.D.Stats
+	s.Stats = st
+	s.Packets = st.Frames
+	s.Bytes = st.Bytes
+	s.Interfaces = r.Interfaces()
+	for lt, n := range st.LinkTypes {
+		s.LinkTypes[LinkTypeName(lt)] += n
+	}
+	for _, f := range flows {
+		f.Kind = f.kind()
+		s.Flows = append(s.Flows, f)
+	}
+	sort.Slice(s.Flows, func(i, j int) bool {
+		a, b := s.Flows[i], s.Flows[j]
+		if a.FirstFrame != b.FirstFrame {
+			return a.FirstFrame < b.FirstFrame
+		}
+		if c := a.A.Compare(b.A); c != 0 {
+			return c < 0
+		}
+		return a.B.Compare(b.B) < 0
+	})
+	s.Warnings = warnings(r, &st, s)
+	return s, nil
+}
+
+func lookup(flows map[flowID]*Flow, p *capture.Packet, notTracked *int) *Flow {
+	id := flowID{proto: p.Proto, lo: p.Src, hi: p.Dst}
+	if p.Src.Compare(p.Dst) > 0 {
+		id.lo, id.hi = p.Dst, p.Src
+	}
+	f := flows[id]
+	if f == nil {
+		if len(flows) >= MaxFlows {
+			*notTracked++
+			return nil
+		}
+		proto := "udp"
+		if p.Proto == capture.ProtoTCP {
+			proto = "tcp"
+		}
+		f = &Flow{Proto: proto, A: p.Src, B: p.Dst, First: p.TS, FirstFrame: p.FirstFrame}
+		flows[id] = f
+	}
+	if p.Src == f.A {
+		f.PacketsAB += p.Fragments
+		f.BytesAB += int64(len(p.Payload))
+	} else {
+		f.PacketsBA += p.Fragments
+		f.BytesBA += int64(len(p.Payload))
+	}
+	if p.TS > f.Last {
+		f.Last = p.TS
+	}
+	return f
+}
+
+func classify(f *Flow, p *capture.Packet) {
+	b := p.Payload
+	if len(b) == 0 {
+		return
+	}
+	f.payloads++
+	switch {
+	case isTLSRecord(b):
+		f.tls++
+	case p.Proto == capture.ProtoUDP && IsRTCP(b):
+		f.rtcp++
+	case p.Proto == capture.ProtoUDP && IsRTP(b):
+		f.rtp++
+	}
+}
+
+func (f *Flow) kind() Kind {
+	switch {
+	case f.SIPMessages > 0:
+		return KindSIP
+	case f.tls > 0 && f.tls*2 >= f.payloads:
+		return KindTLS
+	case f.Proto == "tcp" && (f.A.Port() == 5061 || f.B.Port() == 5061) && f.payloads > 0:
+		return KindTLS
+	case f.rtcp > 0 && f.rtcp*2 >= f.payloads:
+		return KindRTCP
+	case f.rtp > 0 && f.rtp*2 >= f.payloads:
+		return KindRTP
+	}
+	return KindOther
+}
+
+// IsRTP reports whether b looks like an RTP packet (RFC 3550 §5.1):
+// version 2, a payload type outside the RTCP range, room for the CSRCs.
+func IsRTP(b []byte) bool {
+	if len(b) < 12 || b[0]>>6 != 2 {
+		return false
+	}
+	pt := b[1] & 0x7f
+	if pt >= 72 && pt <= 76 { // would collide with RTCP 200-204 (RFC 5761 §4)
+		return false
+	}
+	cc := int(b[0] & 0x0f)
+	return len(b) >= 12+4*cc
+}
+
+// IsRTCP reports whether b looks like an RTCP compound packet (RFC 3550
+// §6.4): version 2, a packet type 200-207, a length that fits.
+func IsRTCP(b []byte) bool {
+	if len(b) < 8 || b[0]>>6 != 2 {
+		return false
+	}
+	if b[1] < 200 || b[1] > 207 {
+		return false
+	}
+	n := (int(b[2])<<8 | int(b[3]) + 1) * 4
+	return n <= len(b)
+}
+
+// isTLSRecord reports whether b starts with a TLS record header (RFC 8446
+// §5.1): content type 20-23, legacy version 3.x.
+func isTLSRecord(b []byte) bool {
+	return len(b) >= 5 && b[0] >= 20 && b[0] <= 23 && b[1] == 3 && b[2] <= 4
+}
+
+// LinkTypeName is the name users know a link type by.
+func LinkTypeName(lt layers.LinkType) string {
+	switch lt {
+	case layers.LinkTypeNull:
+		return "NULL/Loopback"
+	case layers.LinkTypeEthernet:
+		return "Ethernet"
+	case layers.LinkTypeRaw, 12, 14:
+		return "Raw IP"
+	case layers.LinkTypeLoop:
+		return "OpenBSD loopback"
+	case layers.LinkTypeLinuxSLL:
+		return "Linux cooked (SLL)"
+	case layers.LinkTypeLinuxSLL2:
+		return "Linux cooked v2 (SLL2)"
+	case layers.LinkTypeIPv4:
+		return "Raw IPv4"
+	case layers.LinkTypeIPv6:
+		return "Raw IPv6"
+	}
+	if s := lt.String(); s != "" && s[0] != 'U' {
+		return fmt.Sprintf("%s (%d)", s, int(lt))
+	}
+	return fmt.Sprintf("link type %d", int(lt))
+}
+
+func warnings(r *capture.Reader, st *capture.Stats, s *Summary) []string {
+	var w []string
+	add := func(format string, args ...any) { w = append(w, fmt.Sprintf(format, args...)) }
+	if t := r.Truncated(); t != nil {
+		add("%s: %s", r.Name(), t)
+	}
+	lts := make([]layers.LinkType, 0, len(st.UnsupportedLink))
+	for lt := range st.UnsupportedLink {
+		lts = append(lts, lt)
+	}
+	sort.Slice(lts, func(i, j int) bool { return lts[i] < lts[j] })
+	for _, lt := range lts {
+		add("%d frame(s) of link type %s skipped: sipalg decodes Ethernet, Linux SLL/SLL2, raw IP and BSD loopback", st.UnsupportedLink[lt], LinkTypeName(lt))
+	}
+	if st.Truncated > 0 {
+		add("%d frame(s) shorter than their headers claim (captured with a small snaplen?); analysed what they hold", st.Truncated)
+	}
+	if st.DecodeErrors+st.DecodePanics > 0 {
+		add("%d frame(s) could not be decoded (last: %s)", st.DecodeErrors+st.DecodePanics, st.LastDecodeError)
+	}
+	if n := st.FragSetsEvicted + st.FragSetsTimedOut + st.FragSetsIncomplete; n > 0 {
+		add("%d IP datagram(s) never reassembled: %d incomplete at the end, %d timed out, %d evicted at the %d-set limit", n, st.FragSetsIncomplete, st.FragSetsTimedOut, st.FragSetsEvicted, capture.DefaultLimits().MaxFragSets)
+	}
+	if st.FragmentsRefused > 0 {
+		add("%d IP fragment(s) refused (beyond 65535 bytes or too many per datagram)", st.FragmentsRefused)
+	}
+	if st.FragmentOverlaps > 0 {
+		add("%d overlapping IP fragment(s): the first copy of each byte was kept", st.FragmentOverlaps)
+	}
+	if st.TCPGaps > 0 || st.TCPBytesDropped > 0 {
+		add("TCP: %d gap(s) in streams, %d byte(s) dropped unframed", st.TCPGaps, st.TCPBytesDropped)
+	}
+	if st.TCPStreamsEvicted > 0 {
+		add("TCP: %d stream(s) evicted at the stream-table limit", st.TCPStreamsEvicted)
+	}
+	if st.TCPIncompleteMessages > 0 {
+		add("TCP: %d SIP message(s) incomplete at the end of the capture", st.TCPIncompleteMessages)
+	}
+	if st.SIPTooLarge > 0 {
+		add("TCP: %d SIP message(s) over the size limit dropped", st.SIPTooLarge)
+	}
+	if st.TCPUnframeable > 0 {
+		add("TCP: %d SIP message(s) without a usable Content-Length, framed at the end of the data", st.TCPUnframeable)
+	}
+	if s.FlowsNotTracked > 0 {
+		add("%d packet(s) belong to flows beyond the %d-flow table; counted, not listed", s.FlowsNotTracked, MaxFlows)
+	}
+	tls := 0
+	for _, f := range s.Flows {
+		if f.Kind == KindTLS {
+			tls++
+		}
+	}
+	if tls > 0 {
+		add("%d flow(s) carry TLS (SIP over TLS, port 5061): encrypted, not analysable", tls)
+	}
+	for kind, n := range r.SkippedBlocks() {
+		add("%d pcapng %s block(s) skipped (no packets in them)", n, kind)
+	}
+	return w
+}

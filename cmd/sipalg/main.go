@@ -1,0 +1,77 @@
+// Command sipalg is a forensics analyzer for SIP ALG routers: given
+// captures of the same traffic on both sides of a NAT router it reports what
+// the router's SIP Application Layer Gateway rewrote, and whether each
+// rewrite is right.
+//
+// Usage:
+//
+//	sipalg flows [--format table|json] FILE
+//	sipalg version
+//
+// Exit codes: 0 success, 1 findings at or above --fail-on, 2 usage error
+// or unreadable input.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+)
+
+// Exit codes, as DESIGN.md defines them.
+const (
+	exitOK       = 0
+	exitFindings = 1
+	exitError    = 2
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = ""
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `sipalg — what your router's SIP ALG did to your calls
+
+Usage:
+  sipalg flows [--format table|json] FILE    what one capture holds
+  sipalg version                             print the version
+
+Run 'sipalg COMMAND --help' for a command's flags.
+`
+
+// run is the whole program; it returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitError
+	}
+	switch args[0] {
+	case "flows":
+		return runFlows(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintf(stdout, "sipalg %s\n", toolVersion())
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "sipalg: unknown command %q\n\n%s", args[0], usage)
+	return exitError
+}
+
+func toolVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// errUsage marks an error the user made on the command line.
+var errUsage = errors.New("usage")

@@ -1,0 +1,65 @@
+package main
+
+// This file holds every use of tablewriter: rendering only, no analysis.
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+
+	"github.com/sipalg/sipalg/analyze/inventory"
+)
+
+func renderFlows(w io.Writer, s *inventory.Summary) error {
+	format := string(s.Format)
+	if s.Compressed {
+		format += " (gzip)"
+	}
+	var lts []string
+	for name, n := range s.LinkTypes {
+		lts = append(lts, fmt.Sprintf("%s ×%d", name, n))
+	}
+	sort.Strings(lts)
+	fmt.Fprintf(w, "File:        %s\n", s.File)
+	fmt.Fprintf(w, "Format:      %s, %d interface(s)\n", format, len(s.Interfaces))
+	fmt.Fprintf(w, "Link types:  %s\n", strings.Join(lts, ", "))
+	fmt.Fprintf(w, "Packets:     %d (%d bytes)\n", s.Packets, s.Bytes)
+	if s.First != 0 {
+		fmt.Fprintf(w, "Time span:   %s … %s (%s)\n", time.Unix(0, s.First).UTC().Format("2006-01-02 15:04:05.000000"),
+			time.Unix(0, s.Last).UTC().Format("15:04:05.000000"), time.Duration(s.Last-s.First).Round(time.Millisecond))
+	}
+	fmt.Fprintf(w, "SIP:         %d message(s) (%d UDP, %d TCP) in %d frame(s), %d with parse errors\n",
+		s.SIPMessages, s.SIPMessagesUDP, s.SIPMessagesTCP, s.SIPFrames, s.SIPMessagesWithErrors)
+	if len(s.Diagnostics) > 0 {
+		var ds []string
+		for code, n := range s.Diagnostics {
+			ds = append(ds, fmt.Sprintf("%s ×%d", code, n))
+		}
+		sort.Strings(ds)
+		fmt.Fprintf(w, "Diagnostics: %s\n", strings.Join(ds, ", "))
+	}
+	fmt.Fprintln(w)
+	t := tablewriter.NewWriter(w)
+	t.Header("Proto", "Source", "Destination", "Kind", "Pkts →", "Pkts ←", "Bytes →", "Bytes ←", "First", "Dur")
+	for _, f := range s.Flows {
+		if err := t.Append(f.Proto, f.A.String(), f.B.String(), string(f.Kind),
+			strconv.Itoa(f.PacketsAB), strconv.Itoa(f.PacketsBA),
+			strconv.FormatInt(f.BytesAB, 10), strconv.FormatInt(f.BytesBA, 10),
+			time.Unix(0, f.First).UTC().Format("15:04:05.000"),
+			time.Duration(f.Last-f.First).Round(time.Millisecond).String()); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	for _, warn := range s.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+	return nil
+}
