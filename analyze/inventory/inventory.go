@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"sort"
+	"strings"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/sipalg/sipalg/analyze/capture"
@@ -350,7 +351,9 @@ func warnings(r *capture.Reader, st *capture.Stats, s *Summary) []string {
 		add("%d flow(s) carry TLS (SIP over TLS, port 5061): encrypted, not analysable", tls)
 	}
 	for kind, n := range r.SkippedBlocks() {
-		add("%d pcapng %s block(s) skipped (no packets in them)", n, kind)
+		if strings.HasPrefix(kind, "unknown") {
+			add("%d pcapng block(s) of %s skipped", n, kind)
+		}
 	}
 	return w
 }

@@ -25,6 +25,7 @@ func runFlows(args []string, stdout, stderr io.Writer) int {
 		if err == pflag.ErrHelp {
 			return exitOK
 		}
+		fmt.Fprintf(stderr, "sipalg flows: %v\n", err)
 		return exitError
 	}
 	if *format != "table" && *format != "json" {

@@ -45,13 +45,13 @@ func renderFlows(w io.Writer, s *inventory.Summary) error {
 	}
 	fmt.Fprintln(w)
 	t := tablewriter.NewWriter(w)
-	t.Header("Proto", "Source", "Destination", "Kind", "Pkts →", "Pkts ←", "Bytes →", "Bytes ←", "First", "Dur")
+	// Eight narrow columns fit an 80-column terminal for IPv4 flows.
+	t.Header("Proto", "Source", "Destination", "Kind", "Pkts →/←", "Bytes →/←", "Dur")
 	for _, f := range s.Flows {
 		if err := t.Append(f.Proto, f.A.String(), f.B.String(), string(f.Kind),
-			strconv.Itoa(f.PacketsAB), strconv.Itoa(f.PacketsBA),
-			strconv.FormatInt(f.BytesAB, 10), strconv.FormatInt(f.BytesBA, 10),
-			time.Unix(0, f.First).UTC().Format("15:04:05.000"),
-			time.Duration(f.Last-f.First).Round(time.Millisecond).String()); err != nil {
+			strconv.Itoa(f.PacketsAB)+"/"+strconv.Itoa(f.PacketsBA),
+			strconv.FormatInt(f.BytesAB, 10)+"/"+strconv.FormatInt(f.BytesBA, 10),
+			time.Duration(f.Last-f.First).Round(time.Second).String()); err != nil {
 			return err
 		}
 	}
