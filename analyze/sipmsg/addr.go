@@ -43,7 +43,7 @@ func (p *parser) addrList(off, end int, multi bool, out *[]Addr) {
 			i = skipLWS(b, i+1, end)
 			continue
 		}
-		a, j := p.addr(i, end, multi)
+		a, j := p.addr(i, end, multi, out != nil)
 		if out != nil {
 			*out = append(*out, a)
 		}
@@ -65,16 +65,20 @@ func (p *parser) addrList(off, end int, multi bool, out *[]Addr) {
 }
 
 // addr parses one address at i.
-func (p *parser) addr(i, end int, multi bool) (Addr, int) {
+func (p *parser) addr(i, end int, multi, keep bool) (Addr, int) {
 	b := p.b
 	a := Addr{Span: Span{i, i}}
+	var ps *[]Param
+	if keep {
+		ps = &a.Params
+	}
 	s := i
 	if b[i] == '*' {
 		j := skipLWS(b, i+1, end)
 		if j >= end || b[j] == ',' || b[j] == ';' {
 			a.Star = true
 			a.Span.End = i + 1
-			j = p.params(i+1, end, &a.Params, true)
+			j = p.params(i+1, end, ps, true)
 			return a, j
 		}
 	}
@@ -122,7 +126,7 @@ scan:
 			p.diag("unbalanced-angle", Error, k, "'>' without '<'")
 			k++
 		}
-		k = p.params(k, end, &a.Params, multi)
+		k = p.params(k, end, ps, multi)
 		a.Span.End = trimRightLWS(b, s, k)
 		return a, k
 	}
@@ -169,7 +173,7 @@ scan:
 		k = gt + 1
 		a.Angle = Span{lt, k}
 	}
-	k = p.params(k, end, &a.Params, multi)
+	k = p.params(k, end, ps, multi)
 	a.Span.End = trimRightLWS(b, s, k)
 	return a, k
 }

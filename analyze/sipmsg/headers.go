@@ -213,16 +213,15 @@ func (m *Message) checkHeaders() {
 	p := parser{b: m.Raw, diags: &m.Diags}
 	for i := range m.Headers {
 		h := &m.Headers[i]
-		if h.Full == "" {
+		if !h.known {
 			continue
 		}
-		info, _ := lookupHeader(m.Raw[h.Name.Off:h.Name.End])
-		if info.single && seen[info.id] {
-			addDiag(&m.Diags, "duplicate-header", Error, h.Name.Off, "second %s header in a message", info.full)
+		if knownHeaders[h.id].single && seen[h.id] {
+			addDiag(&m.Diags, "duplicate-header", Error, h.Name.Off, "second %s header in a message", h.Full)
 		}
-		seen[info.id] = true
+		seen[h.id] = true
 		v := h.Value
-		switch info.kind {
+		switch h.kind {
 		case kindVia:
 			p.viaList(v.Off, v.End, nil)
 		case kindFrom, kindTo, kindReferTo, kindReferredBy:
@@ -236,11 +235,11 @@ func (m *Message) checkHeaders() {
 		case kindCSeq:
 			m.checkCSeq(v)
 		case kindMaxForwards:
-			m.checkNumber(v, info.full, 255)
+			m.checkNumber(v, h.Full, 255)
 		case kindContentLength:
 			m.checkContentLength(v)
 		case kindExpires:
-			m.checkNumber(v, info.full, maxDeltaSeconds)
+			m.checkNumber(v, h.Full, maxDeltaSeconds)
 		case kindRetryAfter:
 			m.checkRetryAfter(v)
 		case kindDate:
@@ -250,16 +249,15 @@ func (m *Message) checkHeaders() {
 	if m.NotSIP {
 		return
 	}
-	mandatory := [...]string{"Via", "From", "To", "Call-ID", "CSeq"}
-	for _, name := range mandatory {
-		info, _ := lookupHeader([]byte(name))
-		if !seen[info.id] {
-			addDiag(&m.Diags, "missing-header", Error, m.StartLine.Off, "no %s header", name)
+	// Indices into knownHeaders: Via, From, To, Call-ID, CSeq.
+	for id := range 5 {
+		if !seen[id] {
+			addDiag(&m.Diags, "missing-header", Error, m.StartLine.Off, "no %s header", knownHeaders[id].full)
 		}
 	}
 	if m.IsRequest {
-		info, _ := lookupHeader([]byte("Max-Forwards"))
-		if !seen[info.id] {
+		const maxForwardsID = 5
+		if !seen[maxForwardsID] {
 			// RFC 3261 §8.1.1.6 makes it mandatory, but RFC 2543 elements
 			// (RFC 4475 §3.4.1) omit it: a warning.
 			addDiag(&m.Diags, "missing-header", Warning, m.StartLine.Off, "no Max-Forwards header")

@@ -90,6 +90,10 @@ type Header struct {
 	Folded bool
 	// NoColon marks a line that is not a header field at all.
 	NoColon bool
+
+	known bool  // Full is set: id and kind are valid
+	id    uint8 // index in knownHeaders
+	kind  uint8
 }
 
 // Message is a parsed SIP message. Every element is a [Span] into Raw, and
@@ -491,6 +495,7 @@ func (m *Message) parseHeaderLine(h *Header, i, te, lastTE int) {
 	if info, ok := lookupHeader(b[i:nameEnd]); ok {
 		h.Full = info.full
 		h.Compact = nameEnd-i == 1
+		h.known, h.id, h.kind = true, info.id, info.kind
 	}
 }
 

@@ -466,3 +466,14 @@ func TestLimits(t *testing.T) {
 		t.Errorf("headers %d, diags %v", len(m.Headers), m.HasDiag("too-many-headers"))
 	}
 }
+
+// TestMandatoryOrder guards the indices checkHeaders uses for mandatory
+// headers.
+func TestMandatoryOrder(t *testing.T) {
+	want := []string{"Via", "From", "To", "Call-ID", "CSeq", "Max-Forwards"}
+	for i, w := range want {
+		if knownHeaders[i].full != w {
+			t.Errorf("knownHeaders[%d] = %s, want %s", i, knownHeaders[i].full, w)
+		}
+	}
+}
