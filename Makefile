@@ -53,7 +53,7 @@ fixtures-record:
 
 # Regenerate the emulated-router fixtures.
 fixtures:
-	$(GO) run ./cmd/algsim -all
+	$(GO) run ./cmd/algsim -all -o fixtures
 
 clean:
 	rm -rf bin

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/analyze/sdp"
 	"github.com/sipalg/sipalg/analyze/sipmsg"
 )
 
@@ -107,11 +108,19 @@ func Scan(r *capture.Reader, lim capture.Limits) (*Summary, error) {
 			s.SIPFrames++
 			lastSIPFrame = frame
 		}
-		if m.HasErrors() {
-			s.SIPMessagesWithErrors++
-		}
+		hasErrors := m.HasErrors()
 		for _, d := range m.Diags {
 			s.Diagnostics[d.Code]++
+		}
+		if body, ok := m.SDPBody(); ok {
+			sess := sdp.Parse(m.Raw, body)
+			hasErrors = hasErrors || sess.HasErrors()
+			for _, d := range sess.Diags {
+				s.Diagnostics[d.Code]++
+			}
+		}
+		if hasErrors {
+			s.SIPMessagesWithErrors++
 		}
 	}
 	for p := sc.Next(); p != nil; p = sc.Next() {
