@@ -46,6 +46,7 @@ type tcpStream struct {
 	oooBytes   int
 	lastTS     int64
 	keepalives int
+	wasSIP     bool // framed SIP before: after a gap, resynchronise rather than give up
 }
 
 // maxOOOSegments bounds the out-of-order segments held per direction; a
@@ -121,7 +122,11 @@ func (t *tcpTable) data(s *tcpStream, frame int, seq uint32, payload []byte) {
 		payload = payload[-d:]
 	}
 	t.appendInOrder(s, frame, payload)
-	// Drain out-of-order segments that now fit.
+	t.drain(s)
+}
+
+// drain appends held out-of-order segments that now fit.
+func (t *tcpTable) drain(s *tcpStream) {
 	for progressed := true; progressed && len(s.ooo) > 0; {
 		progressed = false
 		for i := 0; i < len(s.ooo); i++ {
@@ -146,13 +151,28 @@ func (t *tcpTable) data(s *tcpStream, frame int, seq uint32, payload []byte) {
 
 func (t *tcpTable) holdOutOfOrder(s *tcpStream, frame int, seq uint32, payload []byte) {
 	if len(s.ooo) >= maxOOOSegments || s.oooBytes+len(payload) > t.lim.MaxStreamBuffer || t.buffered+len(payload) > t.lim.MaxTCPBuffered {
-		// A gap that will not fill: give up on the missing bytes and
-		// resynchronise at this segment.
+		// A gap that will not fill (the capture lost those bytes): drop
+		// the message it cut, continue at the first byte held after the
+		// gap, and let framing resynchronise on the next start line.
 		t.stats.TCPGaps++
-		t.release(s)
+		t.stats.TCPBytesDropped += len(s.buf)
+		t.buffered -= len(s.buf)
+		s.buf = s.buf[:0]
 		s.state = streamUnknown
-		s.next = seq
-		t.appendInOrder(s, frame, payload)
+		lowest := seq
+		for _, o := range s.ooo {
+			if seqDiff(o.seq, lowest) < 0 {
+				lowest = o.seq
+			}
+		}
+		s.next = lowest
+		t.drain(s)
+		if seqDiff(seq, s.next) > 0 {
+			// Still a hole before this segment: start over from it.
+			t.release(s)
+			s.next = seq
+		}
+		t.data(s, frame, seq, payload)
 		return
 	}
 	s.ooo = append(s.ooo, oooSeg{seq: seq, frame: frame, data: append([]byte(nil), payload...)})
@@ -202,6 +222,14 @@ func (t *tcpTable) frame(s *tcpStream, frame int) {
 		if s.state == streamUnknown {
 			switch looksLikeSIPStart(b) {
 			case startNo:
+				if s.wasSIP {
+					// Lost bytes (a capture gap) left us inside a message:
+					// skip to the next line that starts one.
+					skip := resyncPoint(b)
+					t.stats.TCPBytesDropped += skip
+					consumed += skip
+					continue
+				}
 				s.state = streamOther
 				t.stats.TCPNonSIPStreams++
 				consumed = len(s.buf)
@@ -210,6 +238,7 @@ func (t *tcpTable) frame(s *tcpStream, frame int) {
 				goto done
 			}
 			s.state = streamSIP
+			s.wasSIP = true
 		}
 		hdrEnd, bodyOff := headerEnd(b)
 		if hdrEnd < 0 {
@@ -348,6 +377,23 @@ func looksLikeSIPStart(b []byte) startVerdict {
 		return startYes
 	}
 	return startNo
+}
+
+// resyncPoint is the offset of the first line of b (after the first) that
+// starts a SIP message, or, when none does yet, how much of b can be
+// dropped while keeping a possibly incomplete last line.
+func resyncPoint(b []byte) int {
+	for i := 0; i < len(b); {
+		nl := bytes.IndexByte(b[i:], '\n')
+		if nl < 0 {
+			return i
+		}
+		i += nl + 1
+		if v := looksLikeSIPStart(b[i:]); v == startYes || (v == startMaybe && i < len(b)) {
+			return i
+		}
+	}
+	return len(b)
 }
 
 // isTokenChar is RFC 3261 token (alphanum / "-" / "." / "!" / "%" / "*" /
