@@ -1,0 +1,541 @@
+// Package fielddiff lists every field a SIP ALG changed in one message: it
+// compares the message as it entered the router with the message as it left,
+// field by field, and names each difference with the DESIGN.md field path
+// ("Via[0].sent-by", "Contact[0].uri.host", "Refer-To.uri.Replaces",
+// "sdp.c", "sdp.m[0].port", "Content-Length", "Request-URI"...).
+//
+// # Paths
+//
+// A header is named as usually written (the parser's full name for a known
+// header, compact forms included). Via, Contact, Route and Record-Route
+// values always carry an index; another header carries one only when it
+// repeats on either side. Inside a value the finest field is reported:
+//
+//	Via[i].sent-by (host:port as written), Via[i].sent-protocol, Via[i].<param>
+//	X.display, X.uri.user, X.uri.password, X.uri.host, X.uri.port, X.uri.<param>,
+//	X.uri.Replaces (compared %-decoded), X.uri.?<header>, X.tag, X.<param>
+//	Authorization.scheme, Authorization.<param> (quotes stripped)
+//	Call-ID, CSeq, Content-Length and other headers: the whole value
+//	Method, Request-URI (whole), SIP-Version, Status, Reason
+//	sdp.o, sdp.c, sdp.<type> (whole line value), sdp.m[i].media, .port, .proto,
+//	.fmt, sdp.m[i].c, sdp.a[name] and sdp.m[i].a[name] (the whole attribute
+//	text after "a="), with [k] appended when the attribute repeats
+//	body (bytes outside the SDP), extra (bytes beyond Content-Length)
+//
+// A value present on one side only is [Added] or [Removed] as a whole. A
+// header whose fields all compare equal but whose bytes differ (whitespace,
+// parameter order, name case), a compact/full name change and a parser
+// diagnostic present on one side only are [Syntax] changes.
+package fielddiff
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+
+	"github.com/sipalg/sipalg/analyze/sdp"
+	"github.com/sipalg/sipalg/analyze/sipmsg"
+)
+
+// Kind classifies a Change.
+type Kind uint8
+
+// Kinds of change.
+const (
+	Changed Kind = iota + 1
+	Added
+	Removed
+	Reordered
+	// Syntax is a difference in how something is written rather than in a
+	// field value: a lost ';' flagged by the parser, a compact name, spacing.
+	Syntax
+)
+
+// String returns the lower-case name of k.
+func (k Kind) String() string {
+	switch k {
+	case Changed:
+		return "changed"
+	case Added:
+		return "added"
+	case Removed:
+		return "removed"
+	case Reordered:
+		return "reordered"
+	case Syntax:
+		return "syntax"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Change is one difference between the two sides of a message.
+type Change struct {
+	// Field is the DESIGN.md field path (see the package documentation).
+	Field string
+	Kind  Kind
+	// Before is the value in the message as it entered the router, After as
+	// it left; nil when absent. A parameter without a value is empty, not nil.
+	Before, After []byte
+	// SpanA and SpanB locate the values in each message; zero when absent.
+	SpanA, SpanB sipmsg.Span
+	// Code is the parser diagnostic behind a Syntax change ("" otherwise,
+	// and for Syntax changes that are not diagnostics).
+	Code string
+}
+
+// Diff returns every difference between a, the message as it entered the
+// router, and b, the message as it left. Identical messages give nil. The
+// order is deterministic: fields in the order of a, then fields only in b.
+func Diff(a, b *sipmsg.Message) []Change {
+	if a == nil || b == nil {
+		return nil
+	}
+	if bytes.Equal(a.Raw, b.Raw) {
+		return nil
+	}
+	return diff(a, b)
+}
+
+// diff is Diff without the identical-bytes shortcut (the fuzz target checks
+// that the field comparison itself finds nothing in identical messages).
+func diff(a, b *sipmsg.Message) []Change {
+	if a.NotSIP || b.NotSIP {
+		return []Change{{Field: "message", Kind: Changed, Before: a.Raw, After: b.Raw,
+			SpanA: sipmsg.Span{Off: 0, End: len(a.Raw)}, SpanB: sipmsg.Span{Off: 0, End: len(b.Raw)}}}
+	}
+	va, vb := newView(a), newView(b)
+	va.collect()
+	vb.collect()
+	// Path indices: a base name that repeats on either side gets [k].
+	counts := map[string]int{}
+	for _, v := range []*view{va, vb} {
+		for base, n := range v.count {
+			counts[base] = max(counts[base], n)
+		}
+	}
+	va.finish(counts)
+	vb.finish(counts)
+
+	d := differ{a: va, b: vb}
+	d.run()
+	return d.out
+}
+
+// elemKind says how an element splits into leaves.
+type elemKind uint8
+
+const (
+	kindWhole elemKind = iota
+	kindVia
+	kindAddr
+	kindAuth
+	kindMedia
+)
+
+// elem is one comparable unit: a start-line element, one header value (one
+// via-parm, one name-addr), one SDP line, the body outside SDP.
+type elem struct {
+	base string // path without its index
+	k    int    // occurrence of base on this side
+	path string
+	kind elemKind
+	span sipmsg.Span // the whole value
+	hdr  int         // header index, -1 when not a header
+	// first is set on the first element of a header line.
+	first  bool
+	via    sipmsg.Via
+	addr   sipmsg.Addr
+	media  *sdp.Media
+	leaves []leaf
+}
+
+// leaf is one field inside an element; path is relative to the element's.
+type leaf struct {
+	path  string
+	span  sipmsg.Span
+	unesc bool // compare %-decoded (Replaces)
+}
+
+// view is one message split into elements.
+type view struct {
+	m     *sipmsg.Message
+	raw   []byte
+	elems []elem
+	count map[string]int
+	sess  *sdp.Session
+}
+
+func newView(m *sipmsg.Message) *view {
+	return &view{m: m, raw: m.Raw, count: map[string]int{}}
+}
+
+// val returns the bytes of s: empty (not nil) for an empty span at a real
+// position, nil for the zero span.
+func (v *view) val(s sipmsg.Span) []byte {
+	if s.IsZero() && s.Off == 0 {
+		return nil
+	}
+	if s.Off < 0 || s.End > len(v.raw) || s.Off > s.End {
+		return nil
+	}
+	return v.raw[s.Off:s.End:s.End]
+}
+
+func (v *view) add(e elem) {
+	e.k = v.count[e.base]
+	v.count[e.base]++
+	v.elems = append(v.elems, e)
+}
+
+// alwaysIndexed lists the bases that carry an index even when single.
+func alwaysIndexed(base string) bool {
+	switch base {
+	case "Via", "Contact", "Route", "Record-Route", "sdp.m":
+		return true
+	}
+	return false
+}
+
+// addrHeaders are the headers whose values are name-addr / addr-spec.
+var addrHeaders = map[string]bool{
+	"From": true, "To": true, "Contact": true, "Refer-To": true, "Referred-By": true,
+	"Route": true, "Record-Route": true, "Reply-To": true, "P-Asserted-Identity": true,
+	"P-Preferred-Identity": true, "Path": true, "Service-Route": true,
+}
+
+func isAuth(name string) bool {
+	switch name {
+	case "Authorization", "Proxy-Authorization", "WWW-Authenticate", "Proxy-Authenticate":
+		return true
+	}
+	return false
+}
+
+// canonical returns the path spelling of a header name the parser does not
+// know: each '-'-separated word capitalised, as the fixture generator does.
+func canonical(name []byte) string {
+	b := []byte(strings.ToLower(string(name)))
+	up := true
+	for i, c := range b {
+		if up && c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+		up = c == '-'
+	}
+	return string(b)
+}
+
+// headerName returns the path name of header h.
+func (v *view) headerName(h sipmsg.Header) string {
+	if h.Full != "" {
+		return h.Full
+	}
+	return canonical(v.val(h.Name))
+}
+
+// trimRight drops trailing spaces and tabs from s.
+func (v *view) trimRight(s sipmsg.Span) sipmsg.Span {
+	for s.End > s.Off && (v.raw[s.End-1] == ' ' || v.raw[s.End-1] == '\t') {
+		s.End--
+	}
+	return s
+}
+
+func within(s sipmsg.Span, in sipmsg.Span) bool { return s.Off >= in.Off && s.End <= in.End }
+
+// collect splits the message into elements (paths are set by finish).
+func (v *view) collect() {
+	m := v.m
+	if m.IsRequest {
+		v.add(elem{base: "Method", span: m.Method, hdr: -1})
+		v.add(elem{base: "Request-URI", span: m.RequestURI, hdr: -1})
+		v.add(elem{base: "SIP-Version", span: m.Version, hdr: -1})
+	} else {
+		v.add(elem{base: "SIP-Version", span: m.Version, hdr: -1})
+		v.add(elem{base: "Status", span: m.Status, hdr: -1})
+		v.add(elem{base: "Reason", span: m.Reason, hdr: -1})
+	}
+	var vias []sipmsg.Via
+	viasDone := false
+	addrs := map[string][]sipmsg.Addr{}
+	for i, h := range m.Headers {
+		if h.NoColon {
+			v.add(elem{base: "header-line", span: h.Line, hdr: i, first: true})
+			continue
+		}
+		name := v.headerName(h)
+		val := v.trimRight(h.Value)
+		n := len(v.elems)
+		switch {
+		case name == "Via":
+			if !viasDone {
+				vias, viasDone = m.Vias(), true
+			}
+			for _, x := range vias {
+				if within(x.Span, val) {
+					v.add(elem{base: name, kind: kindVia, span: x.Span, hdr: i, via: x})
+				}
+			}
+		case addrHeaders[name]:
+			list, ok := addrs[name]
+			if !ok {
+				list = m.Addrs(name)
+				addrs[name] = list
+			}
+			for _, x := range list {
+				if within(x.Span, val) {
+					v.add(elem{base: name, kind: kindAddr, span: x.Span, hdr: i, addr: x})
+				}
+			}
+		case isAuth(name):
+			v.add(elem{base: name, kind: kindAuth, span: val, hdr: i})
+		}
+		if len(v.elems) == n { // nothing parsed: the whole value
+			v.add(elem{base: name, span: val, hdr: i})
+		}
+		v.elems[n].first = true
+	}
+	v.collectBody()
+}
+
+// collectBody adds the SDP lines, the body bytes outside SDP and the bytes
+// beyond Content-Length.
+func (v *view) collectBody() {
+	m := v.m
+	body := m.Body
+	if sp, ok := m.SDPBody(); ok && within(sp, body) {
+		if sp.Off > body.Off {
+			v.add(elem{base: "body", span: sipmsg.Span{Off: body.Off, End: sp.Off}, hdr: -1})
+		}
+		v.collectSDP(sp)
+		if sp.End < body.End {
+			v.add(elem{base: "body", span: sipmsg.Span{Off: sp.End, End: body.End}, hdr: -1})
+		}
+	} else if body.Len() > 0 {
+		v.add(elem{base: "body", span: body, hdr: -1})
+	}
+	if m.Extra.Len() > 0 {
+		v.add(elem{base: "extra", span: m.Extra, hdr: -1})
+	}
+}
+
+// collectSDP adds one element per SDP line.
+func (v *view) collectSDP(body sipmsg.Span) {
+	s := sdp.Parse(v.raw, body)
+	v.sess = s
+	mi := -1
+	prefix := "sdp."
+	for _, l := range s.Lines {
+		for mi+1 < len(s.Media) && l.Off >= s.Media[mi+1].Off {
+			mi++
+			prefix = "sdp.m[" + strconv.Itoa(mi) + "]."
+		}
+		switch l.Type {
+		case 0:
+			if l.Text.Len() > 0 {
+				v.add(elem{base: prefix + "line", span: l.Text, hdr: -1})
+			}
+		case 'm':
+			if mi >= 0 && s.Media[mi].Line.Off == l.Off {
+				v.add(elem{base: "sdp.m", kind: kindMedia, span: l.Value, hdr: -1, media: &s.Media[mi]})
+			} else {
+				v.add(elem{base: prefix + "m", span: l.Value, hdr: -1})
+			}
+		case 'a':
+			name := l.Value
+			if i := bytes.IndexByte(v.raw[name.Off:name.End], ':'); i >= 0 {
+				name.End = name.Off + i
+			}
+			v.add(elem{base: prefix + "a[" + string(v.raw[name.Off:name.End]) + "]", span: l.Value, hdr: -1})
+		default:
+			v.add(elem{base: prefix + string(l.Type), span: l.Value, hdr: -1})
+		}
+	}
+}
+
+// finish sets every element's path and leaves.
+func (v *view) finish(counts map[string]int) {
+	for i := range v.elems {
+		e := &v.elems[i]
+		e.path = e.base
+		if alwaysIndexed(e.base) || counts[e.base] > 1 {
+			e.path = e.base + "[" + strconv.Itoa(e.k) + "]"
+		}
+		switch e.kind {
+		case kindVia:
+			e.leaves = v.viaLeaves(e.via)
+		case kindAddr:
+			e.leaves = v.addrLeaves(e.addr)
+		case kindAuth:
+			e.leaves = v.authLeaves(e.span)
+		case kindMedia:
+			e.leaves = v.mediaLeaves(e.media)
+		}
+	}
+}
+
+// paramLeaves appends one leaf per parameter, named prefix+lower(name); a
+// repeated name gets "#2", "#3"... as the fixture generator names them.
+func (v *view) paramLeaves(out []leaf, ps []sipmsg.Param, prefix string) []leaf {
+	for i, p := range ps {
+		name := strings.ToLower(string(v.val(p.Name)))
+		n := 1
+		for _, q := range ps[:i] {
+			if strings.EqualFold(string(v.val(q.Name)), name) {
+				n++
+			}
+		}
+		path := prefix + name
+		if n > 1 {
+			path += "#" + strconv.Itoa(n)
+		}
+		sp := p.Value
+		if sp.IsZero() { // no '=': present with an empty value, at the name's end
+			sp = sipmsg.Span{Off: p.Name.End, End: p.Name.End}
+		}
+		out = append(out, leaf{path: path, span: sp})
+	}
+	return out
+}
+
+func (v *view) viaLeaves(x sipmsg.Via) []leaf {
+	out := make([]leaf, 0, 2+len(x.Params))
+	if !x.ProtoName.IsZero() {
+		out = append(out, leaf{path: ".sent-protocol", span: sipmsg.Span{Off: x.ProtoName.Off, End: max(x.ProtoName.End, x.Transport.End)}})
+	}
+	if !x.Host.IsZero() {
+		end := x.Host.End
+		if !x.Port.IsZero() {
+			end = x.Port.End
+		}
+		out = append(out, leaf{path: ".sent-by", span: sipmsg.Span{Off: x.Host.Off, End: end}})
+	}
+	return v.paramLeaves(out, x.Params, ".")
+}
+
+func (v *view) addrLeaves(x sipmsg.Addr) []leaf {
+	var out []leaf
+	if !x.Display.IsZero() {
+		out = append(out, leaf{path: ".display", span: x.Display})
+	}
+	u := x.URI
+	switch {
+	case x.Star:
+		out = append(out, leaf{path: ".uri", span: x.Span})
+	case u.Host.IsZero() && u.User.IsZero():
+		out = append(out, leaf{path: ".uri", span: u.Span})
+	default:
+		if !u.Scheme.IsZero() {
+			out = append(out, leaf{path: ".uri.scheme", span: u.Scheme})
+		}
+		if !u.User.IsZero() {
+			out = append(out, leaf{path: ".uri.user", span: u.User})
+		}
+		if !u.Password.IsZero() {
+			out = append(out, leaf{path: ".uri.password", span: u.Password})
+		}
+		if !u.Host.IsZero() {
+			out = append(out, leaf{path: ".uri.host", span: u.Host})
+		}
+		if !u.Port.IsZero() {
+			out = append(out, leaf{path: ".uri.port", span: u.Port})
+		}
+		out = v.paramLeaves(out, u.ParamList(v.raw), ".uri.")
+		for _, h := range u.HeaderList(v.raw) {
+			name := string(v.val(h.Name))
+			path := ".uri.?" + name
+			unesc := false
+			if strings.EqualFold(name, "Replaces") {
+				path, unesc = ".uri.Replaces", true
+			}
+			sp := h.Value
+			if sp.IsZero() {
+				sp = sipmsg.Span{Off: h.Name.End, End: h.Name.End}
+			}
+			out = append(out, leaf{path: path, span: sp, unesc: unesc})
+		}
+	}
+	return v.paramLeaves(out, x.Params, ".")
+}
+
+// authLeaves splits "Digest name=value, name="value"" into a scheme leaf
+// and one leaf per auth-param, quotes stripped.
+func (v *view) authLeaves(s sipmsg.Span) []leaf {
+	b := v.raw
+	i := s.Off
+	for i < s.End && b[i] != ' ' && b[i] != '\t' {
+		i++
+	}
+	out := []leaf{{path: ".scheme", span: sipmsg.Span{Off: s.Off, End: i}}}
+	for i < s.End {
+		for i < s.End && (b[i] == ' ' || b[i] == '\t' || b[i] == ',' || b[i] == '\r' || b[i] == '\n') {
+			i++
+		}
+		if i >= s.End {
+			break
+		}
+		ns := i
+		for i < s.End && b[i] != '=' && b[i] != ',' {
+			i++
+		}
+		ne := i
+		for ne > ns && (b[ne-1] == ' ' || b[ne-1] == '\t') {
+			ne--
+		}
+		vs, ve := i, i
+		if i < s.End && b[i] == '=' {
+			i++
+			for i < s.End && (b[i] == ' ' || b[i] == '\t') {
+				i++
+			}
+			vs = i
+			if i < s.End && b[i] == '"' {
+				i++
+				vs = i
+				for i < s.End && b[i] != '"' {
+					if b[i] == '\\' {
+						i++
+					}
+					i++
+				}
+				ve = min(i, s.End)
+				i++
+			} else {
+				for i < s.End && b[i] != ',' {
+					i++
+				}
+				ve = i
+				for ve > vs && (b[ve-1] == ' ' || b[ve-1] == '\t') {
+					ve--
+				}
+			}
+		}
+		name := strings.ToLower(string(b[ns:ne]))
+		out = append(out, leaf{path: "." + name, span: sipmsg.Span{Off: vs, End: ve}})
+		for i < s.End && b[i] != ',' {
+			i++
+		}
+	}
+	return out
+}
+
+func (v *view) mediaLeaves(m *sdp.Media) []leaf {
+	out := make([]leaf, 0, 4)
+	if !m.MediaType.IsZero() {
+		out = append(out, leaf{path: ".media", span: m.MediaType})
+	}
+	if !m.Port.IsZero() {
+		sp := m.Port
+		if !m.NumPorts.IsZero() {
+			sp.End = m.NumPorts.End
+		}
+		out = append(out, leaf{path: ".port", span: sp})
+	}
+	if !m.Proto.IsZero() {
+		out = append(out, leaf{path: ".proto", span: m.Proto})
+	}
+	if !m.Fmts.IsZero() {
+		out = append(out, leaf{path: ".fmt", span: m.Fmts})
+	}
+	return out
+}
