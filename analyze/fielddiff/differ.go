@@ -220,7 +220,12 @@ type diagKey struct{ code, path string }
 func diagKeys(v *view) []diagKey {
 	out := make([]diagKey, 0, len(v.m.Diags))
 	for _, x := range v.m.Diags {
-		out = append(out, diagKey{x.Code, v.pathAt(x.Off)})
+		path := v.pathAt(x.Off)
+		if strings.HasPrefix(x.Code, "content-length-") {
+			// Found where the body ends, but about the header.
+			path = "Content-Length"
+		}
+		out = append(out, diagKey{x.Code, path})
 	}
 	if v.sess != nil {
 		for _, x := range v.sess.Diags {
