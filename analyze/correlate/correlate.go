@@ -1,0 +1,239 @@
+package correlate
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"time"
+
+	"github.com/sipalg/sipalg/analyze/capture"
+)
+
+// DefaultWindow is the pairing window: how far apart (after the clock
+// correction) a packet and its twin may be. A router forwards in well
+// under a millisecond; 2 s also covers a badly queued packet and a clock
+// estimate off by a little drift.
+const DefaultWindow = 2 * time.Second
+
+// minExpiryGap is the shortest idle gap taken as evidence that a mapping
+// expired. Shorter losses are losses, not timeouts: no router times UDP
+// mappings out under 10 s (RFC 4787 REQ-5 asks for 2 min; the worst seen
+// in the field are 30 s).
+const minExpiryGap = 10 * time.Second
+
+// maxUnpairedListed bounds Result.Unpaired; the counts stay exact.
+const maxUnpairedListed = 10000
+
+// maxRemotes bounds the remotes listed per mapping.
+const maxRemotes = 256
+
+// maxPending bounds the packets waiting for their twin on one side: at
+// 2 s of window this is 250k packets per second.
+const maxPending = 1 << 19
+
+// latencySamples bounds the residuals kept per direction for the latency
+// median.
+const latencySamples = 4096
+
+// ErrNoTwins is returned (wrapped) when the captures share no packet: they
+// are not two sides of the same traffic, or do not overlap in time.
+var ErrNoTwins = errors.New("correlate: no packet found on both sides")
+
+// Options tune [Correlate]. The zero value is valid.
+type Options struct {
+	// Limits bound the capture decoder; zero means capture.DefaultLimits.
+	Limits capture.Limits
+	// Window is the pairing window; zero means DefaultWindow.
+	Window time.Duration
+}
+
+// Bounds is an interval in seconds; a nil end is unknown.
+type Bounds struct {
+	Lower *float64 `json:"lower"`
+	Upper *float64 `json:"upper"`
+}
+
+// Latency is the router's forwarding latency in milliseconds.
+type Latency struct {
+	P50 float64 `json:"p50"`
+	Max float64 `json:"max"`
+}
+
+// Clock relates the two capture clocks.
+type Clock struct {
+	// OffsetS is the WAN clock minus the LAN clock, in seconds, at the
+	// first LAN packet.
+	OffsetS float64 `json:"offset_s"`
+	// DriftPPM is how fast the WAN clock gains on the LAN one; 0 when the
+	// captures are too short to tell.
+	DriftPPM float64 `json:"drift_ppm"`
+	// MatchedPairs is the number of twin pairs the estimate rests on.
+	MatchedPairs int     `json:"matched_pairs"`
+	RouterLatency Latency `json:"router_latency_ms"`
+}
+
+// RFC 4787 mapping behaviours.
+const (
+	EndpointIndependent     = "endpoint-independent"
+	AddressDependent        = "address-dependent"
+	AddressAndPortDependent = "address-and-port-dependent"
+	BehaviorUnknown         = "unknown"
+)
+
+// NAT is what the router's NAT is, as far as the captures tell.
+type NAT struct {
+	PublicAddresses []netip.Addr `json:"public_addresses"`
+	MappingBehavior string       `json:"mapping_behavior"`
+	// BehaviorReason says what the behaviour rests on, or why it is
+	// unknown.
+	BehaviorReason   string `json:"mapping_behavior_reason"`
+	PortPreservation *bool  `json:"port_preservation"`
+	// UDPTimeout bounds the UDP mapping timeout: Lower is the longest
+	// idle gap a mapping survived, Upper the shortest after which one was
+	// gone.
+	UDPTimeout Bounds `json:"udp_timeout_s"`
+}
+
+// Mapping is one NAT mapping: a LAN endpoint bound to a WAN endpoint.
+type Mapping struct {
+	Proto   string           `json:"proto"`
+	Kind    Kind             `json:"kind"`
+	LAN     netip.AddrPort   `json:"lan"`
+	WAN     netip.AddrPort   `json:"wan"`
+	Remotes []netip.AddrPort `json:"remotes"`
+	// FirstSeen and LastSeen are in the LAN capture's clock.
+	FirstSeen  time.Time `json:"first_seen"`
+	LastSeen   time.Time `json:"last_seen"`
+	PacketsOut int       `json:"packets_out"`
+	PacketsIn  int       `json:"packets_in"`
+	// MaxIdleS is the longest idle gap after which the mapping still
+	// forwarded an inbound packet.
+	MaxIdleS float64 `json:"max_idle_s"`
+	// Expired is set when an inbound packet was not forwarded after an
+	// idle gap, or the LAN endpoint got a new public port for the same
+	// remote after one.
+	Expired  bool   `json:"expired"`
+	Lifetime Bounds `json:"lifetime_s"`
+	// DroppedInbound counts inbound packets to the WAN endpoint that did
+	// not reach the LAN.
+	DroppedInbound int `json:"dropped_inbound"`
+}
+
+// Side names a capture.
+type Side string
+
+// The two captures.
+const (
+	SideLAN Side = "lan"
+	SideWAN Side = "wan"
+)
+
+// Unpaired is a packet seen on one side only.
+type Unpaired struct {
+	Side      Side   `json:"side"`
+	Frame     int    `json:"frame"`
+	Direction string `json:"direction"` // outbound, inbound or unknown
+	Kind      Kind   `json:"kind"`
+	// State is "dropped" (seen only on the side it entered the router)
+	// or "generated" (seen only on the side it left).
+	State string         `json:"state"`
+	Src   netip.AddrPort `json:"src"`
+	Dst   netip.AddrPort `json:"dst"`
+}
+
+// SIPPair is a SIP message and its twin; a frame is 0 on the side the
+// message is missing from (State dropped or generated).
+type SIPPair struct {
+	LANFrame  int    `json:"lan_frame"`
+	WANFrame  int    `json:"wan_frame"`
+	Direction string `json:"direction"`
+	State     string `json:"state"` // matched, dropped or generated
+}
+
+// Result is what [Correlate] found.
+type Result struct {
+	Clock    Clock     `json:"clock"`
+	NAT      NAT       `json:"nat"`
+	Mappings []Mapping `json:"mappings"`
+	// Unpaired lists at most maxUnpairedListed packets; Dropped and
+	// Generated count them all.
+	Unpaired  []Unpaired `json:"-"`
+	Dropped   int        `json:"-"`
+	Generated int        `json:"-"`
+	// Paired counts packet pairs.
+	Paired   int       `json:"-"`
+	SIPPairs []SIPPair `json:"-"`
+	Warnings []string  `json:"-"`
+}
+
+// Correlate reads the LAN and WAN captures of one router (each twice,
+// streaming) and returns the clock relation, the packet pairing and the
+// NAT mappings. Errors are I/O and capture-format errors, and ErrNoTwins.
+func Correlate(lanPath, wanPath string, opt Options) (*Result, error) {
+	if opt.Limits == (capture.Limits{}) {
+		opt.Limits = capture.DefaultLimits()
+	}
+	if opt.Window <= 0 {
+		opt.Window = DefaultWindow
+	}
+	// Pass 1: a uniform sample of each side for the clock.
+	ls, ws := newSampler(), newSampler()
+	lw, err := sample2(lanPath, wanPath, opt.Limits, ls, ws)
+	if err != nil {
+		return nil, err
+	}
+	clk, n := estimateClock(ls, ws)
+	if n == 0 {
+		return nil, fmt.Errorf("%w (%s, %s)", ErrNoTwins, lanPath, wanPath)
+	}
+	// Pass 2: pair everything.
+	p := newPairer(clk, opt.Window)
+	if err := p.run(lanPath, wanPath, opt.Limits); err != nil {
+		return nil, err
+	}
+	res := p.result()
+	res.Warnings = append(lw, res.Warnings...)
+	return res, nil
+}
+
+// sample2 runs the first pass over both files in parallel.
+func sample2(lanPath, wanPath string, lim capture.Limits, ls, ws *sampler) ([]string, error) {
+	done := make(chan struct{})
+	defer close(done)
+	lr, wr := newSideReader(lanPath, lim, done), newSideReader(wanPath, lim, done)
+	go lr.run()
+	go wr.run()
+	errc := make(chan error, 2)
+	drain := func(r *sideReader, s *sampler) {
+		var err error
+		for b := range r.out {
+			for i := range b.ev {
+				s.add(&b.ev[i])
+			}
+			if b.err != nil {
+				err = b.err
+			}
+			r.free <- b
+		}
+		errc <- err
+	}
+	go drain(lr, ls)
+	go drain(wr, ws)
+	err1, err2 := <-errc, <-errc
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, err
+	}
+	return append(lr.warns, wr.warns...), nil
+}
+
+func ns2s(ns int64) float64 { return float64(ns) / 1e9 }
+
+func f64(v float64) *float64 { return &v }
+
+// round rounds v to n decimals (dividing by an exact power of ten keeps
+// the printed value short).
+func round(v float64, n int) float64 {
+	p := math.Pow10(n)
+	return math.Round(v*p) / p
+}

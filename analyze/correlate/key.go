@@ -1,0 +1,165 @@
+package correlate
+
+import (
+	"encoding/binary"
+	"strconv"
+
+	"github.com/sipalg/sipalg/analyze/inventory"
+	"github.com/sipalg/sipalg/analyze/sipmsg"
+)
+
+// Kind is the kind of traffic a packet or a mapping carries.
+type Kind uint8
+
+// Kinds of traffic, in the order a mapping's kind is preferred when it
+// carried several.
+const (
+	KindOther Kind = iota
+	KindSIP
+	KindRTP
+	KindRTCP
+)
+
+// String returns the report name of k.
+func (k Kind) String() string {
+	switch k {
+	case KindSIP:
+		return "sip"
+	case KindRTP:
+		return "rtp"
+	case KindRTCP:
+		return "rtcp"
+	}
+	return "other"
+}
+
+// MarshalText writes k as its report name.
+func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// FNV-1a, then a splitmix64 finaliser so that keys are uniform enough to
+// be sampled by value (see sampler).
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func mix(h uint64, c byte) uint64 { return (h ^ uint64(c)) * fnvPrime }
+
+func hashBytes(h uint64, b []byte) uint64 {
+	for _, c := range b {
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return h
+}
+
+func finish(h uint64) uint64 {
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	h ^= h >> 31
+	return h
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// ipv4End returns the end of a dotted-quad token starting at i, or -1.
+func ipv4End(b []byte, i int) int {
+	for part := 0; part < 4; part++ {
+		j := i
+		for j < len(b) && j-i < 3 && isDigit(b[j]) {
+			j++
+		}
+		if j == i {
+			return -1
+		}
+		i = j
+		if part < 3 {
+			if i >= len(b) || b[i] != '.' {
+				return -1
+			}
+			i++
+		}
+	}
+	if i < len(b) && isDigit(b[i]) {
+		return -1
+	}
+	return i
+}
+
+// hashMasked hashes b with every IPv4-address-looking token replaced by
+// one placeholder byte: what a blind ALG rewrites does not change the
+// hash.
+func hashMasked(h uint64, b []byte) uint64 {
+	for i := 0; i < len(b); {
+		c := b[i]
+		if isDigit(c) && (i == 0 || !(isDigit(b[i-1]) || b[i-1] == '.')) {
+			if e := ipv4End(b, i); e > 0 {
+				h = mix(h, 0)
+				i = e
+				continue
+			}
+		}
+		h = mix(h, c)
+		i++
+	}
+	return h
+}
+
+// udpKey classifies a UDP payload and returns its twin key.
+func udpKey(b []byte) (Kind, uint64) {
+	if sipmsg.IsSIP(b) {
+		if k, ok := sipKey(b); ok {
+			return KindSIP, k
+		}
+	}
+	if inventory.IsRTCP(b) {
+		// The first report of the compound packet (SR or RR) only: an
+		// ALG that rewrites text could touch an SDES CNAME after it.
+		n := (int(b[2])<<8 | int(b[3]) + 1) * 4
+		return KindRTCP, finish(hashBytes(mix(fnvOffset, 'C'), b[:n]))
+	}
+	if inventory.IsRTP(b) {
+		h := mix(fnvOffset, 'R')
+		h = hashBytes(h, b[2:12]) // sequence, timestamp, SSRC
+		var l [4]byte
+		binary.BigEndian.PutUint32(l[:], uint32(len(b)))
+		return KindRTP, finish(hashBytes(h, l[:]))
+	}
+	return KindOther, finish(hashBytes(mix(fnvOffset, 'U'), b))
+}
+
+// sipKey returns the twin key of a SIP message: fields an ALG does not
+// rewrite. Not the Via branch: an ALG that loses a ';' changes it
+// (fixtures/semicolon). Call-ID and From tag are hashed with IPv4 tokens
+// masked, for ALGs that replace the private address wherever it appears.
+func sipKey(b []byte) (uint64, bool) {
+	m := sipmsg.Parse(b)
+	if m.NotSIP {
+		return 0, false
+	}
+	h := mix(fnvOffset, 'S')
+	if m.IsRequest {
+		h = hashBytes(h, m.Bytes(m.Method))
+	} else {
+		var s [8]byte
+		h = hashBytes(mix(h, '/'), strconv.AppendInt(s[:0], int64(m.StatusCode), 10))
+	}
+	h = mix(h, 0)
+	if cs, ok := m.CSeq(); ok {
+		h = hashBytes(h, m.Bytes(cs.Number))
+		h = hashBytes(mix(h, ' '), m.Bytes(cs.Method))
+	}
+	h = mix(h, 0)
+	if id, ok := m.CallID(); ok {
+		h = hashMasked(h, m.Bytes(id))
+	}
+	h = mix(h, 0)
+	if f, ok := m.From(); ok {
+		if tag, ok := f.Tag(m.Raw); ok {
+			h = hashMasked(h, m.Bytes(tag))
+		}
+	}
+	return finish(h), true
+}
+

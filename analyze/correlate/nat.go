@@ -1,0 +1,259 @@
+package correlate
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"net/netip"
+	"slices"
+	"time"
+)
+
+// result finishes the second pass: clock refinement, mapping table, NAT
+// properties.
+func (p *pairer) result() *Result {
+	res := &p.res
+	res.Warnings = p.warnings
+	p.finishClock(res)
+	for _, ms := range p.maps {
+		if ms.suspectT != 0 {
+			p.confirmExpiry(ms)
+		}
+		m := &ms.m
+		m.Kind = ms.kind()
+		m.FirstSeen = time.Unix(0, ms.first).UTC()
+		m.LastSeen = time.Unix(0, ms.last).UTC()
+		if ms.survived {
+			m.MaxIdleS = round(ns2s(ms.maxIdle), 6)
+			m.Lifetime.Lower = f64(m.MaxIdleS)
+		}
+		if ms.expiryUpper > 0 {
+			m.Lifetime.Upper = f64(round(ns2s(ms.expiryUpper), 6))
+		}
+		if ms.remotesTruncated {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("mapping %s→%s: more than %d remotes, list cut", m.LAN, m.WAN, maxRemotes))
+		}
+		slices.SortFunc(m.Remotes, func(a, b netip.AddrPort) int { return a.Compare(b) })
+		res.Mappings = append(res.Mappings, *m)
+	}
+	slices.SortStableFunc(res.Mappings, func(a, b Mapping) int {
+		return cmp.Or(cmp.Compare(a.Proto, b.Proto), a.LAN.Compare(b.LAN), a.FirstSeen.Compare(b.FirstSeen), a.WAN.Compare(b.WAN))
+	})
+	if res.Mappings == nil {
+		res.Mappings = []Mapping{}
+	}
+	p.finishNAT(res)
+	return res
+}
+
+// kind is the traffic a mapping mostly carried; SIP wins over keep-alives
+// and the like on the same port.
+func (ms *mstate) kind() Kind {
+	best := KindOther
+	for _, k := range []Kind{KindSIP, KindRTP, KindRTCP} {
+		if ms.kinds[k] > ms.kinds[best] {
+			best = k
+		}
+	}
+	return best
+}
+
+// finishClock refines the pass-1 offset with every pair's residual and
+// derives the router latency.
+func (p *pairer) finishClock(res *Result) {
+	c := p.clk
+	adj := combine(slices.Clone(p.out.v), slices.Clone(p.in.v))
+	if math.IsNaN(adj) {
+		adj = 0
+	}
+	off := c.offset + adj
+	res.Clock.OffsetS = round(off/1e9, 9)
+	res.Clock.DriftPPM = round(c.drift*1e6, 3)
+	res.Clock.MatchedPairs = p.out.n + p.in.n
+	var lat []float64
+	var maxLat float64
+	for _, r := range p.out.v {
+		lat = append(lat, r-adj)
+	}
+	for _, r := range p.in.v {
+		lat = append(lat, adj-r)
+	}
+	if p.out.n > 0 {
+		maxLat = p.out.max - adj
+	}
+	if p.in.n > 0 {
+		maxLat = max(maxLat, adj-p.in.min)
+	}
+	if len(lat) > 0 {
+		res.Clock.RouterLatency = Latency{P50: round(quantile(lat, 0.5)/1e6, 3), Max: round(maxLat/1e6, 3)}
+	}
+	if p.out.n == 0 || p.in.n == 0 {
+		res.Warnings = append(res.Warnings, "clock: twins in one direction only; the offset includes the router latency")
+	}
+}
+
+func (p *pairer) finishNAT(res *Result) {
+	n := &res.NAT
+	n.PublicAddresses = []netip.Addr{}
+	for a := range p.public {
+		n.PublicAddresses = append(n.PublicAddresses, a)
+	}
+	slices.SortFunc(n.PublicAddresses, netip.Addr.Compare)
+
+	// Group the mappings by LAN endpoint, in order of creation.
+	groups := map[epKey][]*Mapping{}
+	var order []epKey
+	for i := range res.Mappings {
+		m := &res.Mappings[i]
+		k := epKey{protoNum(m.Proto), m.LAN}
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
+		}
+		groups[k] = append(groups[k], m)
+	}
+	var kept, changed int
+	var eim, dep, apd, notAPD string
+	for _, k := range order {
+		g := groups[k]
+		if g[0].WAN.Port() == g[0].LAN.Port() {
+			kept++
+		} else {
+			changed++
+		}
+		for _, m := range g {
+			if r1, r2, ok := twoAddrs(m.Remotes); ok && eim == "" {
+				eim = fmt.Sprintf("%s kept %s for %s and %s", m.LAN, m.WAN, r1, r2)
+			}
+			if r1, r2, ok := samePortsDiffer(m.Remotes); ok && notAPD == "" {
+				notAPD = fmt.Sprintf("%s kept %s for %s and %s", m.LAN, m.WAN, r1, r2)
+			}
+		}
+		for i, a := range g {
+			for _, b := range g[i+1:] {
+				// b was created while a was alive (a had packets after,
+				// or b came too soon for a to have expired).
+				alive := a.LastSeen.After(b.FirstSeen) || b.FirstSeen.Sub(a.LastSeen) < minExpiryGap
+				if !alive || shareRemote(a.Remotes, b.Remotes) {
+					continue
+				}
+				if dep == "" {
+					dep = fmt.Sprintf("%s got %s for %s and %s for %s", a.LAN, a.WAN, listAddrs(a.Remotes), b.WAN, listAddrs(b.Remotes))
+				}
+				if r1, r2, ok := sameAddrOtherPort(a.Remotes, b.Remotes); ok && apd == "" {
+					apd = fmt.Sprintf("%s got %s for %s and %s for %s", a.LAN, a.WAN, r1, b.WAN, r2)
+				}
+			}
+		}
+	}
+	switch {
+	case len(order) == 0:
+	case changed == 0:
+		n.PortPreservation = f64b(true)
+	case kept == 0:
+		n.PortPreservation = f64b(false)
+	default:
+		n.PortPreservation = f64b(kept > changed)
+		res.Warnings = append(res.Warnings, fmt.Sprintf("port preservation: %d LAN endpoints kept their port, %d did not", kept, changed))
+	}
+	switch {
+	case eim != "" && dep == "":
+		n.MappingBehavior, n.BehaviorReason = EndpointIndependent, eim
+	case dep != "" && eim == "" && apd != "":
+		n.MappingBehavior, n.BehaviorReason = AddressAndPortDependent, apd
+	case dep != "" && eim == "" && notAPD != "":
+		n.MappingBehavior, n.BehaviorReason = AddressDependent, dep+"; "+notAPD
+	case dep != "" && eim == "":
+		// A new public port per remote address. RFC 4787 address-dependent
+		// would also do that; no LAN endpoint reached two ports of one
+		// remote address to tell them apart. Routers that do this are
+		// "symmetric" (address-and-port-dependent) in practice.
+		n.MappingBehavior, n.BehaviorReason = AddressAndPortDependent, dep+" (address-dependent not excluded: no two ports of one remote address seen)"
+	case dep != "" && eim != "":
+		n.MappingBehavior, n.BehaviorReason = BehaviorUnknown, "conflicting evidence: "+eim+"; but "+dep
+	default:
+		n.MappingBehavior, n.BehaviorReason = BehaviorUnknown, "each LAN endpoint talked to only one remote"
+	}
+	// UDP timeout bounds from all UDP mappings.
+	for _, ms := range p.maps {
+		if ms.m.Proto != "udp" {
+			continue
+		}
+		if ms.survived {
+			v := round(ns2s(ms.maxIdle), 6)
+			if n.UDPTimeout.Lower == nil || v > *n.UDPTimeout.Lower {
+				n.UDPTimeout.Lower = f64(v)
+			}
+		}
+		if ms.expiryUpper > 0 {
+			v := round(ns2s(ms.expiryUpper), 6)
+			if n.UDPTimeout.Upper == nil || v < *n.UDPTimeout.Upper {
+				n.UDPTimeout.Upper = f64(v)
+			}
+		}
+	}
+	if l, u := n.UDPTimeout.Lower, n.UDPTimeout.Upper; l != nil && u != nil && *l > *u {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("udp timeout: a mapping survived %.1f s idle, another expired after %.1f s", *l, *u))
+	}
+}
+
+func f64b(v bool) *bool { return &v }
+
+func protoNum(s string) uint8 {
+	if s == "tcp" {
+		return 6
+	}
+	return 17
+}
+
+func twoAddrs(rs []netip.AddrPort) (netip.AddrPort, netip.AddrPort, bool) {
+	for i := range rs {
+		for j := i + 1; j < len(rs); j++ {
+			if rs[i].Addr() != rs[j].Addr() {
+				return rs[i], rs[j], true
+			}
+		}
+	}
+	return netip.AddrPort{}, netip.AddrPort{}, false
+}
+
+func samePortsDiffer(rs []netip.AddrPort) (netip.AddrPort, netip.AddrPort, bool) {
+	for i := range rs {
+		for j := i + 1; j < len(rs); j++ {
+			if rs[i].Addr() == rs[j].Addr() && rs[i].Port() != rs[j].Port() {
+				return rs[i], rs[j], true
+			}
+		}
+	}
+	return netip.AddrPort{}, netip.AddrPort{}, false
+}
+
+func shareRemote(a, b []netip.AddrPort) bool {
+	for _, x := range a {
+		if slices.Contains(b, x) {
+			return true
+		}
+	}
+	return false
+}
+
+func sameAddrOtherPort(a, b []netip.AddrPort) (netip.AddrPort, netip.AddrPort, bool) {
+	for _, x := range a {
+		for _, y := range b {
+			if x.Addr() == y.Addr() && x.Port() != y.Port() {
+				return x, y, true
+			}
+		}
+	}
+	return netip.AddrPort{}, netip.AddrPort{}, false
+}
+
+func listAddrs(rs []netip.AddrPort) string {
+	s := ""
+	for i, r := range rs {
+		if i > 0 {
+			s += ", "
+		}
+		s += r.String()
+	}
+	return s
+}

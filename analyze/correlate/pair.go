@@ -1,0 +1,467 @@
+package correlate
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/sipalg/sipalg/analyze/capture"
+)
+
+// pend is a packet waiting for its twin.
+type pend struct {
+	ev     event
+	t      int64 // common (LAN) clock
+	next   int32
+	paired bool
+	// For WAN packets to a known mapping: its index and idle gaps (ns)
+	// at arrival, since its last packet and since its last outbound one.
+	mapID            int32
+	gapAny, gapOut   int64
+}
+
+type listHT struct{ head, tail int32 }
+
+// waiting holds one side's packets not yet paired, by key and in arrival
+// order. Its slab and rings are reused: no allocation per packet once
+// grown to the window's size.
+type waiting struct {
+	slab  []pend
+	free  []int32
+	heads map[uint64]listHT
+	fifo  []int32 // ring of slab indices in arrival order
+	fhead int
+	flen  int
+}
+
+func newWaiting() *waiting {
+	return &waiting{heads: make(map[uint64]listHT), fifo: make([]int32, 1024)}
+}
+
+func (w *waiting) add(p pend) {
+	var i int32
+	if n := len(w.free); n > 0 {
+		i = w.free[n-1]
+		w.free = w.free[:n-1]
+	} else {
+		w.slab = append(w.slab, pend{})
+		i = int32(len(w.slab) - 1)
+	}
+	p.next = -1
+	w.slab[i] = p
+	if ht, ok := w.heads[p.ev.key]; ok {
+		w.slab[ht.tail].next = i
+		ht.tail = i
+		w.heads[p.ev.key] = ht
+	} else {
+		w.heads[p.ev.key] = listHT{i, i}
+	}
+	if w.flen == len(w.fifo) {
+		n := make([]int32, 2*len(w.fifo))
+		for k := 0; k < w.flen; k++ {
+			n[k] = w.fifo[(w.fhead+k)%len(w.fifo)]
+		}
+		w.fifo, w.fhead = n, 0
+	}
+	w.fifo[(w.fhead+w.flen)%len(w.fifo)] = i
+	w.flen++
+}
+
+// take removes and returns the oldest waiting packet with key k.
+func (w *waiting) take(k uint64) (*pend, bool) {
+	ht, ok := w.heads[k]
+	if !ok {
+		return nil, false
+	}
+	p := &w.slab[ht.head]
+	if p.next < 0 {
+		delete(w.heads, k)
+	} else {
+		ht.head = p.next
+		w.heads[k] = ht
+	}
+	p.paired = true
+	return p, true
+}
+
+// expire calls f for every unpaired packet older than before (all if
+// force), oldest first, and forgets them.
+func (w *waiting) expire(before int64, force bool, f func(*pend)) {
+	for w.flen > 0 {
+		i := w.fifo[w.fhead]
+		p := &w.slab[i]
+		if !force && p.t >= before && w.flen < maxPending {
+			return
+		}
+		w.fhead = (w.fhead + 1) % len(w.fifo)
+		w.flen--
+		if !p.paired {
+			// Arrival order is time order, so p heads its key's list.
+			if ht := w.heads[p.ev.key]; ht.head == i {
+				if p.next < 0 {
+					delete(w.heads, p.ev.key)
+				} else {
+					ht.head = p.next
+					w.heads[p.ev.key] = ht
+				}
+			}
+			f(p)
+		}
+		w.free = append(w.free, i)
+	}
+}
+
+type mkey struct {
+	proto    uint8
+	lan, wan netip.AddrPort
+}
+
+type epKey struct {
+	proto uint8
+	ep    netip.AddrPort
+}
+
+type mstate struct {
+	m                Mapping
+	first, last      int64
+	lastOut, lastIn  int64
+	kinds            [4]int
+	maxIdle          int64
+	survived         bool
+	expiryUpper      int64 // ns, 0 if none
+	suspectT         int64 // a drop awaiting confirmation, 0 if none
+	suspectGap       int64
+	remotesTruncated bool
+}
+
+// reservoir keeps a uniform sample of at most latencySamples values with a
+// fixed-seed generator, so results are reproducible.
+type reservoir struct {
+	v    []float64
+	n    int
+	rng  uint64
+	min  float64
+	max  float64
+}
+
+func (r *reservoir) add(x float64) {
+	if r.n == 0 || x < r.min {
+		r.min = x
+	}
+	if r.n == 0 || x > r.max {
+		r.max = x
+	}
+	r.n++
+	if len(r.v) < latencySamples {
+		r.v = append(r.v, x)
+		return
+	}
+	r.rng ^= r.rng << 13
+	r.rng ^= r.rng >> 7
+	r.rng ^= r.rng << 17
+	if j := r.rng % uint64(r.n); j < latencySamples {
+		r.v[j] = x
+	}
+}
+
+type pairer struct {
+	clk      clockModel
+	window   int64
+	lan, wan *waiting
+	maps     []*mstate
+	byKey    map[mkey]int32
+	byWAN    map[epKey]int32   // latest mapping of a WAN endpoint
+	byLAN    map[epKey][]int32 // mappings of a LAN endpoint
+	lanHosts map[netip.Addr]bool
+	public   map[netip.Addr]bool
+	out, in  reservoir
+	res      Result
+	warnings []string
+}
+
+func newPairer(clk clockModel, window time.Duration) *pairer {
+	return &pairer{
+		clk: clk, window: int64(window),
+		lan: newWaiting(), wan: newWaiting(),
+		byKey: make(map[mkey]int32), byWAN: make(map[epKey]int32), byLAN: make(map[epKey][]int32),
+		lanHosts: make(map[netip.Addr]bool), public: make(map[netip.Addr]bool),
+		out: reservoir{rng: 0x9e3779b97f4a7c15}, in: reservoir{rng: 0x2545f4914f6cdd1d},
+	}
+}
+
+// run is the second pass: both files read in parallel, merged in the
+// common clock, each packet paired or expired.
+func (p *pairer) run(lanPath, wanPath string, lim capture.Limits) error {
+	done := make(chan struct{})
+	defer close(done)
+	lr, wr := newSideReader(lanPath, lim, done), newSideReader(wanPath, lim, done)
+	go lr.run()
+	go wr.run()
+	var errs []error
+	next := func(r *sideReader, cur **batch, i *int) bool {
+		for *cur == nil || *i >= len((*cur).ev) {
+			if *cur != nil {
+				if (*cur).err != nil {
+					errs = append(errs, (*cur).err)
+				}
+				r.free <- *cur
+				*cur = nil
+			}
+			b, ok := <-r.out
+			if !ok {
+				return false
+			}
+			*cur, *i = b, 0
+		}
+		return true
+	}
+	var lb, wb *batch
+	var li, wi int
+	lok, wok := next(lr, &lb, &li), next(wr, &wb, &wi)
+	for lok || wok {
+		var e *event
+		var lanSide bool
+		var t int64
+		if lok {
+			e, lanSide, t = &lb.ev[li], true, lb.ev[li].ts
+		}
+		if wok {
+			tw := p.clk.toLAN(wb.ev[wi].ts)
+			if !lok || tw < t {
+				e, lanSide, t = &wb.ev[wi], false, tw
+			}
+		}
+		p.handle(e, lanSide, t)
+		if lanSide {
+			li++
+			lok = next(lr, &lb, &li)
+		} else {
+			wi++
+			wok = next(wr, &wb, &wi)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	p.lan.expire(0, true, p.unpairedLAN)
+	p.wan.expire(0, true, p.unpairedWAN)
+	p.warnings = append(p.warnings, lr.warns...)
+	p.warnings = append(p.warnings, wr.warns...)
+	return nil
+}
+
+func (p *pairer) handle(e *event, lanSide bool, t int64) {
+	before := t - p.window
+	p.lan.expire(before, false, p.unpairedLAN)
+	p.wan.expire(before, false, p.unpairedWAN)
+	if lanSide {
+		if w, ok := p.wan.take(e.key); ok {
+			p.pair(e, t, &w.ev, w.t, w)
+			return
+		}
+		p.lan.add(pend{ev: *e, t: t, mapID: -1})
+		return
+	}
+	if l, ok := p.lan.take(e.key); ok {
+		p.pair(&l.ev, l.t, e, t, nil)
+		return
+	}
+	np := pend{ev: *e, t: t, mapID: -1}
+	if id, ok := p.byWAN[epKey{e.proto, e.dst}]; ok {
+		ms := p.maps[id]
+		np.mapID, np.gapAny, np.gapOut = id, t-ms.last, t-ms.lastOut
+	}
+	p.wan.add(np)
+}
+
+// pair records a LAN packet and its WAN twin (times in the common clock).
+// wp is the WAN packet's waiting entry when it arrived first.
+func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
+	p.res.Paired++
+	dir := twinDirection(l.src, l.dst, w.src, w.dst)
+	if dir == dirUnknown {
+		dir = dirOutbound
+		if wt < lt {
+			dir = dirInbound
+		}
+	}
+	r := float64(w.ts-l.ts) - p.clk.at(l.ts)
+	var mk mkey
+	var remote netip.AddrPort
+	if dir == dirOutbound {
+		p.out.add(r)
+		mk, remote = mkey{l.proto, l.src, w.src}, w.dst
+	} else {
+		p.in.add(r)
+		mk, remote = mkey{l.proto, l.dst, w.dst}, w.src
+	}
+	if l.kind == KindSIP {
+		p.res.SIPPairs = append(p.res.SIPPairs, SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched"})
+	}
+	id, ok := p.byKey[mk]
+	if !ok {
+		id = p.newMapping(mk, remote, lt)
+	}
+	ms := p.maps[id]
+	if dir == dirOutbound {
+		if ms.suspectT != 0 && lt > ms.suspectT {
+			p.confirmExpiry(ms)
+		}
+		ms.m.PacketsOut++
+		ms.lastOut = lt
+	} else {
+		gap := wt - ms.last
+		if wp != nil && wp.mapID == id {
+			gap = wp.gapAny
+		}
+		if ms.m.PacketsOut+ms.m.PacketsIn > 0 && gap > ms.maxIdle {
+			ms.maxIdle = gap
+		}
+		if ms.m.PacketsOut+ms.m.PacketsIn > 0 {
+			ms.survived = true
+		}
+		if ms.suspectT != 0 && wt > ms.suspectT {
+			if ms.lastOut < ms.suspectT {
+				ms.suspectT = 0 // alive without a refresh: that drop was a loss
+			} else {
+				p.confirmExpiry(ms)
+			}
+		}
+		ms.m.PacketsIn++
+		ms.lastIn = wt
+	}
+	ms.kinds[l.kind]++
+	ms.last = max(ms.last, lt, wt)
+	ms.addRemote(remote)
+}
+
+func (ms *mstate) addRemote(r netip.AddrPort) {
+	for _, x := range ms.m.Remotes {
+		if x == r {
+			return
+		}
+	}
+	if len(ms.m.Remotes) >= maxRemotes {
+		ms.remotesTruncated = true
+		return
+	}
+	ms.m.Remotes = append(ms.m.Remotes, r)
+}
+
+func (ms *mstate) hasRemote(r netip.AddrPort) bool {
+	for _, x := range ms.m.Remotes {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *pairer) confirmExpiry(ms *mstate) {
+	ms.m.Expired = true
+	if ms.expiryUpper == 0 || ms.suspectGap < ms.expiryUpper {
+		ms.expiryUpper = ms.suspectGap
+	}
+	ms.suspectT = 0
+}
+
+func (p *pairer) newMapping(mk mkey, remote netip.AddrPort, t int64) int32 {
+	proto := "udp"
+	if mk.proto == capture.ProtoTCP {
+		proto = "tcp"
+	} else if mk.proto != capture.ProtoUDP {
+		proto = fmt.Sprint(mk.proto)
+	}
+	id := int32(len(p.maps))
+	ms := &mstate{m: Mapping{Proto: proto, LAN: mk.lan, WAN: mk.wan}, first: t, last: t, lastOut: t}
+	lk := epKey{mk.proto, mk.lan}
+	// A new public port for a remote an earlier mapping of this LAN
+	// endpoint served, after an idle gap: the earlier one expired.
+	for _, pid := range p.byLAN[lk] {
+		prev := p.maps[pid]
+		if prev.hasRemote(remote) && time.Duration(t-prev.lastOut) >= minExpiryGap {
+			prev.suspectGap = t - prev.lastOut
+			p.confirmExpiry(prev)
+		}
+	}
+	p.maps = append(p.maps, ms)
+	p.byKey[mk] = id
+	p.byWAN[epKey{mk.proto, mk.wan}] = id
+	p.byLAN[lk] = append(p.byLAN[lk], id)
+	p.lanHosts[mk.lan.Addr()] = true
+	if mk.wan.Addr() != mk.lan.Addr() {
+		p.public[mk.wan.Addr()] = true
+	}
+	return id
+}
+
+func (p *pairer) addUnpaired(u Unpaired) {
+	if u.State == "dropped" {
+		p.res.Dropped++
+	} else {
+		p.res.Generated++
+	}
+	if len(p.res.Unpaired) < maxUnpairedListed {
+		p.res.Unpaired = append(p.res.Unpaired, u)
+	}
+	if u.Kind == KindSIP {
+		sp := SIPPair{Direction: u.Direction, State: u.State}
+		if u.Side == SideLAN {
+			sp.LANFrame = u.Frame
+		} else {
+			sp.WANFrame = u.Frame
+		}
+		p.res.SIPPairs = append(p.res.SIPPairs, sp)
+	}
+}
+
+func (p *pairer) unpairedLAN(w *pend) {
+	e := &w.ev
+	dir := dirInbound
+	switch {
+	case p.lanHosts[e.src.Addr()]:
+		dir = dirOutbound
+	case p.lanHosts[e.dst.Addr()]:
+	case e.src.Addr().IsPrivate():
+		dir = dirOutbound
+	}
+	state := "generated"
+	if dir == dirOutbound {
+		state = "dropped"
+	}
+	p.addUnpaired(Unpaired{Side: SideLAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst})
+}
+
+func (p *pairer) unpairedWAN(w *pend) {
+	e := &w.ev
+	dir := dirUnknown
+	switch {
+	case p.public[e.dst.Addr()] || w.mapID >= 0:
+		dir = dirInbound
+	case p.public[e.src.Addr()]:
+		dir = dirOutbound
+	}
+	state := "dropped"
+	if dir == dirOutbound {
+		state = "generated"
+	}
+	p.addUnpaired(Unpaired{Side: SideWAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst})
+	if w.mapID < 0 {
+		return
+	}
+	ms := p.maps[w.mapID]
+	ms.m.DroppedInbound++
+	if !ms.hasRemote(e.src) || time.Duration(w.gapAny) < minExpiryGap {
+		return
+	}
+	if ms.lastIn > w.t && ms.lastOut < w.t {
+		return // a later inbound packet got through unrefreshed: a loss
+	}
+	if ms.suspectT == 0 || w.gapOut < ms.suspectGap {
+		ms.suspectT, ms.suspectGap = w.t, w.gapOut
+	}
+	if ms.lastOut > w.t {
+		p.confirmExpiry(ms)
+	}
+}

@@ -1,0 +1,130 @@
+package correlate
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/sipalg/sipalg/analyze/capture"
+)
+
+// event is what pairing needs of one packet (or of one SIP message framed
+// from a TCP stream).
+type event struct {
+	ts       int64 // own clock, Unix ns
+	frame    int
+	src, dst netip.AddrPort
+	key      uint64
+	proto    uint8
+	kind     Kind
+}
+
+// batchLen events travel together between a reader goroutine and the
+// consumer; batchCount batches per side bound what is in flight.
+const (
+	batchLen   = 1024
+	batchCount = 4
+)
+
+type batch struct {
+	ev  []event
+	err error // set on the last batch of a side when reading failed
+}
+
+// sideReader streams one capture as batches of events on out, recycling
+// batches from free. It closes out when done.
+type sideReader struct {
+	path  string
+	lim   capture.Limits
+	out   chan *batch
+	free  chan *batch
+	done  <-chan struct{}
+	warns []string // read by the consumer only after out is closed
+}
+
+func newSideReader(path string, lim capture.Limits, done <-chan struct{}) *sideReader {
+	s := &sideReader{path: path, lim: lim, out: make(chan *batch, batchCount), free: make(chan *batch, batchCount), done: done}
+	for i := 0; i < batchCount; i++ {
+		s.free <- &batch{ev: make([]event, 0, batchLen)}
+	}
+	return s
+}
+
+func (s *sideReader) run() {
+	defer close(s.out)
+	b := s.get()
+	if b == nil {
+		return
+	}
+	err := s.scan(&b)
+	if b == nil {
+		return
+	}
+	b.err = err
+	select {
+	case s.out <- b:
+	case <-s.done:
+	}
+}
+
+func (s *sideReader) get() *batch {
+	select {
+	case b := <-s.free:
+		b.ev = b.ev[:0]
+		b.err = nil
+		return b
+	case <-s.done:
+		return nil
+	}
+}
+
+func (s *sideReader) scan(bp **batch) error {
+	r, err := capture.Open(s.path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	sc := capture.NewScanner(r, s.lim)
+	emit := func(e event) bool {
+		b := *bp
+		b.ev = append(b.ev, e)
+		if len(b.ev) < batchLen {
+			return true
+		}
+		select {
+		case s.out <- b:
+		case <-s.done:
+			*bp = nil
+			return false
+		}
+		*bp = s.get()
+		return *bp != nil
+	}
+	for p := sc.Next(); p != nil; p = sc.Next() {
+		e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto}
+		switch p.Proto {
+		case capture.ProtoUDP:
+			e.kind, e.key = udpKey(p.Payload)
+			if !emit(e) {
+				return nil
+			}
+		case capture.ProtoTCP:
+			for _, m := range p.SIP {
+				k, ok := sipKey(m.Data)
+				if !ok {
+					continue
+				}
+				e.kind, e.key, e.frame = KindSIP, k, m.Frame
+				if !emit(e) {
+					return nil
+				}
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("correlate: %s: %w", s.path, err)
+	}
+	if t := r.Truncated(); t != nil {
+		s.warns = append(s.warns, fmt.Sprintf("%s: %s", s.path, t.String()))
+	}
+	return nil
+}
