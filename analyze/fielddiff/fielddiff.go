@@ -100,6 +100,9 @@ func Diff(a, b *sipmsg.Message) []Change {
 // that the field comparison itself finds nothing in identical messages).
 func diff(a, b *sipmsg.Message) []Change {
 	if a.NotSIP || b.NotSIP {
+		if bytes.Equal(a.Raw, b.Raw) {
+			return nil
+		}
 		return []Change{{Field: "message", Kind: Changed, Before: a.Raw, After: b.Raw,
 			SpanA: sipmsg.Span{Off: 0, End: len(a.Raw)}, SpanB: sipmsg.Span{Off: 0, End: len(b.Raw)}}}
 	}
