@@ -69,7 +69,7 @@ type Clock struct {
 	// captures are too short to tell.
 	DriftPPM float64 `json:"drift_ppm"`
 	// MatchedPairs is the number of twin pairs the estimate rests on.
-	MatchedPairs int     `json:"matched_pairs"`
+	MatchedPairs  int     `json:"matched_pairs"`
 	RouterLatency Latency `json:"router_latency_ms"`
 }
 

@@ -162,4 +162,3 @@ func sipKey(b []byte) (uint64, bool) {
 	}
 	return finish(h), true
 }
-

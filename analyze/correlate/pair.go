@@ -17,8 +17,8 @@ type pend struct {
 	paired bool
 	// For WAN packets to a known mapping: its index and idle gaps (ns)
 	// at arrival, since its last packet and since its last outbound one.
-	mapID            int32
-	gapAny, gapOut   int64
+	mapID          int32
+	gapAny, gapOut int64
 }
 
 type listHT struct{ head, tail int32 }
@@ -138,11 +138,11 @@ type mstate struct {
 // reservoir keeps a uniform sample of at most latencySamples values with a
 // fixed-seed generator, so results are reproducible.
 type reservoir struct {
-	v    []float64
-	n    int
-	rng  uint64
-	min  float64
-	max  float64
+	v   []float64
+	n   int
+	rng uint64
+	min float64
+	max float64
 }
 
 func (r *reservoir) add(x float64) {
