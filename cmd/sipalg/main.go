@@ -5,6 +5,7 @@
 //
 // Usage:
 //
+//	sipalg analyze --lan LAN --wan WAN [--format table|json] [-o FILE]
 //	sipalg flows [--format table|json] FILE
 //	sipalg version
 //
@@ -37,6 +38,8 @@ func main() {
 const usage = `sipalg — what your router's SIP ALG did to your calls
 
 Usage:
+  sipalg analyze --lan LAN --wan WAN [--format table|json] [-o FILE]
+                                             line up the two sides of a router
   sipalg flows [--format table|json] FILE    what one capture holds
   sipalg version                             print the version
 
@@ -50,6 +53,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	switch args[0] {
+	case "analyze":
+		return runAnalyze(args[1:], stdout, stderr)
 	case "flows":
 		return runFlows(args[1:], stdout, stderr)
 	case "version", "--version":

@@ -63,3 +63,61 @@ func renderFlows(w io.Writer, s *inventory.Summary) error {
 	}
 	return nil
 }
+
+func renderAnalyze(w io.Writer, r *Report) error {
+	fmt.Fprintf(w, "LAN: %s (%d packets, %d SIP)\n", r.Inputs["lan"].File, r.Inputs["lan"].Packets, r.Inputs["lan"].SIPMessages)
+	fmt.Fprintf(w, "WAN: %s (%d packets, %d SIP)\n\n", r.Inputs["wan"].File, r.Inputs["wan"].Packets, r.Inputs["wan"].SIPMessages)
+	c := r.Clock
+	fmt.Fprintf(w, "Clock:   WAN = LAN %+.6f s, drift %.1f ppm, from %d packet pairs; router latency p50 %.3f ms, max %.3f ms\n",
+		c.OffsetS, c.DriftPPM, c.MatchedPairs, c.RouterLatency.P50, c.RouterLatency.Max)
+	n := r.NAT
+	var pubs []string
+	for _, a := range n.PublicAddresses {
+		pubs = append(pubs, a.String())
+	}
+	pp := "unknown"
+	if n.PortPreservation != nil {
+		pp = strconv.FormatBool(*n.PortPreservation)
+	}
+	fmt.Fprintf(w, "NAT:     public %s, mapping %s, ports preserved: %s\n", strings.Join(pubs, ", "), n.MappingBehavior, pp)
+	if n.BehaviorReason != "" {
+		fmt.Fprintf(w, "         (%s)\n", n.BehaviorReason)
+	}
+	fmt.Fprintf(w, "UDP timeout: %s\n\n", bounds(n.UDPTimeout.Lower, n.UDPTimeout.Upper))
+	t := tablewriter.NewWriter(w)
+	t.Header("Kind", "LAN", "WAN", "Out/In", "Max idle", "Lifetime")
+	for _, m := range r.Mappings {
+		life := bounds(m.Lifetime.Lower, m.Lifetime.Upper)
+		if m.Expired {
+			life += " expired"
+		}
+		if m.DroppedInbound > 0 {
+			life += fmt.Sprintf(", %d in dropped", m.DroppedInbound)
+		}
+		if err := t.Append(m.Proto+"/"+m.Kind.String(), m.LAN.String(), m.WAN.String(),
+			fmt.Sprintf("%d/%d", m.PacketsOut, m.PacketsIn), fmt.Sprintf("%.1fs", m.MaxIdleS), life); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
+	return nil
+}
+
+// bounds prints an interval whose ends may be unknown.
+func bounds(lo, hi *float64) string {
+	f := func(v *float64) string {
+		if v == nil {
+			return "?"
+		}
+		return strconv.FormatFloat(*v, 'f', 1, 64) + "s"
+	}
+	if lo == nil && hi == nil {
+		return "unknown"
+	}
+	return "[" + f(lo) + ", " + f(hi) + "]"
+}
