@@ -93,6 +93,7 @@ type scenario struct {
 	loss    float64       // fraction of outbound RTP the router drops
 	rtp     int           // RTP packets per direction
 	retrans int           // copies of the INVITE (1 = no retransmission)
+	drift   float64       // WAN clock gain, ppm
 	seed    uint64
 }
 
@@ -129,13 +130,13 @@ func (s scenario) write(t testing.TB, dir string) synthOut {
 		lan := sipMsg(line, cseq, "c1@192.168.1.10", "192.168.1.10:5060", "192.168.1.10:5060")
 		wan := sipMsg(line, cseq, "c1@203.0.113.1", "203.0.113.1:40000", "203.0.113.1:40000")
 		lw.udp(t, t0.Add(at), phone, server, lan)
-		ww.udp(t, t0.Add(at+latency()+s.offset), pubSIP, server, wan)
+		ww.udp(t, s.wan(t0, at+latency()), pubSIP, server, wan)
 		out.sipOnBoth++
 	}
 	sipIn := func(at time.Duration, line, cseq string) {
 		wan := sipMsg(line, cseq, "c1@203.0.113.1", "203.0.113.1:40000", "203.0.113.10:5060")
 		lan := sipMsg(line, cseq, "c1@192.168.1.10", "192.168.1.10:5060", "203.0.113.10:5060")
-		ww.udp(t, t0.Add(at+s.offset), server, pubSIP, wan)
+		ww.udp(t, s.wan(t0, at), server, pubSIP, wan)
 		lw.udp(t, t0.Add(at+latency()), server, phone, lan)
 		out.sipOnBoth++
 	}
@@ -161,12 +162,12 @@ func (s scenario) write(t testing.TB, dir string) synthOut {
 		if rng.Float64() < s.loss {
 			out.dropped++
 		} else {
-			ww.udp(t, t0.Add(tt+latency()+s.offset), pubRTP, serverRTP, rtp)
+			ww.udp(t, s.wan(t0, tt+latency()), pubRTP, serverRTP, rtp)
 		}
 		// inbound, 7 ms later
 		ti := tt + 7*time.Millisecond
 		putU32(rtp[8:], 0x22222222)
-		ww.udp(t, t0.Add(ti+s.offset), serverRTP, pubRTP, rtp)
+		ww.udp(t, s.wan(t0, ti), serverRTP, pubRTP, rtp)
 		lw.udp(t, t0.Add(ti+latency()), serverRTP, phoneRTP, rtp)
 	}
 	at += time.Duration(s.rtp) * 20 * time.Millisecond
@@ -178,7 +179,14 @@ func (s scenario) write(t testing.TB, dir string) synthOut {
 	return out
 }
 
-func putU32(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v) }
+// wan is the WAN capture's clock reading at LAN time t0+at.
+func (s scenario) wan(t0 time.Time, at time.Duration) time.Time {
+	return t0.Add(at + s.offset + time.Duration(s.drift*1e-6*float64(at)))
+}
+
+func putU32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v>>24), byte(v>>16), byte(v>>8), byte(v)
+}
 
 func TestSynthetic(t *testing.T) {
 	cases := []struct {
@@ -189,6 +197,7 @@ func TestSynthetic(t *testing.T) {
 		{"offset-0", scenario{offset: 0, rtp: 500, retrans: 1, seed: 2}},
 		{"offset+47s", scenario{offset: 47 * time.Second, rtp: 500, retrans: 1, seed: 3}},
 		{"loss-1pct", scenario{offset: 47 * time.Second, loss: 0.01, rtp: 3000, retrans: 1, seed: 4}},
+		{"drift+30ppm", scenario{offset: 47 * time.Second, drift: 30, rtp: 9000, retrans: 1, seed: 6}},
 		{"sip-retransmitted", scenario{offset: -3 * time.Hour, rtp: 200, retrans: 4, seed: 5}},
 	}
 	for _, c := range cases {
@@ -200,6 +209,9 @@ func TestSynthetic(t *testing.T) {
 			}
 			if d := res.Clock.OffsetS - c.s.offset.Seconds(); math.Abs(d) > 1e-3 {
 				t.Errorf("offset %.6f, want %.6f", res.Clock.OffsetS, c.s.offset.Seconds())
+			}
+			if c.s.drift != 0 && math.Abs(res.Clock.DriftPPM-c.s.drift) > 2 {
+				t.Errorf("drift %.3f ppm, want %.3f", res.Clock.DriftPPM, c.s.drift)
 			}
 			want := []string{
 				fmt.Sprintf("udp rtp %s→%s [%s]", phoneRTP, pubRTP, serverRTP),

@@ -1,0 +1,49 @@
+package correlate
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkCorrelate runs both passes over a pair of captures with 150k
+// RTP packets each way (600k frames in all) and reports allocations per
+// frame.
+func BenchmarkCorrelate(b *testing.B) {
+	o := scenario{offset: 47 * time.Second, loss: 0.01, rtp: 150000, retrans: 2, seed: 9}.write(b, b.TempDir())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Correlate(o.lan, o.wan, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(o.packets), "frames/op")
+}
+
+// TestReportJSON checks the field names DESIGN.md makes a contract.
+func TestReportJSON(t *testing.T) {
+	o := scenario{offset: 47 * time.Second, rtp: 50, retrans: 1, seed: 7}.write(t, t.TempDir())
+	res, err := Correlate(o.lan, o.wan, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	for _, want := range []string{
+		`"clock":{"offset_s":4`, `"drift_ppm":0,"matched_pairs":`, `"router_latency_ms":{"p50":`, `,"max":`,
+		`"nat":{"public_addresses":["203.0.113.1"],"mapping_behavior":"unknown"`, `"port_preservation":false`,
+		`"udp_timeout_s":{"lower":`, `"upper":null}`,
+		`"mappings":[{"proto":"udp","kind":"rtp","lan":"192.168.1.10:4000","wan":"203.0.113.1:40001","remotes":["203.0.113.10:20000"],"first_seen":"2026-03-01T12:00:`,
+		`"last_seen":"2026-03-01T12:00:`, `"packets_out":50,"packets_in":50,"max_idle_s":`, `"expired":false,"lifetime_s":{"lower":`, `"dropped_inbound":0}`,
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("JSON lacks %s\n%s", want, s)
+		}
+	}
+}
