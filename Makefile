@@ -28,11 +28,14 @@ lint: vet
 test: lint
 	CGO_ENABLED=1 $(GO) test -race -count=1 $(PKGS)
 
+# The main job on a bundled fixture: an emulated ST530, whose ALG rewrites
+# the private address everywhere and whose mappings die after 60 s.
 demo: build
-	@echo "== sipalg flows $(DEMO_CASE)/lan.pcap"
-	./$(BIN) flows $(DEMO_CASE)/lan.pcap
 	@echo "== sipalg flows $(DEMO_CASE)/wan.pcap"
 	./$(BIN) flows $(DEMO_CASE)/wan.pcap
+	@echo
+	@echo "== sipalg analyze --lan $(DEMO_CASE)/lan.pcap --wan $(DEMO_CASE)/wan.pcap"
+	./$(BIN) analyze --lan $(DEMO_CASE)/lan.pcap --wan $(DEMO_CASE)/wan.pcap
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./analyze/...
