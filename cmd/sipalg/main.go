@@ -14,7 +14,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -77,6 +76,3 @@ func toolVersion() string {
 	}
 	return "dev"
 }
-
-// errUsage marks an error the user made on the command line.
-var errUsage = errors.New("usage")
