@@ -1,6 +1,7 @@
 package correlate
 
 import (
+	"cmp"
 	"math"
 	"net/netip"
 	"slices"
@@ -147,9 +148,9 @@ func estimateClock(l, w *sampler) (clockModel, int) {
 	}
 	slices.SortFunc(ds, func(a, b twinDelta) int {
 		if a.t != b.t {
-			return cmpInt64(a.t, b.t)
+			return cmp.Compare(a.t, b.t)
 		}
-		return cmpFloat(a.delta, b.delta)
+		return cmp.Compare(a.delta, b.delta)
 	})
 	all := make([]float64, len(ds))
 	for i, d := range ds {
@@ -258,24 +259,4 @@ func quantile(v []float64, q float64) float64 {
 	sort.Float64s(v)
 	i := int(math.Round(q * float64(len(v)-1)))
 	return v[i]
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
