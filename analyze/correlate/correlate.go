@@ -46,6 +46,18 @@ type Options struct {
 	Limits capture.Limits
 	// Window is the pairing window; zero means DefaultWindow.
 	Window time.Duration
+	// KeepSIP keeps every SIP message of both sides in Result.LANSIP and
+	// Result.WANSIP, for matching (bounded per side; see maxSIPBytes).
+	KeepSIP bool
+}
+
+// SIPRecord is one SIP message as captured on one side.
+type SIPRecord struct {
+	Frame    int
+	TS       int64 // own clock, Unix ns
+	Src, Dst netip.AddrPort
+	Proto    uint8
+	Data     []byte
 }
 
 // Bounds is an interval in seconds; a nil end is unknown.
@@ -140,6 +152,7 @@ type Unpaired struct {
 	State string         `json:"state"`
 	Src   netip.AddrPort `json:"src"`
 	Dst   netip.AddrPort `json:"dst"`
+	seq   int            // index in Result.LANSIP or WANSIP, or -1
 }
 
 // SIPPair is a SIP message and its twin; a frame is 0 on the side the
@@ -149,6 +162,11 @@ type SIPPair struct {
 	WANFrame  int    `json:"wan_frame"`
 	Direction string `json:"direction"`
 	State     string `json:"state"` // matched, dropped or generated
+	// LANSeq and WANSeq index Result.LANSIP and Result.WANSIP; -1 on the
+	// missing side or when the message was not kept. Frames alone are
+	// ambiguous: one TCP segment can complete several messages.
+	LANSeq int `json:"-"`
+	WANSeq int `json:"-"`
 }
 
 // Result is what [Correlate] found.
@@ -164,6 +182,9 @@ type Result struct {
 	// Paired counts packet pairs.
 	Paired   int       `json:"-"`
 	SIPPairs []SIPPair `json:"-"`
+	// LANSIP and WANSIP hold the SIP messages when Options.KeepSIP is set,
+	// in capture order.
+	LANSIP, WANSIP []SIPRecord `json:"-"`
 	Warnings []string  `json:"-"`
 }
 
@@ -189,7 +210,7 @@ func Correlate(lanPath, wanPath string, opt Options) (*Result, error) {
 	}
 	// Pass 2: pair everything.
 	p := newPairer(clk, opt.Window)
-	if err := p.run(lanPath, wanPath, opt.Limits); err != nil {
+	if err := p.run(lanPath, wanPath, opt.Limits, opt.KeepSIP); err != nil {
 		return nil, err
 	}
 	res := p.result()

@@ -192,10 +192,11 @@ func newPairer(clk clockModel, window time.Duration) *pairer {
 
 // run is the second pass: both files read in parallel, merged in the
 // common clock, each packet paired or expired.
-func (p *pairer) run(lanPath, wanPath string, lim capture.Limits) error {
+func (p *pairer) run(lanPath, wanPath string, lim capture.Limits, keepSIP bool) error {
 	done := make(chan struct{})
 	defer close(done)
 	lr, wr := newSideReader(lanPath, lim, done), newSideReader(wanPath, lim, done)
+	lr.keepSIP, wr.keepSIP = keepSIP, keepSIP
 	go lr.run()
 	go wr.run()
 	var errs []error
@@ -248,6 +249,12 @@ func (p *pairer) run(lanPath, wanPath string, lim capture.Limits) error {
 	p.wan.expire(0, true, p.unpairedWAN)
 	p.warnings = append(p.warnings, lr.warns...)
 	p.warnings = append(p.warnings, wr.warns...)
+	for _, r := range []*sideReader{lr, wr} {
+		if r.sipRefused > 0 {
+			p.warnings = append(p.warnings, fmt.Sprintf("%s: %d SIP messages beyond the first %d MiB were paired but not kept for matching", r.path, r.sipRefused, maxSIPBytes>>20))
+		}
+	}
+	p.res.LANSIP, p.res.WANSIP = lr.sip, wr.sip
 	return nil
 }
 
@@ -297,7 +304,7 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 		mk, remote = mkey{l.proto, l.dst, w.dst}, w.src
 	}
 	if l.kind == KindSIP {
-		p.res.SIPPairs = append(p.res.SIPPairs, SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched"})
+		p.res.SIPPairs = append(p.res.SIPPairs, SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)})
 	}
 	id, ok := p.byKey[mk]
 	if !ok {
@@ -406,11 +413,11 @@ func (p *pairer) addUnpaired(u Unpaired) {
 		p.res.Unpaired = append(p.res.Unpaired, u)
 	}
 	if u.Kind == KindSIP {
-		sp := SIPPair{Direction: u.Direction, State: u.State}
+		sp := SIPPair{Direction: u.Direction, State: u.State, LANSeq: -1, WANSeq: -1}
 		if u.Side == SideLAN {
-			sp.LANFrame = u.Frame
+			sp.LANFrame, sp.LANSeq = u.Frame, u.seq
 		} else {
-			sp.WANFrame = u.Frame
+			sp.WANFrame, sp.WANSeq = u.Frame, u.seq
 		}
 		p.res.SIPPairs = append(p.res.SIPPairs, sp)
 	}
@@ -430,7 +437,7 @@ func (p *pairer) unpairedLAN(w *pend) {
 	if dir == dirOutbound {
 		state = "dropped"
 	}
-	p.addUnpaired(Unpaired{Side: SideLAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst})
+	p.addUnpaired(Unpaired{Side: SideLAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq)})
 }
 
 func (p *pairer) unpairedWAN(w *pend) {
@@ -446,7 +453,7 @@ func (p *pairer) unpairedWAN(w *pend) {
 	if dir == dirOutbound {
 		state = "generated"
 	}
-	p.addUnpaired(Unpaired{Side: SideWAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst})
+	p.addUnpaired(Unpaired{Side: SideWAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq)})
 	if w.mapID < 0 {
 		return
 	}

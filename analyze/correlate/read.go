@@ -1,6 +1,8 @@
 package correlate
 
 import (
+	"bytes"
+	"math"
 	"fmt"
 	"net/netip"
 
@@ -16,6 +18,7 @@ type event struct {
 	key      uint64
 	proto    uint8
 	kind     Kind
+	seq      int32 // index in the side's SIPRecords, -1 when not kept
 }
 
 // batchLen events travel together between a reader goroutine and the
@@ -39,6 +42,35 @@ type sideReader struct {
 	free  chan *batch
 	done  <-chan struct{}
 	warns []string // read by the consumer only after out is closed
+
+	// keepSIP asks scan to keep every SIP message in sip, up to
+	// maxSIPBytes of payload; sipRefused counts those past the bound. Read
+	// by the consumer only after out is closed.
+	keepSIP    bool
+	sip        []SIPRecord
+	sipBytes   int
+	sipRefused int
+}
+
+// maxSIPBytes bounds the SIP payload kept per side for matching: 64 MiB
+// holds some 60,000 messages of a kilobyte, about 1,500 calls with their
+// registrations; a capture with more is matched up to the bound and says
+// so.
+const maxSIPBytes = 64 << 20
+
+// keep copies one SIP message and returns its index, or -1.
+func (s *sideReader) keep(r SIPRecord) int32 {
+	if !s.keepSIP {
+		return -1
+	}
+	if s.sipBytes+len(r.Data) > maxSIPBytes || len(s.sip) >= math.MaxInt32 {
+		s.sipRefused++
+		return -1
+	}
+	r.Data = bytes.Clone(r.Data) // the payload outlives the packet
+	s.sipBytes += len(r.Data)
+	s.sip = append(s.sip, r)
+	return int32(len(s.sip) - 1)
 }
 
 func newSideReader(path string, lim capture.Limits, done <-chan struct{}) *sideReader {
@@ -100,10 +132,13 @@ func (s *sideReader) scan(bp **batch) error {
 		return *bp != nil
 	}
 	for p := sc.Next(); p != nil; p = sc.Next() {
-		e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto}
+		e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, seq: -1}
 		switch p.Proto {
 		case capture.ProtoUDP:
 			e.kind, e.key = udpKey(p.Payload)
+			if e.kind == KindSIP {
+				e.seq = s.keep(SIPRecord{Frame: p.Frame, TS: p.TS, Src: p.Src, Dst: p.Dst, Proto: p.Proto, Data: p.Payload})
+			}
 			if !emit(e) {
 				return nil
 			}
@@ -114,6 +149,7 @@ func (s *sideReader) scan(bp **batch) error {
 					continue
 				}
 				e.kind, e.key, e.frame = KindSIP, k, m.Frame
+				e.seq = s.keep(SIPRecord{Frame: m.Frame, TS: p.TS, Src: p.Src, Dst: p.Dst, Proto: p.Proto, Data: m.Data})
 				if !emit(e) {
 					return nil
 				}

@@ -6,67 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"sync"
 
 	"github.com/spf13/pflag"
 
-	"github.com/sipalg/sipalg/analyze/capture"
-	"github.com/sipalg/sipalg/analyze/correlate"
-	"github.com/sipalg/sipalg/analyze/inventory"
+	"github.com/sipalg/sipalg/analyze"
 )
-
-// Report is the JSON report of `sipalg analyze` (DESIGN.md, schema_version
-// 1). Sections not built yet (messages, findings, fingerprints, verdict)
-// are absent rather than empty, so no script mistakes "not analysed" for
-// "nothing found".
-type Report struct {
-	SchemaVersion int                  `json:"schema_version"`
-	Tool          ToolJSON             `json:"tool"`
-	Inputs        map[string]InputJSON `json:"inputs"`
-	Clock         correlate.Clock      `json:"clock"`
-	NAT           correlate.NAT        `json:"nat"`
-	Mappings      []correlate.Mapping  `json:"mappings"`
-	Warnings      []string             `json:"warnings"`
-}
-
-// ToolJSON names the tool that wrote a report.
-type ToolJSON struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-}
-
-// InputJSON describes one input capture.
-type InputJSON struct {
-	File        string   `json:"file"`
-	Format      string   `json:"format"`
-	LinkTypes   []string `json:"link_types"`
-	Packets     int      `json:"packets"`
-	Bytes       int64    `json:"bytes"`
-	FirstTS     string   `json:"first_ts"`
-	LastTS      string   `json:"last_ts"`
-	SIPMessages int      `json:"sip_messages"`
-	Warnings    []string `json:"warnings"`
-}
-
-func inputJSON(s *inventory.Summary) InputJSON {
-	in := InputJSON{
-		File: s.File, Format: string(s.Format), Packets: s.Packets, Bytes: s.Bytes,
-		FirstTS: rfc3339(s.First), LastTS: rfc3339(s.Last), SIPMessages: s.SIPMessages,
-		Warnings: s.Warnings, LinkTypes: []string{},
-	}
-	if s.Compressed {
-		in.Format += "+gzip"
-	}
-	for name := range s.LinkTypes {
-		in.LinkTypes = append(in.LinkTypes, name)
-	}
-	sort.Strings(in.LinkTypes)
-	if in.Warnings == nil {
-		in.Warnings = []string{}
-	}
-	return in
-}
 
 func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("sipalg analyze", pflag.ContinueOnError)
@@ -90,7 +34,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg analyze: %v\n", err)
 		return exitError
 	}
-	rep, err := analyze(*lan, *wan)
+	rep, err := analyzePair(*lan, *wan)
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg: %v\n", err)
 		return exitError
@@ -136,40 +80,7 @@ func checkAnalyzeArgs(lan, wan, format string, rest []string) error {
 	return nil
 }
 
-// analyze runs the pipeline built so far.
-func analyze(lanPath, wanPath string) (*Report, error) {
-	var wg sync.WaitGroup
-	var sums [2]*inventory.Summary
-	var errs [2]error
-	for i, p := range []string{lanPath, wanPath} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sums[i], errs[i] = inventory.Read(p, capture.DefaultLimits())
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs[0], errs[1]); err != nil {
-		return nil, err
-	}
-	res, err := correlate.Correlate(lanPath, wanPath, correlate.Options{})
-	if err != nil {
-		return nil, err
-	}
-	rep := &Report{
-		SchemaVersion: 1,
-		Tool:          ToolJSON{Name: "sipalg", Version: toolVersion()},
-		Inputs:        map[string]InputJSON{"lan": inputJSON(sums[0]), "wan": inputJSON(sums[1])},
-		Clock:         res.Clock,
-		NAT:           res.NAT,
-		Mappings:      res.Mappings,
-		Warnings:      res.Warnings,
-	}
-	if rep.Mappings == nil {
-		rep.Mappings = []correlate.Mapping{}
-	}
-	if rep.Warnings == nil {
-		rep.Warnings = []string{}
-	}
-	return rep, nil
+// analyzePair runs the pipeline on one pair of captures.
+func analyzePair(lanPath, wanPath string) (*analyze.Report, error) {
+	return analyze.Run(lanPath, wanPath, analyze.Options{Version: toolVersion()})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/olekukonko/tablewriter"
 
+	"github.com/sipalg/sipalg/analyze"
 	"github.com/sipalg/sipalg/analyze/inventory"
 )
 
@@ -64,7 +65,7 @@ func renderFlows(w io.Writer, s *inventory.Summary) error {
 	return nil
 }
 
-func renderAnalyze(w io.Writer, r *Report) error {
+func renderAnalyze(w io.Writer, r *analyze.Report) error {
 	fmt.Fprintf(w, "LAN: %s (%d packets, %d SIP)\n", r.Inputs["lan"].File, r.Inputs["lan"].Packets, r.Inputs["lan"].SIPMessages)
 	fmt.Fprintf(w, "WAN: %s (%d packets, %d SIP)\n\n", r.Inputs["wan"].File, r.Inputs["wan"].Packets, r.Inputs["wan"].SIPMessages)
 	c := r.Clock

@@ -1,0 +1,47 @@
+package match
+
+import (
+	"github.com/sipalg/sipalg/analyze/fielddiff"
+	"github.com/sipalg/sipalg/analyze/sipmsg"
+)
+
+// Message is one SIP message as the report lists it: the message on each
+// side of the router, paired, or seen on one side only.
+type Message struct {
+	// ID numbers messages from 1 in the order they first appear (LAN
+	// clock).
+	ID int `json:"id"`
+	// Direction is outbound (LAN to WAN) or inbound.
+	Direction string `json:"direction"`
+	LANFrame  *int   `json:"lan_frame"`
+	WANFrame  *int   `json:"wan_frame"`
+	// Method is the request method, or the CSeq method of a response.
+	Method string `json:"method"`
+	Status *int   `json:"status"`
+	CSeq   string `json:"cseq"`
+	// CallIDLAN and CallIDWAN are the Call-ID on each side; empty on the
+	// side the message is missing from.
+	CallIDLAN string `json:"call_id_lan"`
+	CallIDWAN string `json:"call_id_wan"`
+	// State is matched, dropped (entered the router, never left) or
+	// generated (left the router, never entered).
+	State string `json:"state"`
+	// Dialog is the ID of the dialog (or of the out-of-dialog
+	// transaction group) the message belongs to.
+	Dialog int `json:"dialog"`
+	// Retransmission is set when the message repeats an earlier one of
+	// its transaction.
+	Retransmission bool `json:"retransmission"`
+	// ChangedFields counts the entries of Changes.
+	ChangedFields int `json:"changed_fields"`
+
+	// TS is the time the message was first seen, Unix ns in the LAN clock.
+	TS int64 `json:"-"`
+	// LAN and WAN are the parsed messages; nil on a missing side.
+	LAN, WAN *sipmsg.Message `json:"-"`
+	// Changes is the field diff, from the message as it entered the
+	// router to the message as it left.
+	Changes []fielddiff.Change `json:"-"`
+
+	transaction int // root message index of the transaction
+}

@@ -1,0 +1,84 @@
+// Package analyze runs sipalg's pipeline over the two captures of one router
+// and returns the [Report] every output format renders: capture, sip/sdp,
+// correlate, match, diff and rules, in that order (DESIGN.md). Rendering is
+// not done here.
+package analyze
+
+import (
+	"sort"
+	"time"
+
+	"github.com/sipalg/sipalg/analyze/correlate"
+	"github.com/sipalg/sipalg/analyze/inventory"
+	"github.com/sipalg/sipalg/analyze/match"
+	"github.com/sipalg/sipalg/rules"
+)
+
+// SchemaVersion is the JSON report's schema_version (DESIGN.md).
+const SchemaVersion = 1
+
+// Report is the report of one analysis: the JSON contract of DESIGN.md,
+// schema_version 1. Every list is non-nil so the JSON has [] rather than
+// null.
+type Report struct {
+	SchemaVersion int                 `json:"schema_version"`
+	Tool          Tool                `json:"tool"`
+	Inputs        map[string]Input    `json:"inputs"`
+	Clock         correlate.Clock     `json:"clock"`
+	NAT           correlate.NAT       `json:"nat"`
+	Mappings      []correlate.Mapping `json:"mappings"`
+	Messages      []match.Message     `json:"messages"`
+	Findings      []rules.Finding     `json:"findings"`
+	Fingerprints  []rules.Fingerprint `json:"fingerprints"`
+	Verdict       rules.Summary       `json:"verdict"`
+	Warnings      []string            `json:"warnings"`
+
+	// Dialogs groups Messages for the ladder views; not part of the JSON
+	// contract.
+	Dialogs []match.Dialog `json:"-"`
+}
+
+// Tool names the program that wrote a report.
+type Tool struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Input describes one input capture.
+type Input struct {
+	File        string   `json:"file"`
+	Format      string   `json:"format"`
+	LinkTypes   []string `json:"link_types"`
+	Packets     int      `json:"packets"`
+	Bytes       int64    `json:"bytes"`
+	FirstTS     string   `json:"first_ts"`
+	LastTS      string   `json:"last_ts"`
+	SIPMessages int      `json:"sip_messages"`
+	Warnings    []string `json:"warnings"`
+}
+
+func inputOf(s *inventory.Summary) Input {
+	in := Input{
+		File: s.File, Format: string(s.Format), Packets: s.Packets, Bytes: s.Bytes,
+		FirstTS: rfc3339(s.First), LastTS: rfc3339(s.Last), SIPMessages: s.SIPMessages,
+		Warnings: s.Warnings, LinkTypes: []string{},
+	}
+	if s.Compressed {
+		in.Format += "+gzip"
+	}
+	for name := range s.LinkTypes {
+		in.LinkTypes = append(in.LinkTypes, name)
+	}
+	sort.Strings(in.LinkTypes)
+	if in.Warnings == nil {
+		in.Warnings = []string{}
+	}
+	return in
+}
+
+func rfc3339(ns int64) string {
+	if ns == 0 {
+		return ""
+	}
+	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
+}

@@ -1,0 +1,73 @@
+package rules
+
+// Verdict is what a finding says about a rewrite or a behaviour.
+type Verdict string
+
+// Verdicts, from DESIGN.md.
+const (
+	Correct Verdict = "correct"
+	Bad     Verdict = "bad"
+	Warning Verdict = "warning"
+	Info    Verdict = "info"
+)
+
+// Rank orders verdicts for --fail-on: bad > warning > info, correct.
+func (v Verdict) Rank() int {
+	switch v {
+	case Bad:
+		return 3
+	case Warning:
+		return 2
+	case Info:
+		return 1
+	}
+	return 0
+}
+
+// Severity is how much a finding hurts calls.
+type Severity string
+
+// Severities, from DESIGN.md.
+const (
+	Critical Severity = "critical"
+	Major    Severity = "major"
+	Minor    Severity = "minor"
+	SevInfo  Severity = "info"
+)
+
+// Finding is one verdict on one rewritten field, one message, one dialog
+// or the whole capture. Frames and the message ID are nil where the finding
+// is not about one message.
+type Finding struct {
+	Rule        string   `json:"rule"`
+	Verdict     Verdict  `json:"verdict"`
+	Severity    Severity `json:"severity"`
+	Direction   string   `json:"direction"`
+	MessageID   *int     `json:"message_id"`
+	LANFrame    *int     `json:"lan_frame"`
+	WANFrame    *int     `json:"wan_frame"`
+	Method      string   `json:"method"`
+	Field       string   `json:"field"`
+	Before      string   `json:"before"`
+	After       string   `json:"after"`
+	Explanation string   `json:"explanation"`
+	Refs        []string `json:"refs"`
+}
+
+// Fingerprint is one router profile that fits the findings, with the
+// advice on turning its ALG off.
+type Fingerprint struct {
+	Profile     string  `json:"profile"`
+	Score       float64 `json:"score"`
+	DisableHint string  `json:"disable_hint"`
+}
+
+// Summary is the report's verdict section.
+type Summary struct {
+	ALGDetected         bool   `json:"alg_detected"`
+	Correct             int    `json:"correct"`
+	Bad                 int    `json:"bad"`
+	Warnings            int    `json:"warnings"`
+	IncomingCallsAtRisk bool   `json:"incoming_calls_at_risk"`
+	Summary             string `json:"summary"`
+}
