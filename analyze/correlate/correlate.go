@@ -185,7 +185,7 @@ type Result struct {
 	// LANSIP and WANSIP hold the SIP messages when Options.KeepSIP is set,
 	// in capture order.
 	LANSIP, WANSIP []SIPRecord `json:"-"`
-	Warnings []string  `json:"-"`
+	Warnings       []string    `json:"-"`
 }
 
 // Correlate reads the LAN and WAN captures of one router (each twice,

@@ -2,8 +2,8 @@ package correlate
 
 import (
 	"bytes"
-	"math"
 	"fmt"
+	"math"
 	"net/netip"
 
 	"github.com/sipalg/sipalg/analyze/capture"

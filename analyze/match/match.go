@@ -401,4 +401,3 @@ func (u *unionFind) union(a, b int) {
 	}
 	u.parent[rb] = ra
 }
-
