@@ -1,7 +1,13 @@
 package rules
 
 import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strings"
+
 	"github.com/sipalg/sipalg/analyze/correlate"
+	"github.com/sipalg/sipalg/analyze/fielddiff"
 	"github.com/sipalg/sipalg/analyze/match"
 )
 
@@ -11,26 +17,128 @@ type Input struct {
 	Match       *match.Result
 }
 
-// Evaluate returns the findings, the fingerprints that fit them, and the
-// verdict. Until the catalog exists every field difference is an
-// UNEXPLAINED-REWRITE warning, so nothing the diff found is lost.
+// Evaluate gives every field difference of every matched message exactly
+// one verdict (the first rule of the claim order that explains it, or
+// UNEXPLAINED-REWRITE), adds the findings about messages, dialogs and the
+// capture, and returns them sorted, with the router profiles that fit and
+// the verdict.
 func Evaluate(in *Input) ([]Finding, []Fingerprint, Summary) {
-	var fs []Finding
-	var sum Summary
-	for i := range in.Match.Messages {
-		m := &in.Match.Messages[i]
-		for _, c := range m.Changes {
-			id := m.ID
-			fs = append(fs, Finding{
-				Rule: "UNEXPLAINED-REWRITE", Verdict: Warning, Severity: Minor,
-				Direction: m.Direction, MessageID: &id, LANFrame: m.LANFrame, WANFrame: m.WANFrame,
-				Method: m.Method, Field: c.Field, Before: string(c.Before), After: string(c.After),
-				Explanation: "The router changed this field and no rule explains the change.",
-				Refs:        []string{},
-			})
-			sum.Warnings++
+	c := newContext(in)
+	fs := []Finding{}
+	claims := claimOrder()
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		for j := range m.Changes {
+			ch := &m.Changes[j]
+			rule, text := UnexplainedRewrite, ""
+			for _, r := range claims {
+				if t, ok := r.Claim(c, m, ch); ok {
+					rule, text = r, t
+					break
+				}
+			}
+			f := changeFinding(m, ch, text)
+			fill(&f, rule)
+			fs = append(fs, f)
 		}
 	}
-	sum.ALGDetected = len(fs) > 0
-	return fs, nil, sum
+	for _, r := range checkOrder() {
+		for _, f := range r.Check(c) {
+			fill(&f, r)
+			fs = append(fs, f)
+		}
+	}
+	slices.SortStableFunc(fs, compareFindings)
+	fps := fingerprints(c, fs)
+	return fs, fps, summarize(c, fs, fps)
+}
+
+// fill sets what a finding takes from its rule.
+func fill(f *Finding, r *Rule) {
+	f.Rule, f.Verdict, f.Severity = r.ID, r.Verdict, r.Severity
+	if f.Explanation == "" {
+		f.Explanation = r.Text
+	}
+	f.Refs = slices.Clone(r.Refs)
+	if f.Refs == nil {
+		f.Refs = []string{}
+	}
+}
+
+// changeFinding is the finding about one changed field of m.
+func changeFinding(m *match.Message, ch *fielddiff.Change, text string) Finding {
+	f := messageFinding(m, text)
+	f.Field, f.Before, f.After = ch.Field, string(ch.Before), string(ch.After)
+	return f
+}
+
+// messageFinding is a finding about message m.
+func messageFinding(m *match.Message, text string) Finding {
+	id := m.ID
+	return Finding{Direction: m.Direction, MessageID: &id, LANFrame: m.LANFrame, WANFrame: m.WANFrame,
+		Method: m.Method, Explanation: text}
+}
+
+func compareFindings(a, b Finding) int {
+	key := func(f Finding) int {
+		if f.MessageID == nil {
+			return 1 << 30
+		}
+		return *f.MessageID
+	}
+	if c := cmp.Compare(key(a), key(b)); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.Field, b.Field); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.Rule, b.Rule)
+}
+
+// summarize counts the verdicts and says in one sentence what matters.
+func summarize(c *Context, fs []Finding, fps []Fingerprint) Summary {
+	var s Summary
+	rules := map[string]int{}
+	for _, f := range fs {
+		switch f.Verdict {
+		case Correct:
+			s.Correct++
+		case Bad:
+			s.Bad++
+		case Warning:
+			s.Warnings++
+		}
+		rules[f.Rule]++
+	}
+	for i := range c.Messages {
+		if len(c.Messages[i].Changes) > 0 {
+			s.ALGDetected = true
+			break
+		}
+	}
+	s.IncomingCallsAtRisk = rules[BindingShorterThanRefresh.ID] > 0 || rules[InboundDropped.ID] > 0 ||
+		(rules[NATHidden.ID] > 0 && !refreshCovered(c))
+	var parts []string
+	switch {
+	case !s.ALGDetected:
+		parts = append(parts, "No SIP ALG: the router forwarded every SIP message unchanged")
+	case s.Bad > 0:
+		var bad []string
+		for _, r := range Catalog() {
+			if r.Verdict == Bad && rules[r.ID] > 0 {
+				bad = append(bad, r.ID)
+			}
+		}
+		parts = append(parts, fmt.Sprintf("The router's SIP ALG rewrites SIP and gets it wrong: %d bad finding(s) (%s)", s.Bad, strings.Join(bad, ", ")))
+	default:
+		parts = append(parts, fmt.Sprintf("The router's SIP ALG rewrites SIP correctly (%d correct rewrite(s))", s.Correct))
+	}
+	if s.IncomingCallsAtRisk {
+		parts = append(parts, "incoming calls are at risk")
+	}
+	if len(fps) > 0 && fps[0].Score >= 0.5 {
+		parts = append(parts, "it looks like "+profileTitle(fps[0].Profile))
+	}
+	s.Summary = strings.Join(parts, "; ") + "."
+	return s
 }

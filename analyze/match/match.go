@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/fielddiff"
 	"github.com/sipalg/sipalg/analyze/sipmsg"
@@ -108,6 +109,14 @@ func Build(res *correlate.Result, lim Limits) *Result {
 		}
 		m.LAN = parse(res.LANSIP, lanMsg, sp.LANSeq)
 		m.WAN = parse(res.WANSIP, wanMsg, sp.WANSeq)
+		if sp.LANSeq >= 0 && sp.LANSeq < len(res.LANSIP) {
+			r := &res.LANSIP[sp.LANSeq]
+			m.LANSrc, m.LANDst, m.Proto = r.Src, r.Dst, protoName(r.Proto)
+		}
+		if sp.WANSeq >= 0 && sp.WANSeq < len(res.WANSIP) {
+			r := &res.WANSIP[sp.WANSeq]
+			m.WANSrc, m.WANDst, m.Proto = r.Src, r.Dst, protoName(r.Proto)
+		}
 		switch {
 		case sp.LANSeq >= 0 && sp.LANSeq < len(res.LANSIP):
 			m.TS = res.LANSIP[sp.LANSeq].TS
@@ -271,6 +280,7 @@ func markTransactions(msgs []Message) int {
 	}
 	for i := range msgs {
 		msgs[i].transaction = uf.find(i)
+		msgs[i].Transaction = msgs[msgs[i].transaction].ID
 	}
 	return n
 }
@@ -359,6 +369,13 @@ func addOnce(list *[]string, s string) {
 }
 
 func intp(v int) *int { return &v }
+
+func protoName(p uint8) string {
+	if p == capture.ProtoTCP {
+		return "tcp"
+	}
+	return "udp"
+}
 
 func frameOr(a, b *int) int {
 	if a != nil {

@@ -1,6 +1,8 @@
 package match
 
 import (
+	"net/netip"
+
 	"github.com/sipalg/sipalg/analyze/fielddiff"
 	"github.com/sipalg/sipalg/analyze/sipmsg"
 )
@@ -32,8 +34,17 @@ type Message struct {
 	// Retransmission is set when the message repeats an earlier one of
 	// its transaction.
 	Retransmission bool `json:"retransmission"`
+	// Transaction is the ID of the first message of the message's
+	// transaction.
+	Transaction int `json:"transaction"`
 	// ChangedFields counts the entries of Changes.
 	ChangedFields int `json:"changed_fields"`
+	// Proto is "udp" or "tcp".
+	Proto string `json:"proto"`
+
+	// LANSrc, LANDst, WANSrc and WANDst are the packet's endpoints on each
+	// side; zero on a missing side.
+	LANSrc, LANDst, WANSrc, WANDst netip.AddrPort `json:"-"`
 
 	// TS is the time the message was first seen, Unix ns in the LAN clock.
 	TS int64 `json:"-"`

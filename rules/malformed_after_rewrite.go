@@ -1,0 +1,37 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/sipalg/sipalg/analyze/fielddiff"
+	"github.com/sipalg/sipalg/analyze/match"
+)
+
+// MalformedAfterRewrite recognises a message well-formed as it entered the
+// router and malformed as it left.
+var MalformedAfterRewrite = &Rule{
+	ID: "MALFORMED-AFTER-REWRITE", Verdict: Bad, Severity: Major, Since: "v0.1",
+	Title: "Well-formed on one side, malformed on the other",
+	Text: "The message was well-formed as it entered the router and left it with a syntax error the router " +
+		"introduced. A strict receiver rejects it (400 Bad Request) or drops it silently.",
+	Fix:  "Turn the router's SIP ALG off.",
+	Refs: []string{"RFC 3261 §25", "RFC 4475"},
+	Claim: func(c *Context, m *match.Message, ch *fielddiff.Change) (string, bool) {
+		if ch.Kind != fielddiff.Syntax || ch.Code == "" {
+			return "", false
+		}
+		if sdpDiagOnlyLeft(c, m, ch.Code) {
+			return fmt.Sprintf("%s: the SDP parser reports %s after the rewrite, not before.", ch.Field, ch.Code), true
+		}
+		if !diagOnlyLeft(m, ch.Code) {
+			return "", false
+		}
+		l := left(m)
+		for _, d := range l.Diags {
+			if d.Code == ch.Code {
+				return fmt.Sprintf("%s: %s (not present before the rewrite).", ch.Field, d.Msg), true
+			}
+		}
+		return "", false
+	},
+}

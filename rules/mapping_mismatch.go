@@ -1,0 +1,58 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sipalg/sipalg/analyze/fielddiff"
+	"github.com/sipalg/sipalg/analyze/match"
+)
+
+// MappingMismatch recognises an address or port rewritten to something
+// other than the mapping the NAT actually used.
+var MappingMismatch = &Rule{
+	ID: "MAPPING-MISMATCH", Verdict: Bad, Severity: Critical, Since: "v0.1",
+	Title: "Rewritten address is not the mapping the NAT used",
+	Text: "The router rewrote an address or port, but not to the public endpoint its own NAT used for that flow: " +
+		"the SIP message says one port, the packets leave from another. Whatever the far end sends to the " +
+		"advertised address (responses, requests, media) hits a port with no mapping and is dropped.",
+	Fix: "Turn the router's SIP ALG off and let the phone or the server handle NAT traversal (rport, STUN, " +
+		"media latching); if the NAT is symmetric, keep-alives and an outbound proxy help.",
+	Refs: []string{"seed: ZyXEL 660 family (\"wrong values\")", "RFC 4787 §4.1", "RFC 3581"},
+	Claim: func(c *Context, m *match.Message, ch *fielddiff.Change) (string, bool) {
+		if m.Direction != "outbound" || ch.Kind != fielddiff.Changed && ch.Kind != fielddiff.Added {
+			return "", false
+		}
+		head, _, rest := fieldPath(ch.Field)
+		switch {
+		case head == "Via" && rest == "sent-by", rest == "uri.host" || rest == "uri.port":
+			if head == "From" || head == "To" {
+				return "", false
+			}
+			got, mapped, ok := rewrittenSIPAddress(m, ch)
+			if ok && !mapped {
+				return fmt.Sprintf("%s now says %s, but this message left the router from %s: what the far end sends to %s is dropped.",
+					ch.Field, got, m.WANSrc, got), true
+			}
+		case head == "Via" && (rest == "received" || rest == "rport"):
+			return fmt.Sprintf("%s set to %q, which is not where this message left the router from (%s).", ch.Field, ch.After, m.WANSrc), true
+		case head == "sdp" && strings.HasSuffix(rest, ".port"):
+			lan, mapped, ok := mediaPortJudgement(c, m, ch)
+			if !ok {
+				return "", false
+			}
+			if !mapped.IsValid() {
+				return fmt.Sprintf("m= port %s became %s, but no RTP from %s ever left the router: the port leads nowhere.", ch.Before, ch.After, lan), true
+			}
+			return fmt.Sprintf("m= port %s became %s, but RTP from %s left the router from %s: media sent to port %s is dropped.",
+				ch.Before, ch.After, lan, mapped, ch.After), true
+		case ch.Field == "sdp.c" || head == "sdp" && strings.HasSuffix(rest, ".c"):
+			if a, ok := connAddr(string(ch.After)); ok && !c.IsPublic(a) {
+				return fmt.Sprintf("c= rewritten to %s, which is not the router's public address.", a), true
+			}
+		case head == "sdp" && strings.Contains(rest, "a[rtcp]"):
+			return fmt.Sprintf("a=rtcp rewritten to %q, which is not the public port of the RTCP flow.", ch.After), true
+		}
+		return "", false
+	},
+}

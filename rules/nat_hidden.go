@@ -1,0 +1,72 @@
+package rules
+
+import (
+	"fmt"
+
+	"github.com/sipalg/sipalg/analyze/match"
+)
+
+// NATHidden recognises a REGISTER rewritten so that the registrar cannot
+// see the NAT: Via sent-by and Contact equal the packet's source.
+//
+// DESIGN.md lists it among the bad behaviours; its verdict is warning
+// (2026-11-26) because the rewrite itself is right and the harm depends on
+// the mapping's lifetime, which BINDING-SHORTER-THAN-REFRESH judges with a
+// bad verdict when the captures prove it. A correct ALG raises NAT-HIDDEN
+// and no bad verdict.
+var NATHidden = &Rule{
+	ID: "NAT-HIDDEN", Verdict: Warning, Severity: Major, Since: "v0.1",
+	Title: "REGISTER rewritten so the registrar cannot see the NAT",
+	Text: "Registrars detect a phone behind NAT by comparing the Via and Contact of its REGISTER with the packet's " +
+		"source address, and only then send keepalives (OPTIONS or NOTIFY pings) that hold the NAT mapping open. " +
+		"The router rewrote Via and Contact to exactly the packet's source, so the registrar believes the phone has " +
+		"a public address and sends no keepalive; when the router's UDP mapping times out, incoming calls are " +
+		"dropped at the router. Only REGISTER: on a call, the same rewrite is what makes it work.",
+	Fix: "Turn the router's SIP ALG off so the registrar sees the NAT, or make the phone send keepalives (SIP " +
+		"OPTIONS or CRLF pings, RFC 5626) more often than the router's UDP timeout, or register more often.",
+	Refs: []string{"seed: \"Lack of incoming calls\"", "RFC 3261 §18.2.1", "RFC 3581", "RFC 5626 §4.4", "Kamailio nathelper nat_uac_test"},
+	Check: func(c *Context) []Finding {
+		var out []Finding
+		seen := map[int]bool{}
+		for i := range c.Messages {
+			m := &c.Messages[i]
+			if m.Method != "REGISTER" || m.Status != nil || m.State != match.Matched || m.Direction != "outbound" || seen[m.Dialog] {
+				continue
+			}
+			src := m.WANSrc
+			h, p, ok := viaSentBy(m.WAN, 0)
+			if !ok || !sameEndpoint(h, p, src) {
+				continue
+			}
+			contacts := m.WAN.Contacts()
+			if len(contacts) == 0 {
+				continue
+			}
+			hidden := true
+			for _, a := range contacts {
+				ch, cp := uriHostPort(m.WAN, a.URI)
+				hidden = hidden && sameEndpoint(ch, cp, src)
+			}
+			lh, lp, _ := viaSentBy(m.LAN, 0)
+			if !hidden || sameEndpoint(lh, lp, src) {
+				continue // not hidden, or the phone itself wrote its public address
+			}
+			seen[m.Dialog] = true
+			text := fmt.Sprintf("The phone registered from %s as %s; the REGISTER left the router from %s with Via and "+
+				"Contact rewritten to exactly that, so the registrar sees no NAT and will send no keepalives.",
+				m.LANSrc, fmtEndpoint(lh, lp), src)
+			for _, r := range c.registrations() {
+				if r.dialog == m.Dialog {
+					iv, why := r.refresh()
+					b := c.timeoutBounds(r)
+					text += fmt.Sprintf(" The mapping must survive %s idle (%s); the router's UDP timeout is %s.", secs(iv), why, boundsText(b))
+				}
+			}
+			f := messageFinding(m, text)
+			f.Field = "Via[0].sent-by"
+			f.Before, f.After = fmtEndpoint(lh, lp), src.String()
+			out = append(out, f)
+		}
+		return out
+	},
+}

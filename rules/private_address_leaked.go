@@ -1,0 +1,66 @@
+package rules
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/sipalg/sipalg/analyze/match"
+)
+
+// PrivateAddressLeaked recognises a private address left in Via or
+// Contact on the WAN side.
+var PrivateAddressLeaked = &Rule{
+	ID: "PRIVATE-ADDRESS-LEAKED", Verdict: Info, Severity: SevInfo, Since: "v0.1",
+	Title: "Private address left in Via or Contact on the WAN side",
+	Text: "Messages left the router with the phone's private address in Via or Contact. That is not an ALG bug " +
+		"by itself: a server that does NAT traversal (rport, received, Contact rewriting, media latching) handles it, " +
+		"and this is what every phone behind a router without an ALG sends. The server must do NAT traversal.",
+	Fix:  "Make sure the server or SBC has NAT traversal enabled (force rport, fix Contact, latch media).",
+	Refs: []string{"RFC 3581", "RFC 6314", "RFC 7362"},
+	Check: func(c *Context) []Finding {
+		var first *match.Message
+		var where string
+		n := 0
+		for i := range c.Messages {
+			m := &c.Messages[i]
+			if m.Direction != "outbound" || m.WAN == nil || m.Retransmission {
+				continue
+			}
+			w := ""
+			if h, _, ok := viaSentBy(m.WAN, 0); ok && isPrivate(h) {
+				w = "Via " + h
+			}
+			for _, a := range m.WAN.Contacts() {
+				if h, _ := uriHostPort(m.WAN, a.URI); isPrivate(h) && w == "" {
+					w = "Contact " + h
+				}
+			}
+			if w == "" {
+				continue
+			}
+			n++
+			if first == nil {
+				first, where = m, w
+			}
+		}
+		if first == nil {
+			return nil
+		}
+		f := messageFinding(first, fmt.Sprintf("%d outbound message(s) left the router with a private address (first: %s in this %s).", n, where, describe(first)))
+		f.Field = "Via/Contact"
+		f.After = where
+		return []Finding{f}
+	},
+}
+
+// isPrivate reports whether host is an address no one can reach from the
+// Internet: RFC 1918, RFC 6598 shared space, link-local, ULA, loopback.
+func isPrivate(host string) bool {
+	a, ok := parseAddr(host)
+	if !ok {
+		return false
+	}
+	return a.IsPrivate() || a.IsLoopback() || a.IsLinkLocalUnicast() || cgnat.Contains(a)
+}
+
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")

@@ -1,0 +1,211 @@
+package rules
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sipalg/sipalg/analyze/correlate"
+	"github.com/sipalg/sipalg/analyze/match"
+	"github.com/sipalg/sipalg/analyze/sipmsg"
+)
+
+// registration is what the capture shows of one phone's registration: the
+// REGISTER dialog, the mapping it used, how often it refreshes, and how
+// often something keeps the mapping alive in between.
+type registration struct {
+	dialog  int
+	first   *match.Message // the first REGISTER
+	mapping *correlate.Mapping
+	// expires is the registration interval granted (200 OK Contact
+	// ;expires or Expires) or asked for, in seconds; 0 when unknown.
+	expires    int
+	expiresSrc string
+	// cadence is the observed interval between REGISTER refreshes
+	// (seconds); 0 when fewer than two were seen.
+	cadence float64
+	// keepalive is the estimated interval of traffic keeping the mapping
+	// alive between refreshes (OPTIONS, CRLF pings...); 0 when none seen.
+	keepalive    float64
+	keepaliveSrc string
+}
+
+// refresh is the longest the mapping is expected to sit idle.
+func (r *registration) refresh() (float64, string) {
+	best, src := 0.0, ""
+	switch {
+	case r.cadence > 0:
+		best, src = r.cadence, fmt.Sprintf("re-REGISTER every %.0f s (observed)", r.cadence)
+	case r.expires > 0:
+		best, src = float64(r.expires), fmt.Sprintf("registration refreshes every %d s (%s)", r.expires, r.expiresSrc)
+	default:
+		best, src = 3600, "registration interval unknown, 3600 s assumed (RFC 3261 §10.2.1.1 default)"
+	}
+	if r.keepalive > 0 && r.keepalive < best {
+		return r.keepalive, src + fmt.Sprintf("; keepalive every ≈%.0f s (%s)", r.keepalive, r.keepaliveSrc)
+	}
+	return best, src + "; no keepalive seen"
+}
+
+// registrations finds the registrations in the capture, once per Context.
+func (c *Context) registrations() []*registration {
+	if c.regs != nil {
+		return *c.regs
+	}
+	var out []*registration
+	byDialog := map[int]*registration{}
+	regTimes := map[int][]int64{}
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		if m.Method != "REGISTER" || m.Direction != "outbound" && m.Status == nil {
+			continue
+		}
+		r := byDialog[m.Dialog]
+		if r == nil && m.Status == nil && m.Direction == "outbound" && m.LAN != nil {
+			r = &registration{dialog: m.Dialog, first: m}
+			for k := range c.Corr.Mappings {
+				mp := &c.Corr.Mappings[k]
+				if mp.Proto == m.Proto && mp.LAN == m.LANSrc && (!m.WANSrc.IsValid() || mp.WAN == m.WANSrc) {
+					r.mapping = mp
+					break
+				}
+			}
+			byDialog[m.Dialog] = r
+			out = append(out, r)
+		}
+		if r == nil {
+			continue
+		}
+		switch {
+		case m.Status == nil && !m.Retransmission:
+			regTimes[m.Dialog] = append(regTimes[m.Dialog], m.TS)
+			if r.expires == 0 {
+				if n, ok := requestedExpires(m.LAN); ok {
+					r.expires, r.expiresSrc = n, "asked for in the REGISTER"
+				}
+			}
+		case m.Status != nil && *m.Status >= 200 && *m.Status < 300:
+			p := m.LAN
+			if p == nil {
+				p = m.WAN
+			}
+			if n, ok := requestedExpires(p); ok {
+				r.expires, r.expiresSrc = n, fmt.Sprintf("granted in the %d OK", *m.Status)
+			}
+		}
+	}
+	for _, r := range out {
+		// Refreshes are REGISTERs more than 5 s apart: a REGISTER sent
+		// again with credentials after a 401 is not a refresh.
+		ts := regTimes[r.dialog]
+		var gaps []float64
+		for k := 1; k < len(ts); k++ {
+			if g := float64(ts[k]-ts[k-1]) / 1e9; g > 5 {
+				gaps = append(gaps, g)
+			}
+		}
+		if len(gaps) > 0 {
+			slices.Sort(gaps)
+			r.cadence = gaps[len(gaps)/2]
+		}
+		r.keepalive, r.keepaliveSrc = c.keepalive(r)
+	}
+	c.regs = &out
+	return out
+}
+
+// keepalive estimates how often something other than REGISTER refreshes
+// the registration's mapping: outbound SIP requests from the phone (OPTIONS
+// pings), inbound requests the registrar sends (NAT pings that got
+// through), and non-SIP packets on the mapping (CRLF keepalives, STUN).
+func (c *Context) keepalive(r *registration) (float64, string) {
+	if r.mapping == nil {
+		return 0, ""
+	}
+	var ts []int64
+	sipOut := 0
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		if m.Direction == "outbound" && m.WANSrc == r.mapping.WAN && m.LANFrame != nil {
+			sipOut++
+		}
+		if m.Status != nil || m.Retransmission || m.Dialog < 1 || m.Dialog > len(c.Dialogs) {
+			continue
+		}
+		// Pings are requests outside any call: an OPTIONS or NOTIFY
+		// "dialog" of its own, on this very mapping.
+		if dm := c.Dialogs[m.Dialog-1].Method; dm != "OPTIONS" && dm != "NOTIFY" {
+			continue
+		}
+		out := m.Direction == "outbound" && m.WANSrc == r.mapping.WAN
+		in := m.Direction == "inbound" && m.WANDst == r.mapping.WAN && m.State == match.Matched
+		if out || in {
+			ts = append(ts, m.TS)
+		}
+	}
+	if len(ts) >= 2 {
+		slices.Sort(ts)
+		var gaps []float64
+		for k := 1; k < len(ts); k++ {
+			gaps = append(gaps, float64(ts[k]-ts[k-1])/1e9)
+		}
+		slices.Sort(gaps)
+		return gaps[len(gaps)/2], "OPTIONS/NOTIFY pings"
+	}
+	if extra := r.mapping.PacketsOut - sipOut; extra >= 2 {
+		span := r.mapping.LastSeen.Sub(r.mapping.FirstSeen).Seconds()
+		if span > 0 {
+			return span / float64(extra), strconv.Itoa(extra) + " non-SIP packets on the SIP mapping (CRLF/STUN keepalives)"
+		}
+	}
+	return 0, ""
+}
+
+// requestedExpires reads the registration interval from a REGISTER or its
+// 2xx: the first Contact's ;expires, else the Expires header.
+func requestedExpires(p *sipmsg.Message) (int, bool) {
+	if p == nil {
+		return 0, false
+	}
+	for _, a := range p.Contacts() {
+		if prm, ok := a.Param(p.Raw, "expires"); ok {
+			if n, err := strconv.Atoi(strings.TrimSpace(string(p.Bytes(prm.Value)))); err == nil {
+				return n, true
+			}
+		}
+	}
+	if v := p.HeaderValue("Expires"); v != nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(v))); err == nil {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// timeoutBounds returns the bounds on how long the registration's mapping
+// survives idle: its own lifetime when it expired, else the NAT's.
+func (c *Context) timeoutBounds(r *registration) correlate.Bounds {
+	if r.mapping != nil && r.mapping.Expired && r.mapping.Lifetime.Upper != nil {
+		return r.mapping.Lifetime
+	}
+	return c.Corr.NAT.UDPTimeout
+}
+
+// refreshCovered reports whether every registration's mapping is known to
+// outlive the interval between refreshes.
+func refreshCovered(c *Context) bool {
+	for _, r := range c.registrations() {
+		b := c.timeoutBounds(r)
+		iv, _ := r.refresh()
+		if b.Lower == nil || *b.Lower < iv {
+			return false
+		}
+	}
+	return true
+}
+
+func secs(v float64) string {
+	return time.Duration(v * float64(time.Second)).Round(100 * time.Millisecond).String()
+}
