@@ -34,9 +34,9 @@ var BindingShorterThanRefresh = &Rule{
 			if r.mapping != nil {
 				name = fmt.Sprintf("the SIP mapping %s → %s", r.mapping.LAN, r.mapping.WAN)
 			}
-			f := messageFinding(r.first, fmt.Sprintf("%s lived at most %s idle (UDP timeout %s), but it must survive %s "+
-				"between refreshes (%s): incoming calls in between are dropped at the router.",
-				capitalize(name), secs(*b.Upper), boundsText(b), secs(iv), why))
+			f := messageFinding(r.first, fmt.Sprintf("%s lived at most %s idle, but %s: for most of each period the "+
+				"registrar's binding points at a dead mapping and incoming calls are dropped at the router.",
+				capitalize(name), secs(*b.Upper), why))
 			f.Field = "udp_timeout_s"
 			f.Before = fmt.Sprintf("%.0f", iv)
 			f.After = fmt.Sprintf("%.0f", *b.Upper)

@@ -119,26 +119,60 @@ func summarize(c *Context, fs []Finding, fps []Fingerprint) Summary {
 	s.IncomingCallsAtRisk = rules[BindingShorterThanRefresh.ID] > 0 || rules[InboundDropped.ID] > 0 ||
 		(rules[NATHidden.ID] > 0 && !refreshCovered(c))
 	var parts []string
+	var badRewrites, badEffects []string
+	for _, r := range Catalog() {
+		if r.Verdict != Bad || rules[r.ID] == 0 {
+			continue
+		}
+		if consequence[r.ID] {
+			badEffects = append(badEffects, r.ID)
+		} else {
+			badRewrites = append(badRewrites, r.ID)
+		}
+	}
 	switch {
 	case !s.ALGDetected:
 		parts = append(parts, "No SIP ALG: the router forwarded every SIP message unchanged")
-	case s.Bad > 0:
-		var bad []string
-		for _, r := range Catalog() {
-			if r.Verdict == Bad && rules[r.ID] > 0 {
-				bad = append(bad, r.ID)
-			}
-		}
-		parts = append(parts, fmt.Sprintf("The router's SIP ALG rewrites SIP and gets it wrong: %d bad finding(s) (%s)", s.Bad, strings.Join(bad, ", ")))
+	case len(badRewrites) > 0:
+		parts = append(parts, fmt.Sprintf("The router's SIP ALG rewrites SIP and gets it wrong (%s)", strings.Join(badRewrites, ", ")))
 	default:
 		parts = append(parts, fmt.Sprintf("The router's SIP ALG rewrites SIP correctly (%d correct rewrite(s))", s.Correct))
 	}
-	if s.IncomingCallsAtRisk {
-		parts = append(parts, "incoming calls are at risk")
+	if len(badEffects) > 0 {
+		parts = append(parts, "calls break at the router ("+strings.Join(badEffects, ", ")+")")
 	}
-	if len(fps) > 0 && fps[0].Score >= 0.5 {
+	if s.IncomingCallsAtRisk {
+		parts = append(parts, "incoming calls are at risk"+riskReason(c, rules))
+	}
+	if len(fps) > 0 && fps[0].Score >= 0.6 && (len(fps) == 1 || fps[0].Score-fps[1].Score >= 0.15) {
 		parts = append(parts, "it looks like "+profileTitle(fps[0].Profile))
 	}
 	s.Summary = strings.Join(parts, "; ") + "."
 	return s
+}
+
+// consequence lists the bad rules about what happens to traffic rather
+// than about how a field was rewritten.
+var consequence = map[string]bool{
+	"BINDING-SHORTER-THAN-REFRESH": true, "INBOUND-DROPPED": true, "ALG-DROPPED": true, "MAPPING-CHANGED": true,
+	"INBOUND-MISDELIVERED": true, "MEDIA-PINHOLE-CLOSED": true, "MEDIA-ONE-WAY": true,
+}
+
+// riskReason says in a few words why incoming calls are at risk.
+func riskReason(c *Context, rules map[string]int) string {
+	for _, r := range c.registrations() {
+		b := c.timeoutBounds(r)
+		iv, why := r.refresh()
+		switch {
+		case b.Upper != nil && *b.Upper < iv:
+			return fmt.Sprintf(" (the mapping lived at most %s idle; %s)", secs(*b.Upper), why)
+		case rules[NATHidden.ID] > 0 && (b.Lower == nil || *b.Lower < iv):
+			return fmt.Sprintf(" (the registrar cannot see the NAT; the mapping must survive %s idle and is only known to last %s; %s)",
+				secs(iv), boundsText(b), why)
+		}
+	}
+	if rules[InboundDropped.ID] > 0 {
+		return " (inbound requests were dropped at the router)"
+	}
+	return ""
 }

@@ -18,6 +18,8 @@ type profile struct {
 	// symmetric: 1 address-and-port-dependent, -1 not, 0 either.
 	symmetric int
 	disable   string
+	// prior scales the score of a profile known from hearsay only.
+	prior float64
 }
 
 var profiles = []profile{
@@ -40,8 +42,9 @@ var profiles = []profile{
 		forbid:  []string{"FROM-TO-REWRITTEN"},
 		disable: "open http://<router>/cgi-bin/MANGA/support.cgi and click \"Disable\" under \"SIP ALG Support\""},
 	{id: "linux-nf_nat_sip", title: "the Linux kernel's nf_nat_sip helper (OpenWrt and most Linux-based routers)",
-		expect:  []string{"VIA-MAPPED", "CONTACT-MAPPED", "FROM-TO-REWRITTEN", "INBOUND-RESTORED", "CONTENT-LENGTH-UPDATED", "SDP-CONNECTION-MAPPED"},
-		forbid:  []string{"CALLID-REWRITTEN", "BLIND-REPLACE", "ALG-AS-PROXY"},
+		expect: []string{"VIA-MAPPED", "CONTACT-MAPPED", "FROM-TO-REWRITTEN", "INBOUND-RESTORED", "CONTENT-LENGTH-UPDATED", "SDP-CONNECTION-MAPPED"},
+		forbid: []string{"CALLID-REWRITTEN", "BLIND-REPLACE", "ALG-AS-PROXY", "REFER-TO-MISMATCH", "MAPPING-MISMATCH",
+			"PORT-OUT-OF-RANGE", "PARAM-SEPARATOR-LOST", "CONTENT-LENGTH-STALE"},
 		disable: "unload the helper: modprobe -r nf_nat_sip nf_conntrack_sip (OpenWrt: remove kmod-nf-nathelper-extra; nftables: drop the ct helper \"sip\" rule)"},
 	{id: "no-alg", title: "a router without a SIP ALG",
 		expect:  []string{"ALG-ABSENT"},
@@ -76,20 +79,24 @@ func fingerprints(c *Context, fs []Finding) []Fingerprint {
 	}
 	var out []Fingerprint
 	for _, p := range profiles {
-		inter := 0
-		union := map[string]bool{}
+		inter, union := 0.0, 0.0
+		counted := map[string]bool{}
 		for _, id := range p.expect {
-			union[id] = true
+			union += weight(id)
+			counted[id] = true
 			if seen[id] {
-				inter++
+				inter += weight(id)
 			}
 		}
 		for id := range seen {
-			if !slices.Contains(p.forbid, id) {
-				union[id] = true
+			if !counted[id] && !slices.Contains(p.forbid, id) {
+				union += weight(id)
 			}
 		}
-		score := float64(inter) / float64(len(union))
+		score := inter / union
+		if p.prior > 0 {
+			score *= p.prior
+		}
 		for _, id := range p.forbid {
 			if seen[id] {
 				score *= 0.3
@@ -119,4 +126,14 @@ func profileTitle(id string) string {
 		}
 	}
 	return id
+}
+
+// weight counts the rewrites every working ALG makes half as much as the
+// ones that tell ALGs apart.
+func weight(id string) float64 {
+	switch id {
+	case "VIA-MAPPED", "CONTACT-MAPPED", "SDP-CONNECTION-MAPPED", "INBOUND-RESTORED", "CONTENT-LENGTH-UPDATED":
+		return 0.5
+	}
+	return 1
 }

@@ -161,3 +161,30 @@ func fr(p *int) string {
 	}
 	return fmt.Sprint(*p)
 }
+
+// TestFingerprints checks that each fixture of a known router ranks that
+// router first: the seed's routers their own profile, the kernel's ALG
+// the nf_nat_sip profile, no ALG the no-alg profile.
+func TestFingerprints(t *testing.T) {
+	want := map[string]string{
+		"st530": "st530", "zyxel660": "zyxel660", "wgr614": "wgr614", "wrv200": "wrv200",
+		"none": "no-alg", "lab-call-noalg": "no-alg",
+		"lab-call-alg": "linux-nf_nat_sip", "lab-tcp-alg": "linux-nf_nat_sip", "lab-transfer-alg": "linux-nf_nat_sip",
+		"lab-transfer-escaped-alg": "linux-nf_nat_sip", "lab-timeout-alg": "linux-nf_nat_sip",
+	}
+	for name, profile := range want {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join("..", "fixtures", name)
+			rep, err := analyze.Run(filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap"), analyze.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Fingerprints) == 0 || rep.Fingerprints[0].Profile != profile {
+				t.Fatalf("fingerprints %+v, want %s first", rep.Fingerprints, profile)
+			}
+			if rep.Fingerprints[0].DisableHint == "" {
+				t.Error("no advice on turning the ALG off")
+			}
+		})
+	}
+}

@@ -22,11 +22,18 @@ var InboundRestored = &Rule{
 		if m.Direction != "inbound" {
 			return "", false
 		}
-		// An exact undoing of an outbound change of the same dialog.
+		// An exact undoing of an outbound change of the same dialog, of
+		// the same field if there is one.
+		var undone *fielddiff.Change
 		for _, o := range c.outChanges[m.Dialog] {
 			if string(o.Before) == string(ch.After) && string(o.After) == string(ch.Before) && ch.After != nil {
-				return fmt.Sprintf("%s went back from %s to %s, undoing the outbound rewrite of %s.", ch.Field, ch.Before, ch.After, o.Field), true
+				if undone == nil || sameField(o.Field, ch.Field) && !sameField(undone.Field, ch.Field) {
+					undone = o
+				}
 			}
+		}
+		if undone != nil {
+			return fmt.Sprintf("%s went back from %s to %s, undoing the outbound rewrite of %s.", ch.Field, ch.Before, ch.After, undone.Field), true
 		}
 		// Or Via received/rport set back to the phone's own address and port.
 		if head, idx, rest := fieldPath(ch.Field); head == "Via" && idx == 0 && ch.Kind == fielddiff.Changed {
@@ -79,4 +86,11 @@ func restoredAddress(c *Context, m *match.Message, before, after string) (string
 		}
 	}
 	return fmt.Sprintf("%s went from %s to %s, the LAN endpoint the router delivered the message to.", "address", before, after), true
+}
+
+// sameField compares field paths without their indexes.
+func sameField(a, b string) bool {
+	ha, _, ra := fieldPath(a)
+	hb, _, rb := fieldPath(b)
+	return ha == hb && ra == rb
 }

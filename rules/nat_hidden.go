@@ -52,14 +52,16 @@ var NATHidden = &Rule{
 				continue // not hidden, or the phone itself wrote its public address
 			}
 			seen[m.Dialog] = true
-			text := fmt.Sprintf("The phone registered from %s as %s; the REGISTER left the router from %s with Via and "+
-				"Contact rewritten to exactly that, so the registrar sees no NAT and will send no keepalives.",
-				m.LANSrc, fmtEndpoint(lh, lp), src)
+			text := fmt.Sprintf("The REGISTER from %s left the router from %s with Via and Contact rewritten to exactly "+
+				"that address, so the registrar sees no NAT and will send no keepalives.", m.LANSrc, src)
 			for _, r := range c.registrations() {
 				if r.dialog == m.Dialog {
 					iv, why := r.refresh()
 					b := c.timeoutBounds(r)
 					text += fmt.Sprintf(" The mapping must survive %s idle (%s); the router's UDP timeout is %s.", secs(iv), why, boundsText(b))
+					if b.Lower != nil && *b.Lower >= iv {
+						text += " The mapping is known to last that long, so incoming calls still reach the phone."
+					}
 				}
 			}
 			f := messageFinding(m, text)

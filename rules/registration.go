@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/match"
@@ -37,16 +36,16 @@ func (r *registration) refresh() (float64, string) {
 	best, src := 0.0, ""
 	switch {
 	case r.cadence > 0:
-		best, src = r.cadence, fmt.Sprintf("re-REGISTER every %.0f s (observed)", r.cadence)
+		best, src = r.cadence, fmt.Sprintf("the phone re-registers every %s (observed)", secs(r.cadence))
 	case r.expires > 0:
-		best, src = float64(r.expires), fmt.Sprintf("registration refreshes every %d s (%s)", r.expires, r.expiresSrc)
+		best, src = float64(r.expires), fmt.Sprintf("the registration refreshes every %d s (%s)", r.expires, r.expiresSrc)
 	default:
 		best, src = 3600, "registration interval unknown, 3600 s assumed (RFC 3261 §10.2.1.1 default)"
 	}
 	if r.keepalive > 0 && r.keepalive < best {
-		return r.keepalive, src + fmt.Sprintf("; keepalive every ≈%.0f s (%s)", r.keepalive, r.keepaliveSrc)
+		return r.keepalive, src + fmt.Sprintf(", keepalive every ≈%s (%s)", secs(r.keepalive), r.keepaliveSrc)
 	}
-	return best, src + "; no keepalive seen"
+	return best, src + ", no keepalive seen"
 }
 
 // registrations finds the registrations in the capture, once per Context.
@@ -206,6 +205,11 @@ func refreshCovered(c *Context) bool {
 	return true
 }
 
+// secs writes a duration in seconds as support engineers quote timers:
+// "60 s", "1.2 s".
 func secs(v float64) string {
-	return time.Duration(v * float64(time.Second)).Round(100 * time.Millisecond).String()
+	if v >= 10 || v == float64(int64(v)) {
+		return fmt.Sprintf("%.0f s", v)
+	}
+	return fmt.Sprintf("%.1f s", v)
 }
