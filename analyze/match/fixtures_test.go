@@ -227,3 +227,39 @@ func TestST530Dialogs(t *testing.T) {
 		t.Errorf("%d retransmissions, want 3", got.Retransmissions)
 	}
 }
+
+// TestKernelALGRewrites checks the diff of a real recording against what
+// nf_nat_sip is documented to rewrite (net/netfilter/nf_nat_sip.c: the
+// top Via, From/To when they name the flow's address, every Contact, the
+// SDP addresses and Content-Length) and nothing else: the INVITE of
+// lab-call-alg, read off the two captures.
+func TestKernelALGRewrites(t *testing.T) {
+	got := build(t, filepath.Join("..", "..", "fixtures", "lab-call-alg"))
+	var inv *Message
+	for i := range got.Messages {
+		if got.Messages[i].Method == "INVITE" && got.Messages[i].Status == nil {
+			inv = &got.Messages[i]
+			break
+		}
+	}
+	if inv == nil {
+		t.Fatal("no INVITE")
+	}
+	var fields []string
+	for _, c := range inv.Changes {
+		fields = append(fields, c.Field+" "+string(c.Before)+" -> "+string(c.After))
+	}
+	want := []string{
+		"Via[0].sent-by 192.168.1.10:5060 -> 203.0.113.1:5060",
+		"From.uri.host 192.168.1.10 -> 203.0.113.1",
+		"Contact[0].uri.host 192.168.1.10 -> 203.0.113.1",
+		"Content-Length 219 -> 217",
+		"sdp.o alice 1001 1001 IN IP4 192.168.1.10 -> alice 1001 1001 IN IP4 203.0.113.1",
+		"sdp.c IN IP4 192.168.1.10 -> IN IP4 203.0.113.1",
+	}
+	slices.Sort(fields)
+	slices.Sort(want)
+	if !slices.Equal(fields, want) {
+		t.Errorf("INVITE (lan frame %s) changes:\n got %q\nwant %q", fr(inv.LANFrame), fields, want)
+	}
+}
