@@ -29,6 +29,10 @@ type registration struct {
 	// alive between refreshes (OPTIONS, CRLF pings...); 0 when none seen.
 	keepalive    float64
 	keepaliveSrc string
+	// outbound is set when the phone registered with RFC 5626 outbound
+	// (a Contact ;reg-id); flowTimer is the 2xx's Flow-Timer (s).
+	outbound  bool
+	flowTimer int
 }
 
 // refresh is the longest the mapping is expected to sit idle.
@@ -80,6 +84,11 @@ func (c *Context) registrations() []*registration {
 		switch {
 		case m.Status == nil && !m.Retransmission:
 			regTimes[m.Dialog] = append(regTimes[m.Dialog], m.TS)
+			for _, a := range m.LAN.Contacts() {
+				if _, ok := a.Param(m.LAN.Raw, "reg-id"); ok {
+					r.outbound = true
+				}
+			}
 			if r.expires == 0 {
 				if n, ok := requestedExpires(m.LAN); ok {
 					r.expires, r.expiresSrc = n, "asked for in the REGISTER"
@@ -92,6 +101,11 @@ func (c *Context) registrations() []*registration {
 			}
 			if n, ok := requestedExpires(p); ok {
 				r.expires, r.expiresSrc = n, fmt.Sprintf("granted in the %d OK", *m.Status)
+			}
+			if v := p.HeaderValue("Flow-Timer"); v != nil {
+				if n, err := strconv.Atoi(strings.TrimSpace(string(v))); err == nil && n > 0 {
+					r.flowTimer = n
+				}
 			}
 		}
 	}
@@ -152,6 +166,14 @@ func (c *Context) keepalive(r *registration) (float64, string) {
 		}
 		slices.Sort(gaps)
 		return gaps[len(gaps)/2], "OPTIONS/NOTIFY pings"
+	}
+	if r.outbound {
+		// RFC 5626 §4.4.1: keepalives at 80-100% of Flow-Timer, or
+		// every 95-120 s by default over UDP.
+		if r.flowTimer > 0 {
+			return float64(r.flowTimer), fmt.Sprintf("RFC 5626 outbound, Flow-Timer %d s", r.flowTimer)
+		}
+		return 120, "RFC 5626 outbound, default keepalive interval"
 	}
 	if extra := r.mapping.PacketsOut - sipOut; extra >= 2 {
 		span := r.mapping.LastSeen.Sub(r.mapping.FirstSeen).Seconds()
