@@ -26,6 +26,13 @@ var ALGDropped = &Rule{
 			src, dst := m.LANSrc, m.LANDst
 			if m.Direction == "inbound" {
 				src, dst = m.WANSrc, m.WANDst
+				// A response sent to a public port the NAT never mapped, or
+				// to a mapping that had expired, is dropped by the NAT: the
+				// cause is elsewhere (MAPPING-MISMATCH, the UDP timeout).
+				mp := mappingByWAN(c, m.Proto, m.WANDst)
+				if mp == nil || mp.Expired && m.TS > mp.LastSeen.UnixNano() {
+					continue
+				}
 			}
 			out = append(out, messageFinding(m, fmt.Sprintf("This %s from %s to %s entered the router and was never forwarded.", describe(m), src, dst)))
 		}

@@ -18,13 +18,21 @@ var ContactMapped = &Rule{
 	Fix:  "Nothing to fix.",
 	Refs: []string{"RFC 3261 §8.1.1.8", "RFC 3665 §3.5"},
 	Claim: func(c *Context, m *match.Message, ch *fielddiff.Change) (string, bool) {
-		head, idx, _ := fieldPath(ch.Field)
+		head, idx, rest := fieldPath(ch.Field)
 		if head != "Contact" {
 			return "", false
 		}
 		got, mapped, ok := rewrittenSIPAddress(m, ch)
 		if !ok || !mapped {
 			return "", false
+		}
+		// A host and a port are judged apart: the host can be right
+		// while the port change is wrong (and answers for itself).
+		switch rest {
+		case "uri.host":
+			return fmt.Sprintf("Contact[%d] host %s became %s, the public address this message left the router from.", idx, ch.Before, ch.After), true
+		case "uri.port":
+			return fmt.Sprintf("Contact[%d] port %s became %s, the public port this message left the router from.", idx, ch.Before, ch.After), true
 		}
 		return fmt.Sprintf("Contact[%d] now names %s, the public address and port this message left the router from.", idx, got), true
 	},

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+
+	"github.com/sipalg/sipalg/analyze/correlate"
 )
 
 // InboundMisdelivered recognises inbound packets forwarded to a LAN
@@ -22,10 +24,30 @@ var InboundMisdelivered = &Rule{
 				if a.Proto != b.Proto || a.WAN != b.WAN || a.LAN == b.LAN {
 					continue
 				}
+				if portReused(c, a, b) {
+					continue
+				}
 				out = append(out, Finding{Direction: "inbound", Field: "mapping", Before: a.LAN.String(), After: b.LAN.String(),
 					Explanation: fmt.Sprintf("Public endpoint %s delivered %d packet(s) to %s and %d to %s.", a.WAN, a.PacketsIn, a.LAN, b.PacketsIn, b.LAN)})
 			}
 		}
 		return out
 	},
+}
+
+// portReused reports whether the later of two mappings of one public
+// endpoint began after the earlier one may have timed out: a NAT reusing a
+// free port, not a misdelivery. As for MAPPING-CHANGED, an expired mapping
+// or an idle gap beyond the shortest timeout seen (or an unknown timeout)
+// lets the earlier mapping go.
+func portReused(c *Context, a, b *correlate.Mapping) bool {
+	if b.FirstSeen.Before(a.FirstSeen) {
+		a, b = b, a
+	}
+	gap := b.FirstSeen.Sub(a.LastSeen).Seconds()
+	if gap <= 0 {
+		return false // both alive at once
+	}
+	lower := c.Corr.NAT.UDPTimeout.Lower
+	return a.Expired || lower == nil || gap > *lower
 }

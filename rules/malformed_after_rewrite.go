@@ -17,6 +17,9 @@ var MalformedAfterRewrite = &Rule{
 	Fix:  "Turn the router's SIP ALG off.",
 	Refs: []string{"RFC 3261 §25", "RFC 4475"},
 	Claim: func(c *Context, m *match.Message, ch *fielddiff.Change) (string, bool) {
+		if ch.Kind == fielddiff.Added || ch.Kind == fielddiff.Removed {
+			return shiftedParam(m, ch)
+		}
 		if ch.Kind != fielddiff.Syntax || ch.Code == "" {
 			return "", false
 		}
@@ -34,4 +37,28 @@ var MalformedAfterRewrite = &Rule{
 		}
 		return "", false
 	},
+}
+
+// shiftedParam claims a parameter that appeared or vanished because the
+// rewrite broke the header holding it (a lost '>' moves the header's
+// parameters into the URI): the header line carries a diagnostic the
+// message did not have as it entered the router. PARAM-SEPARATOR-LOST
+// does the same for a lost ';' and comes first.
+func shiftedParam(m *match.Message, ch *fielddiff.Change) (string, bool) {
+	head, idx, rest := fieldPath(ch.Field)
+	switch rest {
+	case "", "sent-by", "sent-protocol", "display", "uri.host", "uri.port", "uri.user", "uri.password":
+		return "", false // not a parameter
+	}
+	e, l := entered(m), left(m)
+	h, ok := headerLine(l, head, idx)
+	if !ok || e == nil {
+		return "", false
+	}
+	for _, d := range l.Diags {
+		if d.Off >= h.Off && d.Off < h.End && !e.HasDiag(d.Code) {
+			return fmt.Sprintf("%s %s because the rewrite broke the header holding it: %s.", ch.Field, ch.Kind, d.Msg), true
+		}
+	}
+	return "", false
 }

@@ -32,7 +32,7 @@ var MappingChanged = &Rule{
 					continue // the old mapping may have timed out
 				}
 				out = append(out, Finding{Direction: "outbound", Field: "mapping", Before: a.WAN.String(), After: b.WAN.String(),
-					Explanation: fmt.Sprintf("%s talked to %s from %s, then from %s %s later, while the first mapping was still alive (the NAT keeps idle mappings at least %s).",
+					Explanation: fmt.Sprintf("%s talked to %s from %s, then from %s %s later, while the first mapping was still alive (the NAT's UDP timeout is %s).",
 						a.LAN, b.Remotes[0], a.WAN, b.WAN, secs(gap), boundsText(c.Corr.NAT.UDPTimeout))})
 			}
 		}

@@ -18,7 +18,12 @@ var PortOutOfRange = &Rule{
 	Refs: []string{"seed: \"port values greater than 65536\"", "RFC 768", "RFC 3261 §25.1 (port)"},
 	Claim: func(c *Context, m *match.Message, ch *fielddiff.Change) (string, bool) {
 		if ch.Kind == fielddiff.Syntax {
-			if (ch.Code == "port-out-of-range" && diagOnlyLeft(m, ch.Code) || ch.Code == "sdp-bad-port" && sdpDiagOnlyLeft(c, m, ch.Code)) && bigPort(string(ch.After), ch.Field) > 65535 {
+			// The SIP parser's port-out-of-range already says the port is
+			// above 65535, in a value whose field path (a whole header,
+			// "Contact[0]") bigPort cannot read; sdp-bad-port is also any
+			// non-numeric port, so that one is checked.
+			if ch.Code == "port-out-of-range" && diagOnlyLeft(m, ch.Code) ||
+				ch.Code == "sdp-bad-port" && sdpDiagOnlyLeft(c, m, ch.Code) && bigPort(string(ch.After), ch.Field) > 65535 {
 				return fmt.Sprintf("%s: a port above 65535 after the rewrite (%q).", ch.Field, ch.After), true
 			}
 			return "", false

@@ -39,6 +39,10 @@ var TransportInconsistent = &Rule{
 				f := messageFinding(m, fmt.Sprintf("%d message(s) over %s were rewritten, but this %s over %s left the router with its private Via.",
 					rewritten[pair[0]], pair[0], describe(m), pair[1]))
 				f.Field = "Via[0].sent-by"
+				if h, p, ok := viaSentBy(m.WAN, 0); ok {
+					f.Before = fmtEndpoint(h, p) // left alone: the same on both sides
+					f.After = f.Before
+				}
 				out = append(out, f)
 			}
 		}
