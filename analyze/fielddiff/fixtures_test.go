@@ -16,7 +16,7 @@ import (
 // emulated lists the fixtures written by fixtures/algsim, whose truth.json
 // logs every rewrite.
 var emulated = []string{"correct", "none", "st530", "zyxel660", "wgr614", "wrv200",
-	"semicolon", "port-overflow", "stale-length", "short-timeout"}
+	"semicolon", "port-overflow", "stale-length", "short-timeout", "ice"}
 
 type truthFile struct {
 	Messages []struct {

@@ -18,7 +18,7 @@ import (
 // logs every message the router saw, whether it forwarded it, and every
 // rewrite it made.
 var emulated = []string{"correct", "none", "st530", "zyxel660", "wgr614", "wrv200",
-	"semicolon", "port-overflow", "stale-length", "short-timeout"}
+	"semicolon", "port-overflow", "stale-length", "short-timeout", "ice"}
 
 // lab lists the recordings through the Linux kernel's ALG.
 var lab = []string{"lab-call-alg", "lab-call-noalg", "lab-register-alg", "lab-transfer-alg",
