@@ -348,9 +348,9 @@ func hostileReport() *analyze.Report {
 			"lan": {File: `lan"><img src=x onerror=window.__pwned=4>.pcap`, FirstTS: "2026-01-15T10:00:00Z", LastTS: "2026-01-15T10:00:02Z"},
 			"wan": {File: "wan</title><script>window.__pwned=5</script>.pcap", FirstTS: "2026-01-15T10:00:00Z", LastTS: "2026-01-15T10:00:02Z"},
 		},
-		Messages: []match.Message{m, dropped},
-		Dialogs:  []match.Dialog{{ID: 1, Method: "INVITE", CallIDsLAN: []string{m.CallIDLAN}, CallIDsWAN: []string{m.CallIDWAN}, Messages: []int{0, 1}}},
-		Warnings: []string{"<script>window.__pwned=6</script>"},
+		Messages:     []match.Message{m, dropped},
+		Dialogs:      []match.Dialog{{ID: 1, Method: "INVITE", CallIDsLAN: []string{m.CallIDLAN}, CallIDsWAN: []string{m.CallIDWAN}, Messages: []int{0, 1}}},
+		Warnings:     []string{"<script>window.__pwned=6</script>"},
 		Fingerprints: []rules.Fingerprint{{Profile: "<b>evil</b>", DisableHint: "<script>window.__pwned=7</script>"}},
 	}
 	for _, c := range changes {
