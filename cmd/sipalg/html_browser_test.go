@@ -197,7 +197,13 @@ func TestHTMLInChromium(t *testing.T) {
 	pageProblems(t, b)
 
 	if *screenshotPath != "" {
-		b.navigate(url + fmt.Sprintf("#msg-%d", inv.ID))
+		// The report as a user at the repository root would make it.
+		t.Chdir("../..")
+		shown, err := analyze.Run(filepath.Join("fixtures", "st530", "lan.pcap"), filepath.Join("fixtures", "st530", "wan.pcap"), analyze.Options{Version: "dev"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.navigate(writeReportPage(t, shown, "st530.html") + fmt.Sprintf("#msg-%d", inv.ID))
 		var bottom float64
 		b.mustEval(`(() => { window.scrollTo(0, 0); const d = document.getElementById('detail-`+fmt.Sprint(inv.ID)+`');
 			return d.getBoundingClientRect().bottom + window.scrollY + 12; })()`, &bottom)

@@ -325,8 +325,8 @@
         var cell = el('td');
         c.findings.forEach(function (fi) { listed.add(fi); cell.appendChild(findingItem(data.findings[fi])); });
         if (!c.findings.length) cell.appendChild(el('span', { 'class': 'muted' }, 'no finding'));
-        tb.appendChild(el('tr', { 'class': 'change v-' + (c.verdict || 'none'), 'data-c': i },
-          el('td', { 'class': 'val' }, c.field, el('br'), el('small', null, c.kind)),
+        tb.appendChild(el('tr', { 'class': 'change cv-' + (c.verdict || 'none'), 'data-c': i },
+          el('td', { 'class': 'val field' }, c.field, el('br'), el('small', null, c.kind)),
           el('td', { 'class': 'val' }, c.before === '' ? '(none)' : c.before, ' → ', c.after === '' ? '(none)' : c.after),
           cell));
       });
