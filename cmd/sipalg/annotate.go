@@ -15,6 +15,7 @@ import (
 	"github.com/sipalg/sipalg/analyze"
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
+	"github.com/sipalg/sipalg/analyze/fielddiff"
 	"github.com/sipalg/sipalg/analyze/match"
 	"github.com/sipalg/sipalg/rules"
 )
@@ -57,9 +58,23 @@ func annotations(rep *analyze.Report) map[frameKey][]string {
 		add("lan", m.LANFrame, line)
 		add("wan", m.WANFrame, line)
 	}
+	type msgField struct {
+		msg   int
+		field string
+	}
+	kinds := map[msgField]fielddiff.Kind{}
+	for i := range rep.Messages {
+		for _, c := range rep.Messages[i].Changes {
+			kinds[msgField{rep.Messages[i].ID, c.Field}] = c.Kind
+		}
+	}
 	for i := range rep.Findings {
 		f := &rep.Findings[i]
-		line := findingLine(f)
+		var kind fielddiff.Kind
+		if f.MessageID != nil {
+			kind = kinds[msgField{*f.MessageID, f.Field}]
+		}
+		line := findingLine(f, kind)
 		add("lan", f.LANFrame, line)
 		add("wan", f.WANFrame, line)
 	}
@@ -87,18 +102,27 @@ func unpairedLine(m *match.Message) string {
 }
 
 // findingLine is "RULE verdict field: before → after", or the first
-// sentence of the explanation for a finding about no one field.
-func findingLine(f *rules.Finding) string {
+// sentence of the explanation for a finding about no field. kind is the
+// change the finding is about (0 when none), to tell an absent value,
+// "(none)", from an empty one, "".
+func findingLine(f *rules.Finding, kind fielddiff.Kind) string {
 	if f.Field == "" && f.Before == "" && f.After == "" {
 		expl, _, _ := strings.Cut(f.Explanation, ". ")
 		return fmt.Sprintf("%s %s: %s", f.Rule, f.Verdict, commentValue(expl, 2*maxCommentValue))
 	}
-	return fmt.Sprintf("%s %s %s: %s → %s", f.Rule, f.Verdict, f.Field, commentValue(f.Before, maxCommentValue), commentValue(f.After, maxCommentValue))
+	before, after := commentValue(f.Before, maxCommentValue), commentValue(f.After, maxCommentValue)
+	if f.Before == "" && kind != fielddiff.Added {
+		before = `""`
+	}
+	if f.After == "" && kind != fielddiff.Removed {
+		after = `""`
+	}
+	return fmt.Sprintf("%s %s %s: %s → %s", f.Rule, f.Verdict, f.Field, before, after)
 }
 
 // commentValue makes v fit for a one-line comment: control characters and
 // invalid UTF-8 escaped, cut to at most limit bytes with an ellipsis, and
-// "(none)" for an absent value.
+// "(none)" for no value.
 func commentValue(v string, limit int) string {
 	if v == "" {
 		return "(none)"
@@ -271,7 +295,7 @@ func sectionComment(rep *analyze.Report, lanPath, wanPath string) string {
 	for i := range rep.Findings {
 		f := &rep.Findings[i]
 		if f.LANFrame == nil && f.WANFrame == nil {
-			b.WriteString("\n" + findingLine(f))
+			b.WriteString("\n" + findingLine(f, 0))
 		}
 	}
 	if rep.Verdict.Summary != "" {

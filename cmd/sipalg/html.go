@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -156,6 +157,12 @@ type htmlMessage struct {
 	State    string `json:"state"`
 	Retrans  bool   `json:"retrans,omitempty"`
 	Dialog   int    `json:"dialog"`
+	Proto    string `json:"proto"`
+	// Packet endpoints on each side, "" on a missing side.
+	LANSrc string `json:"lan_src"`
+	LANDst string `json:"lan_dst"`
+	WANSrc string `json:"wan_src"`
+	WANDst string `json:"wan_dst"`
 	// T is the time the message was first seen, seconds from Origin.
 	T        float64      `json:"t"`
 	LAN      *htmlText    `json:"lan"`
@@ -444,7 +451,8 @@ func buildHTMLData(rep *analyze.Report, origin time.Time) *htmlData {
 		hm := htmlMessage{
 			ID: m.ID, Dir: m.Direction, LANFrame: m.LANFrame, WANFrame: m.WANFrame,
 			Method: m.Method, Status: m.Status, CSeq: m.CSeq, State: m.State,
-			Retrans: m.Retransmission, Dialog: m.Dialog,
+			Retrans: m.Retransmission, Dialog: m.Dialog, Proto: m.Proto,
+			LANSrc: addrPort(m.LANSrc), LANDst: addrPort(m.LANDst), WANSrc: addrPort(m.WANSrc), WANDst: addrPort(m.WANDst),
 			Changes:  make([]htmlChange, 0, len(m.Changes)),
 			Findings: byMsg[m.ID],
 			Worst:    worst(byMsg[m.ID]),
@@ -507,6 +515,13 @@ func buildHTMLData(rep *analyze.Report, origin time.Time) *htmlData {
 		d.Dialogs = append(d.Dialogs, hd)
 	}
 	return d
+}
+
+func addrPort(a netip.AddrPort) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
 }
 
 func nonNil(s []string) []string {

@@ -43,7 +43,18 @@
     if (m.wan_frame !== null) s.push('WAN ' + m.wan_frame);
     return s.join(' / ');
   }
-  function rank(v) { return { bad: 3, warning: 2, info: 1, correct: 0 }[v]; }
+  // beforeAfter writes "before → after": an absent value (an added or
+  // removed field) as (none), an empty one as "".
+  function beforeAfter(b, a, kind) {
+    if (b === '') b = kind === 'added' ? '(none)' : '""';
+    if (a === '') a = kind === 'removed' ? '(none)' : '""';
+    return b + ' → ' + a;
+  }
+  function changeKind(f) {
+    var m = f.message_id !== null && msgByID.get(f.message_id);
+    var c = m && m.changes.find(function (c) { return c.field === f.field; });
+    return c ? c.kind : '';
+  }
 
   // ---- dialogs list ----------------------------------------------------
 
@@ -123,7 +134,7 @@
 
   // Columns: phone | router LAN side … router WAN side | server.
   var X = { time: 6, phone: 150, rlan: 410, rwan: 530, server: 790, width: 860 };
-  var ROW = 34, TOP = 54, GAPROW = 22;
+  var ROW = 34, TOP = 56, GAPROW = 22;
 
   function ensureLadder(d, det) {
     var body = det.querySelector('.dialog-body');
@@ -134,7 +145,21 @@
     return body;
   }
 
-  function arrow(g, x1, x2, y, cls) {
+  // endpoints names the ladder's columns from the first message that shows
+  // each: the phone's LAN address, the public address the router used, the
+  // server's address.
+  function endpoints(msgs) {
+    var ep = { phone: '', pub: '', server: '' };
+    msgs.forEach(function (m) {
+      var out = m.dir === 'outbound';
+      ep.phone = ep.phone || (out ? m.lan_src : m.lan_dst);
+      ep.pub = ep.pub || (out ? m.wan_src : m.wan_dst);
+      ep.server = ep.server || (out ? m.wan_dst : m.wan_src);
+    });
+    return ep;
+  }
+
+  function arrow(g, x1, x2, y) {
     g.appendChild(sv('line', { 'class': 'arrow', x1: x1, y1: y, x2: x2 + (x2 > x1 ? -6 : 6), y2: y }));
     var dx = x2 > x1 ? -9 : 9;
     g.appendChild(sv('path', { 'class': 'head', d: 'M' + x2 + ' ' + y + ' l' + dx + ' -4.5 l0 9 z' }));
@@ -156,16 +181,20 @@
       prevT = m.t;
     });
     var h = y + 10;
+    var ep = endpoints(msgs);
     var s = sv('svg', { 'class': 'ladder', width: X.width, height: h, viewBox: '0 0 ' + X.width + ' ' + h, role: 'img', 'aria-label': 'ladder of dialog ' + d.id });
-    s.appendChild(sv('rect', { 'class': 'router', x: X.rlan, y: 28, width: X.rwan - X.rlan, height: h - 32, rx: 4 }));
-    s.appendChild(sv('text', { 'class': 'col lan', x: X.phone, y: 16, 'text-anchor': 'middle' }, 'phone (LAN)'));
-    s.appendChild(sv('text', { 'class': 'col', x: (X.rlan + X.rwan) / 2, y: 16, 'text-anchor': 'middle' }, 'router'));
-    s.appendChild(sv('text', { 'class': 'col lan', x: X.rlan + 4, y: 42 }, 'LAN'));
-    s.appendChild(sv('text', { 'class': 'col wan', x: X.rwan - 4, y: 42, 'text-anchor': 'end' }, 'WAN'));
-    s.appendChild(sv('text', { 'class': 'col wan', x: X.server, y: 16, 'text-anchor': 'middle' }, 'server (WAN)'));
-    s.appendChild(sv('text', { 'class': 'time', x: X.time, y: 16 }, 'LAN clock'));
+    s.appendChild(sv('rect', { 'class': 'router', x: X.rlan, y: 32, width: X.rwan - X.rlan, height: h - 36, rx: 4 }));
+    s.appendChild(sv('text', { 'class': 'col lan', x: X.phone, y: 14, 'text-anchor': 'middle' }, 'phone (LAN)'));
+    s.appendChild(sv('text', { 'class': 'col', x: (X.rlan + X.rwan) / 2, y: 14, 'text-anchor': 'middle' }, 'router'));
+    s.appendChild(sv('text', { 'class': 'col wan', x: X.server, y: 14, 'text-anchor': 'middle' }, 'server (WAN)'));
+    s.appendChild(sv('text', { 'class': 'addr', x: X.phone, y: 27, 'text-anchor': 'middle' }, ep.phone));
+    s.appendChild(sv('text', { 'class': 'addr', x: X.rwan, y: 27, 'text-anchor': 'middle' }, ep.pub));
+    s.appendChild(sv('text', { 'class': 'addr', x: X.server, y: 27, 'text-anchor': 'middle' }, ep.server));
+    s.appendChild(sv('text', { 'class': 'col lan', x: X.rlan + 4, y: 45 }, 'LAN'));
+    s.appendChild(sv('text', { 'class': 'col wan', x: X.rwan - 4, y: 45, 'text-anchor': 'end' }, 'WAN'));
+    s.appendChild(sv('text', { 'class': 'time', x: X.time, y: 14 }, 'LAN clock'));
     [X.phone, X.server].forEach(function (x) {
-      s.appendChild(sv('line', { 'class': 'lifeline', x1: x, y1: 24, x2: x, y2: h - 4 }));
+      s.appendChild(sv('line', { 'class': 'lifeline', x1: x, y1: 32, x2: x, y2: h - 4 }));
     });
     rows.forEach(function (r) {
       if (r.gap !== undefined) {
@@ -279,8 +308,10 @@
     var frame = side === 'lan' ? m.lan_frame : m.wan_frame;
     var text = m[side];
     var box = el('div', { 'class': 'side-pane ' + side });
+    var src = m[side + '_src'], dst = m[side + '_dst'];
     box.appendChild(el('h5', null, el('span', { 'class': 'side ' + side }, side.toUpperCase()),
       frame !== null ? ' frame ' + frame + ', ' + how : ' not seen'));
+    if (src) box.appendChild(el('div', { 'class': 'endpoints mono' }, m.proto + ' ' + src + ' → ' + dst));
     if (!text) {
       var gen = m.state === 'generated';
       box.appendChild(el('div', { 'class': 'missing' + (gen ? ' generated' : '') },
@@ -327,7 +358,7 @@
         if (!c.findings.length) cell.appendChild(el('span', { 'class': 'muted' }, 'no finding'));
         tb.appendChild(el('tr', { 'class': 'change cv-' + (c.verdict || 'none'), 'data-c': i },
           el('td', { 'class': 'val field' }, c.field, el('br'), el('small', null, c.kind)),
-          el('td', { 'class': 'val' }, c.before === '' ? '(none)' : c.before, ' → ', c.after === '' ? '(none)' : c.after),
+          el('td', { 'class': 'val' }, beforeAfter(c.before, c.after, c.kind)),
           cell));
       });
       t.appendChild(tb);
@@ -381,7 +412,7 @@
         el('td', null, f.lan_frame === null ? '' : String(f.lan_frame)),
         el('td', null, f.wan_frame === null ? '' : String(f.wan_frame)),
         el('td', { 'class': 'val' }, f.field),
-        el('td', { 'class': 'val' }, f.before || f.after ? (f.before || '(none)') + ' → ' + (f.after || '(none)') : ''));
+        el('td', { 'class': 'val' }, f.field || f.before || f.after ? beforeAfter(f.before, f.after, changeKind(f)) : ''));
       fBody.appendChild(tr);
     });
     fMore.textContent = '';
