@@ -247,7 +247,7 @@ func (s *mergeSide) advance() error {
 
 // iface returns the output interface of the current record's link type,
 // declaring it on first use: "lan" for a side's first link type,
-// "lan-<type>" for any further one.
+// "lan-<type>" (lan-raw, lan-linux_sll, lan-lt147) for any further one.
 func (s *mergeSide) iface(nw *capture.NGWriter) (int, error) {
 	lt := s.rec.LinkType
 	if id, ok := s.ifaces[lt]; ok {
@@ -255,7 +255,11 @@ func (s *mergeSide) iface(nw *capture.NGWriter) (int, error) {
 	}
 	name := s.name
 	if len(s.ifaces) > 0 {
-		name += "-" + lt.String()
+		t := strings.ToLower(strings.ReplaceAll(lt.String(), " ", "_"))
+		if strings.HasPrefix(t, "unknown") {
+			t = fmt.Sprintf("lt%d", uint16(lt))
+		}
+		name += "-" + t
 	}
 	id, err := nw.AddInterface(capture.NGInterface{
 		Name:        name,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sipalg/sipalg/analyze"
 	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/rules"
 )
 
 func annotateFile(t *testing.T, dir string) (string, *analyze.Report) {
@@ -325,5 +326,84 @@ func TestAnalyzeAnnotateCLI(t *testing.T) {
 	}
 	if after, _ := os.ReadFile(lan); !bytes.Equal(after, b) {
 		t.Error("the input capture was changed")
+	}
+}
+
+// TestAnnotateLinkTypes merges a pcapng LAN capture with two link types
+// (two interfaces) and a WAN capture: one output interface per side and
+// link type, named lan, lan-raw and wan, and the WAN clock moved back by
+// the report's offset.
+func TestAnnotateLinkTypes(t *testing.T) {
+	dir := t.TempDir()
+	const t0 = int64(1768471200) * 1e9
+	write := func(name string, ifs []capture.NGInterface, pkts []struct {
+		iface int
+		ts    int64
+		data  string
+	}) string {
+		var b bytes.Buffer
+		w, err := capture.NewNGWriter(&b, "", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ifc := range ifs {
+			if _, err := w.AddInterface(ifc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range pkts {
+			if err := w.WritePacket(p.iface, p.ts, []byte(p.data), len(p.data)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	type pkt = struct {
+		iface int
+		ts    int64
+		data  string
+	}
+	lan := write("lan.pcapng", []capture.NGInterface{{Name: "eth0", LinkType: 1}, {Name: "tun0", LinkType: 101}},
+		[]pkt{{0, t0, "lan-1"}, {1, t0 + 2e9, "lan-2"}, {0, t0 + 4e9, "lan-3"}})
+	// The WAN clock runs 10 s ahead: its packets fall between the LAN ones.
+	wan := write("wan.pcapng", []capture.NGInterface{{Name: "ppp0", LinkType: 1}},
+		[]pkt{{0, t0 + 11e9, "wan-1"}, {0, t0 + 13e9, "wan-2"}})
+	one := 1
+	rep := &analyze.Report{
+		Tool:     analyze.Tool{Version: "test"},
+		Inputs:   map[string]analyze.Input{"lan": {FirstTS: "2026-01-15T10:00:00Z"}, "wan": {}},
+		Findings: []rules.Finding{{Rule: "VIA-MAPPED", Verdict: rules.Correct, LANFrame: &one, Field: "Via[0].sent-by", Before: "a", After: "b"}},
+	}
+	rep.Clock.OffsetS = 10
+	var out bytes.Buffer
+	if err := annotate(&out, rep, lan, wan); err != nil {
+		t.Fatal(err)
+	}
+	r, err := capture.NewReader(bytes.NewReader(out.Bytes()), "merged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for {
+		var rec capture.Record
+		if err := r.Next(&rec); err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatal(err)
+			}
+			break
+		}
+		ifc := r.Interfaces()[rec.Iface]
+		got = append(got, fmt.Sprintf("%s@%s+%ds:%s", rec.Data, ifc.Name, (rec.TS-t0)/1e9, ifc.LinkType))
+	}
+	want := []string{"lan-1@lan+0s:Ethernet", "wan-1@wan+1s:Ethernet", "lan-2@lan-raw+2s:Raw", "wan-2@wan+3s:Ethernet", "lan-3@lan+4s:Ethernet"}
+	if !slices.Equal(got, want) {
+		t.Errorf("merged\n got %q\nwant %q", got, want)
 	}
 }
