@@ -411,7 +411,7 @@
         el('td', null, f.method),
         el('td', null, f.lan_frame === null ? '' : String(f.lan_frame)),
         el('td', null, f.wan_frame === null ? '' : String(f.wan_frame)),
-        el('td', { 'class': 'val' }, f.field),
+        el('td', { 'class': 'val field' }, f.field),
         el('td', { 'class': 'val' }, f.field || f.before || f.after ? beforeAfter(f.before, f.after, changeKind(f)) : ''));
       fBody.appendChild(tr);
     });
