@@ -8,7 +8,7 @@ DEMO_CASE ?= fixtures/st530
 
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test vet lint demo bench fuzz fixtures fixtures-record clean
+.PHONY: all build test vet lint demo bench fuzz fixtures fixtures-record screenshot clean
 
 all: build
 
@@ -49,6 +49,10 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
 		done; \
 	done
+
+# The README's picture of the HTML report (needs Chromium).
+screenshot:
+	$(GO) test ./cmd/sipalg -run '^TestHTMLInChromium$$' -count=1 -v -screenshot $(CURDIR)/docs/html-report-st530.png
 
 # Re-record the real-ALG fixtures (root, network namespaces).
 fixtures-record:

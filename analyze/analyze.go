@@ -55,6 +55,7 @@ func Run(lanPath, wanPath string, opt Options) (*Report, error) {
 		Mappings:      res.Mappings,
 		Messages:      m.Messages,
 		Dialogs:       m.Dialogs,
+		Unpaired:      res.Unpaired,
 		Warnings:      append(res.Warnings, m.Warnings...),
 	}
 	rep.Findings, rep.Fingerprints, rep.Verdict = rules.Evaluate(&rules.Input{Correlation: res, Match: m})

@@ -36,6 +36,10 @@ type Report struct {
 	// Dialogs groups Messages for the ladder views; not part of the JSON
 	// contract.
 	Dialogs []match.Dialog `json:"-"`
+	// Unpaired lists packets seen on one side only (dropped or generated
+	// by the router; bounded, see correlate.Result), for the annotated
+	// capture; not part of the JSON contract.
+	Unpaired []correlate.Unpaired `json:"-"`
 }
 
 // Tool names the program that wrote a report.

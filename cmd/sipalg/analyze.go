@@ -17,10 +17,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	lan := fs.String("lan", "", "capture taken on the router's LAN side")
 	wan := fs.String("wan", "", "capture taken on the router's WAN side")
-	format := fs.String("format", "table", "output format: table or json")
+	format := fs.String("format", "table", "output format: table, json or html")
 	out := fs.StringP("output", "o", "", "write the report to this file instead of stdout")
+	annotateOut := fs.String("annotate", "", "also write both captures merged into this pcapng, findings as packet comments")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: sipalg analyze --lan LAN --wan WAN [--format table|json] [-o FILE]\n\nLines up the two captures of one router: clock offset, NAT mappings and their lifetimes.")
+		fmt.Fprintln(stderr, "Usage: sipalg analyze --lan LAN --wan WAN [--format table|json|html] [-o FILE] [--annotate OUT.pcapng]\n\nLines up the two captures of one router: clock offset, NAT mappings and their lifetimes.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -39,6 +40,12 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg: %v\n", err)
 		return exitError
 	}
+	if *annotateOut != "" {
+		if err := writeAnnotated(*annotateOut, rep, *lan, *wan); err != nil {
+			fmt.Fprintf(stderr, "sipalg: --annotate: %v\n", err)
+			return exitError
+		}
+	}
 	w := stdout
 	if *out != "" {
 		f, err := os.Create(*out)
@@ -49,11 +56,14 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		w = f
 	}
-	if *format == "json" {
+	switch *format {
+	case "json":
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(rep)
-	} else {
+	case "html":
+		err = renderHTML(w, rep)
+	default:
 		err = renderAnalyze(w, rep)
 	}
 	if err != nil {
@@ -67,8 +77,8 @@ func checkAnalyzeArgs(lan, wan, format string, rest []string) error {
 	switch {
 	case len(rest) > 0:
 		return fmt.Errorf("unexpected argument %q (captures are given with --lan and --wan)", rest[0])
-	case format != "table" && format != "json":
-		return fmt.Errorf("--format must be table or json, not %q", format)
+	case format != "table" && format != "json" && format != "html":
+		return fmt.Errorf("--format must be table, json or html, not %q", format)
 	case lan == "" || wan == "":
 		return errors.New("give both --lan and --wan (single-capture analysis is not built yet)")
 	}

@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	sipalg analyze --lan LAN --wan WAN [--format table|json] [-o FILE]
+//	sipalg analyze --lan LAN --wan WAN [--format table|json|html] [-o FILE] [--annotate OUT.pcapng]
 //	sipalg flows [--format table|json] FILE
 //	sipalg version
 //
@@ -37,7 +37,7 @@ func main() {
 const usage = `sipalg — what your router's SIP ALG did to your calls
 
 Usage:
-  sipalg analyze --lan LAN --wan WAN [--format table|json] [-o FILE]
+  sipalg analyze --lan LAN --wan WAN [--format table|json|html] [-o FILE] [--annotate OUT.pcapng]
                                              line up the two sides of a router
   sipalg flows [--format table|json] FILE    what one capture holds
   sipalg version                             print the version

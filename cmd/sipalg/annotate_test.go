@@ -1,0 +1,409 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/sipalg/sipalg/analyze"
+	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/rules"
+)
+
+func annotateFile(t *testing.T, dir string) (string, *analyze.Report) {
+	t.Helper()
+	rep := fixtureReport(t, dir)
+	out := filepath.Join(t.TempDir(), "annotated.pcapng")
+	if err := writeAnnotated(out, rep, filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap")); err != nil {
+		t.Fatal(err)
+	}
+	return out, rep
+}
+
+// mergedFrame is one record of the annotated file traced to its input.
+type mergedFrame struct {
+	key frameKey
+	ts  int64
+}
+
+// TestAnnotateFixtures merges every fixture and reads the result back
+// with our own reader alongside the two inputs: every packet of both is
+// there once, in time order, byte for byte, on an interface named after
+// its side, with the WAN timestamps moved to the LAN clock.
+func TestAnnotateFixtures(t *testing.T) {
+	for _, dir := range fixtureCases(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			out, rep := annotateFile(t, dir)
+			traceMerged(t, out, rep, dir)
+		})
+	}
+}
+
+// traceMerged checks the merged file against the inputs and returns each
+// merged record's origin.
+func traceMerged(t *testing.T, out string, rep *analyze.Report, dir string) []mergedFrame {
+	t.Helper()
+	m, err := capture.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	orig := map[string]*capture.Reader{}
+	for _, side := range []string{"lan", "wan"} {
+		r, err := capture.Open(filepath.Join(dir, side+".pcap"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		orig[side] = r
+	}
+	toLAN := wanToLAN(rep)
+	var frames []mergedFrame
+	var prev int64
+	counts := map[string]int{}
+	for {
+		var rec capture.Record
+		err := m.Next(&rec)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("merged file, record %d: %v", len(frames)+1, err)
+		}
+		name := m.Interfaces()[rec.Iface].Name
+		side := name[:min(3, len(name))]
+		if side != "lan" && side != "wan" || (name != side && !strings.HasPrefix(name, side+"-")) {
+			t.Fatalf("record %d on interface %q", rec.Frame, name)
+		}
+		var o capture.Record
+		if err := orig[side].Next(&o); err != nil {
+			t.Fatalf("record %d: more %s packets than the input has: %v", rec.Frame, side, err)
+		}
+		counts[side]++
+		wantTS := o.TS
+		if side == "wan" {
+			wantTS = toLAN(o.TS)
+		}
+		if !bytes.Equal(rec.Data, o.Data) || rec.OrigLen != o.OrigLen || rec.LinkType != o.LinkType || rec.TS != wantTS {
+			t.Fatalf("record %d differs from %s frame %d (ts %d vs %d)", rec.Frame, side, o.Frame, rec.TS, wantTS)
+		}
+		if rec.TS < prev {
+			t.Errorf("record %d goes back in time", rec.Frame)
+		}
+		prev = rec.TS
+		frames = append(frames, mergedFrame{frameKey{side, o.Frame}, rec.TS})
+	}
+	for _, side := range []string{"lan", "wan"} {
+		if counts[side] != rep.Inputs[side].Packets {
+			t.Errorf("%d %s packets merged, the input has %d", counts[side], side, rep.Inputs[side].Packets)
+		}
+	}
+	if ifs := m.Interfaces(); len(ifs) < 2 || ifs[0].Name != "lan" && ifs[0].Name != "wan" {
+		t.Errorf("interfaces %+v", ifs)
+	}
+	return frames
+}
+
+// TestAnnotationsTruth checks the comments against what the emulator did
+// (truth.json, written by the generator): every packet it dropped says
+// so, and every rewrite it made is on both frames of its message as
+// "field: before → after".
+func TestAnnotationsTruth(t *testing.T) {
+	truths, _ := filepath.Glob("../../fixtures/*/truth.json")
+	if len(truths) == 0 {
+		t.Skip("no emulated fixtures")
+	}
+	for _, tp := range truths {
+		dir := filepath.Dir(tp)
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			var truth struct {
+				Dropped []struct {
+					LANFrame *int   `json:"lan_frame"`
+					WANFrame *int   `json:"wan_frame"`
+					Kind     string `json:"kind"`
+				} `json:"dropped"`
+				Messages []struct {
+					LANFrame *int `json:"lan_frame"`
+					WANFrame *int `json:"wan_frame"`
+					Dropped  bool `json:"dropped"`
+					Rewrites []struct {
+						Field, Before, After string
+					} `json:"rewrites"`
+				} `json:"messages"`
+			}
+			raw, err := os.ReadFile(tp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(raw, &truth); err != nil {
+				t.Fatal(err)
+			}
+			notes := annotations(fixtureReport(t, dir))
+			has := func(k frameKey, prefix, substr string) bool {
+				for _, l := range notes[k] {
+					if strings.HasPrefix(l, prefix) && strings.Contains(l, substr) {
+						return true
+					}
+				}
+				return false
+			}
+			for _, d := range truth.Dropped {
+				k := frameKey{"wan", deref0(d.WANFrame)}
+				if d.WANFrame == nil {
+					k = frameKey{"lan", deref0(d.LANFrame)}
+				}
+				if !has(k, "dropped by the router", "") {
+					t.Errorf("%s frame %d (%s, dropped): comments %q", k.side, k.frame, d.Kind, notes[k])
+				}
+			}
+			for _, m := range truth.Messages {
+				if m.Dropped {
+					continue
+				}
+				for _, rw := range m.Rewrites {
+					// truth.json writes both an absent and an empty value as "".
+					val := func(v string) []string {
+						if v == "" {
+							return []string{"(none)", `""`}
+						}
+						return []string{commentValue(v, maxCommentValue)}
+					}
+					for _, k := range []frameKey{{"lan", deref0(m.LANFrame)}, {"wan", deref0(m.WANFrame)}} {
+						found := false
+						for _, b := range val(rw.Before) {
+							for _, a := range val(rw.After) {
+								found = found || has(k, "", " "+rw.Field+": "+b+" → "+a)
+							}
+						}
+						if !found {
+							t.Errorf("%s frame %d: no comment on %s: %q → %q among %q", k.side, k.frame, rw.Field, rw.Before, rw.After, notes[k])
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func deref0(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
+}
+
+func TestCommentValue(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", "(none)"},
+		{"a\r\nb", `a\r\nb`},
+		{"\x00é\xff", `\x00é\xff`},
+		{strings.Repeat("x", 200), strings.Repeat("x", 160) + "…"},
+		{strings.Repeat("é", 100), strings.Repeat("é", 80) + "…"}, // cut on a rune
+	} {
+		if got := commentValue(tc.in, maxCommentValue); got != tc.want {
+			t.Errorf("commentValue(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestAnnotateTshark reads the st530 merge back with tshark, as a user
+// would in Wireshark: two interfaces named lan and wan, the comments on
+// the right frames, and the display filters the README gives.
+func TestAnnotateTshark(t *testing.T) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		t.Skip("tshark not installed (apt-get install tshark): Wireshark read-back test skipped")
+	}
+	dir := "../../fixtures/st530"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("fixture st530 not present")
+	}
+	out, rep := annotateFile(t, dir)
+	frames := traceMerged(t, out, rep, dir)
+	notes := annotations(rep)
+
+	cmd := exec.Command(tshark, "-r", out, "-T", "json", "-e", "frame.number", "-e", "frame.interface_name", "-e", "frame.comment")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	js, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tshark: %v: %s", err, stderr.String())
+	}
+	var pkts []struct {
+		Source struct {
+			Layers map[string][]string `json:"layers"`
+		} `json:"_source"`
+	}
+	if err := json.Unmarshal(js, &pkts); err != nil {
+		t.Fatalf("tshark JSON: %v", err)
+	}
+	if len(pkts) != len(frames) {
+		t.Fatalf("tshark reads %d packets, we wrote %d", len(pkts), len(frames))
+	}
+	ifaces := map[string]bool{}
+	for i, p := range pkts {
+		l := p.Source.Layers
+		name := first(l["frame.interface_name"])
+		ifaces[name] = true
+		if name != frames[i].key.side {
+			t.Errorf("frame %d: tshark says interface %q, we wrote %s frame %d", i+1, name, frames[i].key.side, frames[i].key.frame)
+		}
+		if got, want := l["frame.comment"], notes[frames[i].key]; !slices.Equal(got, want) {
+			t.Errorf("frame %d (%s frame %d): comments %q, want %q", i+1, frames[i].key.side, frames[i].key.frame, got, want)
+		}
+	}
+	if len(ifaces) != 2 || !ifaces["lan"] || !ifaces["wan"] {
+		t.Errorf("interfaces %v, want lan and wan", ifaces)
+	}
+
+	// The filters of the README: a rule ID, and the drops.
+	rule := rep.Findings[0].Rule
+	for _, tc := range []struct{ filter, substr string }{
+		{fmt.Sprintf(`frame.comment contains "%s"`, rule), rule},
+		{`frame.comment contains "dropped by the router"`, "dropped by the router"},
+	} {
+		want := 0
+		for _, f := range frames {
+			for _, l := range notes[f.key] {
+				if strings.Contains(l, tc.substr) {
+					want++
+					break
+				}
+			}
+		}
+		cmd := exec.Command(tshark, "-r", out, "-Y", tc.filter, "-T", "fields", "-e", "frame.number")
+		got, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("tshark -Y %s: %v", tc.filter, err)
+		}
+		if n := len(strings.Fields(string(got))); n != want || n == 0 {
+			t.Errorf("-Y '%s': %d frames, want %d (non-zero)", tc.filter, n, want)
+		}
+	}
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return ""
+	}
+	return s[0]
+}
+
+func TestAnalyzeAnnotateCLI(t *testing.T) {
+	dir := "../../fixtures/st530"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("fixture st530 not present")
+	}
+	out := filepath.Join(t.TempDir(), "merged.pcapng")
+	code, _, stderr := runCLI(t, "analyze", "--lan", dir+"/lan.pcap", "--wan", dir+"/wan.pcap", "--format", "json", "-o", os.DevNull, "--annotate", out)
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if st, err := os.Stat(out); err != nil || st.Size() == 0 {
+		t.Fatalf("no merged capture: %v", err)
+	}
+	// Never overwrite an input.
+	tmp := t.TempDir()
+	lan := filepath.Join(tmp, "lan.pcap")
+	b, err := os.ReadFile(dir + "/lan.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(lan, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr = runCLI(t, "analyze", "--lan", lan, "--wan", dir+"/wan.pcap", "--annotate", lan)
+	if code != exitError || !strings.Contains(stderr, "input capture") {
+		t.Errorf("--annotate onto the LAN input: exit %d, %q", code, stderr)
+	}
+	if after, _ := os.ReadFile(lan); !bytes.Equal(after, b) {
+		t.Error("the input capture was changed")
+	}
+}
+
+// TestAnnotateLinkTypes merges a pcapng LAN capture with two link types
+// (two interfaces) and a WAN capture: one output interface per side and
+// link type, named lan, lan-raw and wan, and the WAN clock moved back by
+// the report's offset.
+func TestAnnotateLinkTypes(t *testing.T) {
+	dir := t.TempDir()
+	const t0 = int64(1768471200) * 1e9
+	write := func(name string, ifs []capture.NGInterface, pkts []struct {
+		iface int
+		ts    int64
+		data  string
+	}) string {
+		var b bytes.Buffer
+		w, err := capture.NewNGWriter(&b, "", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ifc := range ifs {
+			if _, err := w.AddInterface(ifc); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, p := range pkts {
+			if err := w.WritePacket(p.iface, p.ts, []byte(p.data), len(p.data)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	type pkt = struct {
+		iface int
+		ts    int64
+		data  string
+	}
+	lan := write("lan.pcapng", []capture.NGInterface{{Name: "eth0", LinkType: 1}, {Name: "tun0", LinkType: 101}},
+		[]pkt{{0, t0, "lan-1"}, {1, t0 + 2e9, "lan-2"}, {0, t0 + 4e9, "lan-3"}})
+	// The WAN clock runs 10 s ahead: its packets fall between the LAN ones.
+	wan := write("wan.pcapng", []capture.NGInterface{{Name: "ppp0", LinkType: 1}},
+		[]pkt{{0, t0 + 11e9, "wan-1"}, {0, t0 + 13e9, "wan-2"}})
+	one := 1
+	rep := &analyze.Report{
+		Tool:     analyze.Tool{Version: "test"},
+		Inputs:   map[string]analyze.Input{"lan": {FirstTS: "2026-01-15T10:00:00Z"}, "wan": {}},
+		Findings: []rules.Finding{{Rule: "VIA-MAPPED", Verdict: rules.Correct, LANFrame: &one, Field: "Via[0].sent-by", Before: "a", After: "b"}},
+	}
+	rep.Clock.OffsetS = 10
+	var out bytes.Buffer
+	if err := annotate(&out, rep, lan, wan); err != nil {
+		t.Fatal(err)
+	}
+	r, err := capture.NewReader(bytes.NewReader(out.Bytes()), "merged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for {
+		var rec capture.Record
+		if err := r.Next(&rec); err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatal(err)
+			}
+			break
+		}
+		ifc := r.Interfaces()[rec.Iface]
+		got = append(got, fmt.Sprintf("%s@%s+%ds:%s", rec.Data, ifc.Name, (rec.TS-t0)/1e9, ifc.LinkType))
+	}
+	want := []string{"lan-1@lan+0s:Ethernet", "wan-1@wan+1s:Ethernet", "lan-2@lan-raw+2s:Raw", "wan-2@wan+3s:Ethernet", "lan-3@lan+4s:Ethernet"}
+	if !slices.Equal(got, want) {
+		t.Errorf("merged\n got %q\nwant %q", got, want)
+	}
+}
