@@ -39,6 +39,6 @@ var BlindReplace = &Rule{
 		case strings.HasSuffix(rest, "branch"):
 			what = "the transaction branch " + ch.Field
 		}
-		return fmt.Sprintf("%s is not an address, but the router replaced %s with %s inside it (%q → %q).", what, from, to, ch.Before, ch.After), true
+		return fmt.Sprintf("%s is not an address, but the router replaced %s with %s inside it (%q → %q).", capitalize(what), from, to, ch.Before, ch.After), true
 	},
 }
