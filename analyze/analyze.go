@@ -19,29 +19,40 @@ type Options struct {
 	Version string
 }
 
+// Passes is how many times [RunSources] reads each source: once for the
+// inventory, then correlate's passes. A progress display expects
+// Passes times the file sizes in [capture.Source.Progress].
+const Passes = 1 + correlate.Passes
+
 // Run analyses the LAN and WAN captures of one router. Errors are I/O and
 // capture-format errors (a *capture.InputError names file, record and
 // offset) and correlate.ErrNoTwins; damaged but readable input gives a
 // report with warnings.
 func Run(lanPath, wanPath string, opt Options) (*Report, error) {
+	return RunSources(capture.Source{Path: lanPath}, capture.Source{Path: wanPath}, opt)
+}
+
+// RunSources is [Run] on two sources: two files, or two interfaces of one
+// file (frame numbers in the report are then the file's).
+func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	if opt.Limits == (capture.Limits{}) {
 		opt.Limits = capture.DefaultLimits()
 	}
 	var wg sync.WaitGroup
 	var sums [2]*inventory.Summary
 	var errs [2]error
-	for i, p := range []string{lanPath, wanPath} {
+	for i, src := range []capture.Source{lan, wan} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sums[i], errs[i] = inventory.Read(p, opt.Limits)
+			sums[i], errs[i] = inventory.ReadSource(src, opt.Limits)
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs[0], errs[1]); err != nil {
 		return nil, err
 	}
-	res, err := correlate.Correlate(lanPath, wanPath, correlate.Options{Limits: opt.Limits, KeepSIP: true})
+	res, err := correlate.CorrelateSources(lan, wan, correlate.Options{Limits: opt.Limits, KeepSIP: true})
 	if err != nil {
 		return nil, err
 	}

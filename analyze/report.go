@@ -50,7 +50,10 @@ type Tool struct {
 
 // Input describes one input capture.
 type Input struct {
-	File        string   `json:"file"`
+	File string `json:"file"`
+	// Interface names the interface read when one file holds both sides
+	// (sipalg analyze --capture); omitted otherwise.
+	Interface   string   `json:"interface,omitempty"`
 	Format      string   `json:"format"`
 	LinkTypes   []string `json:"link_types"`
 	Packets     int      `json:"packets"`
@@ -63,7 +66,7 @@ type Input struct {
 
 func inputOf(s *inventory.Summary) Input {
 	in := Input{
-		File: s.File, Format: string(s.Format), Packets: s.Packets, Bytes: s.Bytes,
+		File: s.File, Interface: s.Interface, Format: string(s.Format), Packets: s.Packets, Bytes: s.Bytes,
 		FirstTS: rfc3339(s.First), LastTS: rfc3339(s.Last), SIPMessages: s.SIPMessages,
 		Warnings: s.Warnings, LinkTypes: []string{},
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/gopacket/gopacket/layers"
 )
@@ -60,6 +59,7 @@ type Reader struct {
 	block      int // pcapng blocks read, for error positions
 	truncated  *Truncation
 	skipped    map[string]int // pcapng blocks skipped, by kind
+	filter     IfaceFilter    // records of other interfaces are skipped
 
 	// pcap
 	be       bool // big-endian pcap or pcapng section
@@ -78,26 +78,7 @@ const readBufferSize = 1 << 20
 
 // Open opens a capture file by path.
 func Open(path string) (*Reader, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	if st.IsDir() {
-		f.Close()
-		return nil, &InputError{File: path, Msg: "is a directory, not a capture file", Err: ErrNotCapture}
-	}
-	r, err := NewReader(f, path)
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	r.closer = f
-	return r, nil
+	return OpenSource(Source{Path: path})
 }
 
 // NewReader reads a capture from rd; name is used in errors and warnings.
@@ -181,10 +162,20 @@ func (r *Reader) SkippedBlocks() map[string]int { return r.skipped }
 // Offset is the number of (decompressed) bytes consumed so far.
 func (r *Reader) Offset() int64 { return r.in.off }
 
-// Next reads the next packet record into rec. It returns io.EOF at the end
+// Next reads the next packet record into rec (of the selected interface,
+// when the reader was opened with [OpenSource]). It returns io.EOF at the end
 // of the file, including the end of a file cut short (see [Reader.Truncated]),
 // and an [*InputError] for a record it cannot read.
 func (r *Reader) Next(rec *Record) error {
+	for {
+		err := r.next(rec)
+		if err != nil || r.filter.By == AllIfaces || r.filter.match(rec, r.ifaces) {
+			return err
+		}
+	}
+}
+
+func (r *Reader) next(rec *Record) error {
 	if r.truncated != nil {
 		return io.EOF
 	}

@@ -188,10 +188,19 @@ type Result struct {
 	Warnings       []string    `json:"-"`
 }
 
+// Passes is how many times [Correlate] reads each capture.
+const Passes = 2
+
 // Correlate reads the LAN and WAN captures of one router (each twice,
 // streaming) and returns the clock relation, the packet pairing and the
 // NAT mappings. Errors are I/O and capture-format errors, and ErrNoTwins.
 func Correlate(lanPath, wanPath string, opt Options) (*Result, error) {
+	return CorrelateSources(capture.Source{Path: lanPath}, capture.Source{Path: wanPath}, opt)
+}
+
+// CorrelateSources is [Correlate] on two sources, which may be two
+// interfaces of one file.
+func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 	if opt.Limits == (capture.Limits{}) {
 		opt.Limits = capture.DefaultLimits()
 	}
@@ -200,17 +209,17 @@ func Correlate(lanPath, wanPath string, opt Options) (*Result, error) {
 	}
 	// Pass 1: a uniform sample of each side for the clock.
 	ls, ws := newSampler(), newSampler()
-	lw, err := sample2(lanPath, wanPath, opt.Limits, ls, ws)
+	lw, err := sample2(lan, wan, opt.Limits, ls, ws)
 	if err != nil {
 		return nil, err
 	}
 	clk, n := estimateClock(ls, ws)
 	if n == 0 {
-		return nil, fmt.Errorf("%w (%s, %s)", ErrNoTwins, lanPath, wanPath)
+		return nil, fmt.Errorf("%w (%s, %s)", ErrNoTwins, lan, wan)
 	}
 	// Pass 2: pair everything.
 	p := newPairer(clk, opt.Window)
-	if err := p.run(lanPath, wanPath, opt.Limits, opt.KeepSIP); err != nil {
+	if err := p.run(lan, wan, opt.Limits, opt.KeepSIP); err != nil {
 		return nil, err
 	}
 	res := p.result()
@@ -219,10 +228,10 @@ func Correlate(lanPath, wanPath string, opt Options) (*Result, error) {
 }
 
 // sample2 runs the first pass over both files in parallel.
-func sample2(lanPath, wanPath string, lim capture.Limits, ls, ws *sampler) ([]string, error) {
+func sample2(lan, wan capture.Source, lim capture.Limits, ls, ws *sampler) ([]string, error) {
 	done := make(chan struct{})
 	defer close(done)
-	lr, wr := newSideReader(lanPath, lim, done), newSideReader(wanPath, lim, done)
+	lr, wr := newSideReader(lan, lim, done), newSideReader(wan, lim, done)
 	go lr.run()
 	go wr.run()
 	errc := make(chan error, 2)

@@ -192,10 +192,10 @@ func newPairer(clk clockModel, window time.Duration) *pairer {
 
 // run is the second pass: both files read in parallel, merged in the
 // common clock, each packet paired or expired.
-func (p *pairer) run(lanPath, wanPath string, lim capture.Limits, keepSIP bool) error {
+func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) error {
 	done := make(chan struct{})
 	defer close(done)
-	lr, wr := newSideReader(lanPath, lim, done), newSideReader(wanPath, lim, done)
+	lr, wr := newSideReader(lan, lim, done), newSideReader(wan, lim, done)
 	lr.keepSIP, wr.keepSIP = keepSIP, keepSIP
 	go lr.run()
 	go wr.run()
@@ -251,7 +251,7 @@ func (p *pairer) run(lanPath, wanPath string, lim capture.Limits, keepSIP bool) 
 	p.warnings = append(p.warnings, wr.warns...)
 	for _, r := range []*sideReader{lr, wr} {
 		if r.sipRefused > 0 {
-			p.warnings = append(p.warnings, fmt.Sprintf("%s: %d SIP messages beyond the first %d MiB were paired but not kept for matching", r.path, r.sipRefused, maxSIPBytes>>20))
+			p.warnings = append(p.warnings, fmt.Sprintf("%s: %d SIP messages beyond the first %d MiB were paired but not kept for matching", r.src, r.sipRefused, maxSIPBytes>>20))
 		}
 	}
 	p.res.LANSIP, p.res.WANSIP = lr.sip, wr.sip

@@ -36,7 +36,7 @@ type batch struct {
 // sideReader streams one capture as batches of events on out, recycling
 // batches from free. It closes out when done.
 type sideReader struct {
-	path  string
+	src   capture.Source
 	lim   capture.Limits
 	out   chan *batch
 	free  chan *batch
@@ -73,8 +73,8 @@ func (s *sideReader) keep(r SIPRecord) int32 {
 	return int32(len(s.sip) - 1)
 }
 
-func newSideReader(path string, lim capture.Limits, done <-chan struct{}) *sideReader {
-	s := &sideReader{path: path, lim: lim, out: make(chan *batch, batchCount), free: make(chan *batch, batchCount), done: done}
+func newSideReader(src capture.Source, lim capture.Limits, done <-chan struct{}) *sideReader {
+	s := &sideReader{src: src, lim: lim, out: make(chan *batch, batchCount), free: make(chan *batch, batchCount), done: done}
 	for i := 0; i < batchCount; i++ {
 		s.free <- &batch{ev: make([]event, 0, batchLen)}
 	}
@@ -110,7 +110,7 @@ func (s *sideReader) get() *batch {
 }
 
 func (s *sideReader) scan(bp **batch) error {
-	r, err := capture.Open(s.path)
+	r, err := capture.OpenSource(s.src)
 	if err != nil {
 		return err
 	}
@@ -157,10 +157,10 @@ func (s *sideReader) scan(bp **batch) error {
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return fmt.Errorf("correlate: %s: %w", s.path, err)
+		return fmt.Errorf("correlate: %s: %w", s.src, err)
 	}
 	if t := r.Truncated(); t != nil {
-		s.warns = append(s.warns, fmt.Sprintf("%s: %s", s.path, t.String()))
+		s.warns = append(s.warns, fmt.Sprintf("%s: %s", s.src, t.String()))
 	}
 	return nil
 }

@@ -47,11 +47,14 @@ type Flow struct {
 
 // Summary is what one capture holds.
 type Summary struct {
-	File                  string
-	Format                capture.Format
-	Compressed            bool
-	LinkTypes             map[string]int
-	Interfaces            []capture.Interface
+	File       string
+	Format     capture.Format
+	Compressed bool
+	LinkTypes  map[string]int
+	Interfaces []capture.Interface
+	// Interface names the one interface read, when the capture holds
+	// several and one was selected; empty otherwise.
+	Interface             string
 	Packets               int
 	Bytes                 int64
 	First, Last           int64 // Unix ns; 0 when no packet has a timestamp
@@ -80,12 +83,25 @@ type flowID struct {
 
 // Read scans the capture at path.
 func Read(path string, lim capture.Limits) (*Summary, error) {
-	r, err := capture.Open(path)
+	return ReadSource(capture.Source{Path: path}, lim)
+}
+
+// ReadSource scans the capture of src: with an interface selected, only
+// that interface's packets are counted.
+func ReadSource(src capture.Source, lim capture.Limits) (*Summary, error) {
+	r, err := capture.OpenSource(src)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
-	return Scan(r, lim)
+	s, err := Scan(r, lim)
+	if err != nil {
+		return nil, err
+	}
+	if src.Iface.By != capture.AllIfaces {
+		s.Interface = src.Iface.String()
+	}
+	return s, nil
 }
 
 // Scan summarises the capture of r.
