@@ -6,6 +6,7 @@
 //	algsim -synth [-profile NAME] -o lan.pcap        synthesize a LAN capture
 //	algsim -profile NAME -lan IN.pcap -o DIR          emulate a router into a case directory
 //	algsim -all [-o fixtures]                         regenerate every case directory
+//	algsim -merge CASEDIR -o DIR                      one capture of both interfaces from a two-capture case
 //	algsim -list                                      list the profiles
 //
 // Exit codes: 0 success, 1 generation failed, 2 usage error.
@@ -34,6 +35,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	list := fs.Bool("list", false, "list the profiles")
 	profile := fs.String("profile", "", "router profile")
 	lan := fs.String("lan", "", "LAN capture to emulate (pcap, Ethernet)")
+	merge := fs.String("merge", "", "case directory to merge into one pcapng of both router interfaces (into -o DIR)")
 	out := fs.String("o", "", "output: pcap file for -synth, directory otherwise")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -59,6 +61,23 @@ func run(args []string, stdout, stderr io.Writer) int {
 				return 1
 			}
 			fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(dir, p.Name))
+		}
+		for _, mc := range algsim.MergedCases() {
+			if err := algsim.MergeCase(filepath.Join(dir, mc.Src), filepath.Join(dir, mc.Dst), mc.Dst); err != nil {
+				fmt.Fprintf(stderr, "algsim: %v\n", err)
+				return 1
+			}
+			fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(dir, mc.Dst))
+		}
+		return 0
+	case *merge != "":
+		if *out == "" {
+			fmt.Fprintln(stderr, "algsim: -merge needs -o DIR")
+			return 2
+		}
+		if err := algsim.MergeCase(*merge, *out, filepath.Base(*out)); err != nil {
+			fmt.Fprintf(stderr, "algsim: %v\n", err)
+			return 1
 		}
 		return 0
 	case *synth:
@@ -106,7 +125,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 0
 	}
-	fmt.Fprintln(stderr, "algsim: one of -synth, -profile, -all or -list is required")
+	fmt.Fprintln(stderr, "algsim: one of -synth, -profile, -merge, -all or -list is required")
 	fs.PrintDefaults()
 	return 2
 }
