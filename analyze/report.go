@@ -52,7 +52,8 @@ type Tool struct {
 type Input struct {
 	File string `json:"file"`
 	// Interface names the interface read when one file holds both sides
-	// (sipalg analyze --capture); omitted otherwise.
+	// (sipalg analyze --capture): its pcapng name or index, or "sll2:" and
+	// the Linux interface index; omitted otherwise.
 	Interface   string   `json:"interface,omitempty"`
 	Format      string   `json:"format"`
 	LinkTypes   []string `json:"link_types"`

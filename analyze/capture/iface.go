@@ -12,8 +12,15 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-// ErrNoInterface: the interface a user named is not in the capture.
+// ErrNoInterface: the interface a user named is not in the capture. The
+// error [Interfaces.Select] returns wraps it.
 var ErrNoInterface = errors.New("capture: no such interface")
+
+// ifaceError is a selection error whose message lists the interfaces.
+type ifaceError struct{ msg string }
+
+func (e *ifaceError) Error() string { return e.msg }
+func (e *ifaceError) Unwrap() error { return ErrNoInterface }
 
 // IfaceBy says how an [IfaceFilter] identifies an interface.
 type IfaceBy uint8
@@ -54,6 +61,21 @@ func (f IfaceFilter) String() string {
 		return "SLL2 interface index " + strconv.Itoa(f.Index)
 	}
 	return "all interfaces"
+}
+
+// Label is the interface as a report names it: the pcapng name, the
+// pcapng index, or "sll2:" and the Linux interface index; empty for all
+// interfaces.
+func (f IfaceFilter) Label() string {
+	switch f.By {
+	case ByIndex:
+		return strconv.Itoa(f.Index)
+	case ByName:
+		return f.Name
+	case BySLL2:
+		return "sll2:" + strconv.Itoa(f.Index)
+	}
+	return ""
 }
 
 // match reports whether rec belongs to the interface; ifaces are the
@@ -199,8 +221,12 @@ func (l *Interfaces) Describe() string {
 // [ErrNoInterface]) lists the interfaces there are.
 func (l *Interfaces) Select(spec string) (IfaceFilter, error) {
 	if len(l.Declared) <= 1 && len(l.SLL2) <= 1 {
-		return IfaceFilter{}, fmt.Errorf("%w: %s holds one interface only (%s); give the two sides as separate captures, --lan and --wan",
-			ErrNoInterface, l.File, l.list())
+		var only []string
+		for _, ifc := range append(l.Declared, l.SLL2...) {
+			only = append(only, fmt.Sprintf("%s, %d packets", linkName(ifc.LinkType), ifc.Packets))
+		}
+		return IfaceFilter{}, &ifaceError{fmt.Sprintf("%s holds one interface only (%s); give the two sides as separate captures, --lan and --wan",
+			l.File, strings.Join(only, "; "))}
 	}
 	n, err := strconv.Atoi(spec)
 	isNum := err == nil && n >= 0 && strconv.Itoa(n) == spec
@@ -222,5 +248,5 @@ func (l *Interfaces) Select(spec string) (IfaceFilter, error) {
 			}
 		}
 	}
-	return IfaceFilter{}, fmt.Errorf("%w: %s has no interface %q; %s", ErrNoInterface, l.File, spec, l.Describe())
+	return IfaceFilter{}, &ifaceError{fmt.Sprintf("%s has no interface %q; %s", l.File, spec, l.Describe())}
 }

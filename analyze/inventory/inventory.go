@@ -52,8 +52,8 @@ type Summary struct {
 	Compressed bool
 	LinkTypes  map[string]int
 	Interfaces []capture.Interface
-	// Interface names the one interface read, when the capture holds
-	// several and one was selected; empty otherwise.
+	// Interface names the one interface read ([capture.IfaceFilter.Label]),
+	// when the capture holds several and one was selected; empty otherwise.
 	Interface             string
 	Packets               int
 	Bytes                 int64
@@ -98,9 +98,7 @@ func ReadSource(src capture.Source, lim capture.Limits) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	if src.Iface.By != capture.AllIfaces {
-		s.Interface = src.Iface.String()
-	}
+	s.Interface = src.Iface.Label()
 	return s, nil
 }
 

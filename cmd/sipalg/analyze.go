@@ -1,27 +1,47 @@
 package main
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
+	"sync/atomic"
 
 	"github.com/spf13/pflag"
 
 	"github.com/sipalg/sipalg/analyze"
+	"github.com/sipalg/sipalg/analyze/capture"
 )
+
+const analyzeUsage = `Usage:
+  sipalg analyze --lan LAN --wan WAN [flags]
+  sipalg analyze --capture BOTH --lan-if NAME|ID --wan-if NAME|ID [flags]
+  ... [--format table|json|html] [-o FILE] [--annotate OUT.pcapng] [--fail-on bad|warning|never]
+
+Lines up the captures of a router's two sides and reports what its SIP ALG
+rewrote: NAT mappings and their lifetimes, every SIP message matched across
+the router, every rewritten field with a verdict.
+
+Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it,
+2 usage error or unreadable input.
+
+Flags:
+`
 
 func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	fs := pflag.NewFlagSet("sipalg analyze", pflag.ContinueOnError)
 	fs.SetOutput(stderr)
-	lan := fs.String("lan", "", "capture taken on the router's LAN side")
-	wan := fs.String("wan", "", "capture taken on the router's WAN side")
+	var sf sideFlags
+	fs.StringVar(&sf.lan, "lan", "", "capture taken on the router's LAN side")
+	fs.StringVar(&sf.wan, "wan", "", "capture taken on the router's WAN side")
+	fs.StringVar(&sf.capture, "capture", "", "one capture (pcapng, or a `tcpdump -i any` SLL2 capture) holding both router interfaces")
+	fs.StringVar(&sf.lanIface, "lan-if", "", "with --capture: the LAN interface, by pcapng name or index (in an SLL2 capture: the Linux interface index)")
+	fs.StringVar(&sf.wanIface, "wan-if", "", "with --capture: the WAN interface, by pcapng name or index (in an SLL2 capture: the Linux interface index)")
 	format := fs.String("format", "table", "output format: table, json or html")
 	out := fs.StringP("output", "o", "", "write the report to this file instead of stdout")
 	annotateOut := fs.String("annotate", "", "also write both captures merged into this pcapng, findings as packet comments")
+	failOnFlag := fs.String("fail-on", "bad", "exit 1 when a finding is at least this bad: bad, warning or never")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: sipalg analyze --lan LAN --wan WAN [--format table|json|html] [-o FILE] [--annotate OUT.pcapng]\n\nLines up the two captures of one router: clock offset, NAT mappings and their lifetimes.")
+		fmt.Fprint(stderr, analyzeUsage)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -31,66 +51,82 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg analyze: %v\n", err)
 		return exitError
 	}
-	if err := checkAnalyzeArgs(*lan, *wan, *format, fs.Args()); err != nil {
+	fo, err := parseFailOn(*failOnFlag)
+	switch {
+	case fs.NArg() > 0:
+		err = fmt.Errorf("unexpected argument %q (captures are given with --lan and --wan, or --capture)", fs.Arg(0))
+	case *format != "table" && *format != "json" && *format != "html":
+		err = fmt.Errorf("--format must be table, json or html, not %q", *format)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "sipalg analyze: %v\n", err)
 		return exitError
 	}
-	rep, err := analyzePair(*lan, *wan)
+	lan, wan, err := sf.sources()
 	if err != nil {
-		fmt.Fprintf(stderr, "sipalg: %v\n", err)
+		fmt.Fprintf(stderr, "sipalg analyze: %s\n", oneLine(err))
+		return exitError
+	}
+	rep, err := analyzeWithProgress(lan, wan, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "sipalg: %s\n", oneLine(err))
 		return exitError
 	}
 	if *annotateOut != "" {
-		if err := writeAnnotated(*annotateOut, rep, *lan, *wan); err != nil {
-			fmt.Fprintf(stderr, "sipalg: --annotate: %v\n", err)
+		if err := writeAnnotatedSources(*annotateOut, rep, lan, wan); err != nil {
+			fmt.Fprintf(stderr, "sipalg: --annotate: %s\n", oneLine(err))
 			return exitError
 		}
 	}
-	w := stdout
-	if *out != "" {
-		f, err := os.Create(*out)
-		if err != nil {
-			fmt.Fprintf(stderr, "sipalg: %v\n", err)
-			return exitError
-		}
-		defer f.Close()
-		w = f
-	}
-	switch *format {
-	case "json":
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		err = enc.Encode(rep)
-	case "html":
-		err = renderHTML(w, rep)
-	default:
-		err = renderAnalyze(w, rep)
-	}
-	if err != nil {
+	if err := writeReport(rep, *format, *out, stdout); err != nil {
 		fmt.Fprintf(stderr, "sipalg: %v\n", err)
 		return exitError
 	}
-	return exitOK
+	return fo.exitCode(rep)
 }
 
-func checkAnalyzeArgs(lan, wan, format string, rest []string) error {
-	switch {
-	case len(rest) > 0:
-		return fmt.Errorf("unexpected argument %q (captures are given with --lan and --wan)", rest[0])
-	case format != "table" && format != "json" && format != "html":
-		return fmt.Errorf("--format must be table, json or html, not %q", format)
-	case lan == "" || wan == "":
-		return errors.New("give both --lan and --wan (single-capture analysis is not built yet)")
+// analyzeWithProgress runs the pipeline, with a progress bar on stderr
+// when stderr is a terminal.
+func analyzeWithProgress(lan, wan capture.Source, stderr io.Writer) (*analyze.Report, error) {
+	var read atomic.Int64
+	if wantProgress(stderr) {
+		lan.Progress, wan.Progress = &read, &read
 	}
-	a, errA := os.Stat(lan)
-	b, errB := os.Stat(wan)
-	if errA == nil && errB == nil && os.SameFile(a, b) {
-		return fmt.Errorf("--lan and --wan are the same file (%s): give the captures of the two sides of the router", lan)
-	}
-	return nil
+	bar := startProgress(stderr, "analyze", "bytes", analyze.Passes*(fileSize(lan.Path)+fileSize(wan.Path)), &read)
+	defer bar.Stop()
+	return analyze.RunSources(lan, wan, analyze.Options{Version: toolVersion()})
 }
 
-// analyzePair runs the pipeline on one pair of captures.
-func analyzePair(lanPath, wanPath string) (*analyze.Report, error) {
-	return analyze.Run(lanPath, wanPath, analyze.Options{Version: toolVersion()})
+func fileSize(path string) int64 {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// writeReport writes the report to the file out, or to stdout; colour
+// only for a table on a terminal.
+func writeReport(rep *analyze.Report, format, out string, stdout io.Writer) error {
+	render := func(w io.Writer, color bool) error {
+		switch format {
+		case "json":
+			return writeJSON(w, rep)
+		case "html":
+			return renderHTML(w, rep)
+		}
+		return renderReport(w, rep, color)
+	}
+	if out == "" {
+		return render(stdout, wantColor(stdout))
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	if err := render(f, false); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

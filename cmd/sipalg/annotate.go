@@ -153,10 +153,17 @@ func commentValue(v string, limit int) string {
 	return b.String()
 }
 
-// writeAnnotated writes the --annotate capture to path.
-func writeAnnotated(path string, rep *analyze.Report, lanPath, wanPath string) (err error) {
+// writeAnnotated writes the --annotate capture of two capture files to
+// path.
+func writeAnnotated(path string, rep *analyze.Report, lanPath, wanPath string) error {
+	return writeAnnotatedSources(path, rep, capture.Source{Path: lanPath}, capture.Source{Path: wanPath})
+}
+
+// writeAnnotatedSources writes the --annotate capture to path; the
+// sources may be two interfaces of one file (--capture).
+func writeAnnotatedSources(path string, rep *analyze.Report, lan, wan capture.Source) (err error) {
 	if st, e := os.Stat(path); e == nil {
-		for _, in := range []string{lanPath, wanPath} {
+		for _, in := range []string{lan.Path, wan.Path} {
 			if si, e := os.Stat(in); e == nil && os.SameFile(st, si) {
 				return fmt.Errorf("--annotate %s is an input capture; give a new file name", path)
 			}
@@ -174,7 +181,7 @@ func writeAnnotated(path string, rep *analyze.Report, lanPath, wanPath string) (
 			os.Remove(path)
 		}
 	}()
-	return annotate(f, rep, lanPath, wanPath)
+	return annotateSources(f, rep, lan, wan)
 }
 
 // annotate merges the two captures into one pcapng on w: interfaces
@@ -183,17 +190,24 @@ func writeAnnotated(path string, rep *analyze.Report, lanPath, wanPath string) (
 // offset and drift, original bytes, and the comments of [annotations].
 // It streams: one record per side is held at a time.
 func annotate(w io.Writer, rep *analyze.Report, lanPath, wanPath string) error {
+	return annotateSources(w, rep, capture.Source{Path: lanPath}, capture.Source{Path: wanPath})
+}
+
+// annotateSources is [annotate] on two sources, which may be two
+// interfaces of one file: each side reads only its interface, and frame
+// numbers are the file's, as in the report.
+func annotateSources(w io.Writer, rep *analyze.Report, lan, wan capture.Source) error {
 	notes := annotations(rep)
-	nw, err := capture.NewNGWriter(w, sectionComment(rep, lanPath, wanPath), "sipalg "+rep.Tool.Version)
+	nw, err := capture.NewNGWriter(w, sectionComment(rep, lan.String(), wan.String()), "sipalg "+rep.Tool.Version)
 	if err != nil {
 		return err
 	}
 	sides := [2]*mergeSide{
-		{name: "lan", label: "LAN", path: lanPath, toLAN: func(ts int64) int64 { return ts }},
-		{name: "wan", label: "WAN", path: wanPath, toLAN: wanToLAN(rep)},
+		{name: "lan", label: "LAN", src: lan, toLAN: func(ts int64) int64 { return ts }},
+		{name: "wan", label: "WAN", src: wan, toLAN: wanToLAN(rep)},
 	}
 	for _, s := range sides {
-		if s.r, err = capture.Open(s.path); err != nil {
+		if s.r, err = capture.OpenSource(s.src); err != nil {
 			return err
 		}
 		defer s.r.Close()
@@ -212,7 +226,7 @@ func annotate(w io.Writer, rep *analyze.Report, lanPath, wanPath string) error {
 			return err
 		}
 		if err := nw.WritePacket(iface, s.ts, s.rec.Data, s.rec.OrigLen, notes[frameKey{s.name, s.rec.Frame}]...); err != nil {
-			return fmt.Errorf("%s frame %d: %w", s.path, s.rec.Frame, err)
+			return fmt.Errorf("%s frame %d: %w", s.src, s.rec.Frame, err)
 		}
 		if err := s.advance(); err != nil {
 			return err
@@ -223,13 +237,14 @@ func annotate(w io.Writer, rep *analyze.Report, lanPath, wanPath string) error {
 
 // mergeSide is one input of the merge, positioned on its next record.
 type mergeSide struct {
-	name, label, path string
-	toLAN             func(int64) int64
-	r                 *capture.Reader
-	rec               capture.Record
-	ts                int64 // rec's time on the LAN clock
-	ok                bool  // rec holds a record
-	ifaces            map[layers.LinkType]int
+	name, label string
+	src         capture.Source
+	toLAN       func(int64) int64
+	r           *capture.Reader
+	rec         capture.Record
+	ts          int64 // rec's time on the LAN clock
+	ok          bool  // rec holds a record
+	ifaces      map[layers.LinkType]int
 }
 
 func (s *mergeSide) advance() error {
@@ -263,7 +278,7 @@ func (s *mergeSide) iface(nw *capture.NGWriter) (int, error) {
 	}
 	id, err := nw.AddInterface(capture.NGInterface{
 		Name:        name,
-		Description: fmt.Sprintf("%s side of the router: %s", s.label, s.path),
+		Description: fmt.Sprintf("%s side of the router: %s", s.label, s.src),
 		LinkType:    lt,
 	})
 	if err != nil {

@@ -5,8 +5,11 @@
 //
 // Usage:
 //
-//	sipalg analyze --lan LAN --wan WAN [--format table|json|html] [-o FILE] [--annotate OUT.pcapng]
+//	sipalg analyze --lan LAN --wan WAN [--format table|json|html] [-o FILE] [--annotate OUT.pcapng] [--fail-on bad|warning|never]
+//	sipalg analyze --capture BOTH --lan-if NAME|ID --wan-if NAME|ID [...]
+//	sipalg batch [--jobs N] [--format table|json] [-o DIR] [--fail-on ...] [--shard K/N] PATH...
 //	sipalg flows [--format table|json] FILE
+//	sipalg rules [--format table|json|markdown]
 //	sipalg version
 //
 // Exit codes: 0 success, 1 findings at or above --fail-on, 2 usage error
@@ -37,10 +40,21 @@ func main() {
 const usage = `sipalg — what your router's SIP ALG did to your calls
 
 Usage:
-  sipalg analyze --lan LAN --wan WAN [--format table|json|html] [-o FILE] [--annotate OUT.pcapng]
-                                             line up the two sides of a router
-  sipalg flows [--format table|json] FILE    what one capture holds
-  sipalg version                             print the version
+  sipalg analyze --lan LAN --wan WAN [--format table|json|html] [-o FILE]
+                 [--annotate OUT.pcapng] [--fail-on bad|warning|never]
+                                   what the router's SIP ALG did, with verdicts
+  sipalg analyze --capture BOTH --lan-if NAME|ID --wan-if NAME|ID [...]
+                                   the same, from one capture of both interfaces
+  sipalg batch [--jobs N] [--format table|json] [-o DIR] [--shard K/N] PATH...
+                                   many cases in parallel, one summary row each
+  sipalg flows [--format table|json] FILE
+                                   what one capture holds
+  sipalg rules [--format table|json|markdown]
+                                   the rule catalog
+  sipalg version                   print the version
+
+Exit codes: 0 nothing at or above --fail-on (default bad), 1 findings at or
+above it, 2 usage error or unreadable input.
 
 Run 'sipalg COMMAND --help' for a command's flags.
 `
@@ -54,8 +68,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "analyze":
 		return runAnalyze(args[1:], stdout, stderr)
+	case "batch":
+		return runBatch(args[1:], stdout, stderr)
 	case "flows":
 		return runFlows(args[1:], stdout, stderr)
+	case "rules":
+		return runRules(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintf(stdout, "sipalg %s\n", toolVersion())
 		return exitOK

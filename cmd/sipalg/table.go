@@ -3,6 +3,7 @@ package main
 // This file holds every use of tablewriter: rendering only, no analysis.
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"sort"
@@ -11,8 +12,9 @@ import (
 	"time"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
 
-	"github.com/sipalg/sipalg/analyze"
 	"github.com/sipalg/sipalg/analyze/inventory"
 )
 
@@ -65,50 +67,6 @@ func renderFlows(w io.Writer, s *inventory.Summary) error {
 	return nil
 }
 
-func renderAnalyze(w io.Writer, r *analyze.Report) error {
-	fmt.Fprintf(w, "LAN: %s (%d packets, %d SIP)\n", r.Inputs["lan"].File, r.Inputs["lan"].Packets, r.Inputs["lan"].SIPMessages)
-	fmt.Fprintf(w, "WAN: %s (%d packets, %d SIP)\n\n", r.Inputs["wan"].File, r.Inputs["wan"].Packets, r.Inputs["wan"].SIPMessages)
-	c := r.Clock
-	fmt.Fprintf(w, "Clock:   WAN = LAN %+.6f s, drift %.1f ppm, from %d packet pairs; router latency p50 %.3f ms, max %.3f ms\n",
-		c.OffsetS, c.DriftPPM, c.MatchedPairs, c.RouterLatency.P50, c.RouterLatency.Max)
-	n := r.NAT
-	var pubs []string
-	for _, a := range n.PublicAddresses {
-		pubs = append(pubs, a.String())
-	}
-	pp := "unknown"
-	if n.PortPreservation != nil {
-		pp = strconv.FormatBool(*n.PortPreservation)
-	}
-	fmt.Fprintf(w, "NAT:     public %s, mapping %s, ports preserved: %s\n", strings.Join(pubs, ", "), n.MappingBehavior, pp)
-	if n.BehaviorReason != "" {
-		fmt.Fprintf(w, "         (%s)\n", n.BehaviorReason)
-	}
-	fmt.Fprintf(w, "UDP timeout: %s\n\n", bounds(n.UDPTimeout.Lower, n.UDPTimeout.Upper))
-	t := tablewriter.NewWriter(w)
-	t.Header("Kind", "LAN", "WAN", "Out/In", "Max idle", "Lifetime")
-	for _, m := range r.Mappings {
-		life := bounds(m.Lifetime.Lower, m.Lifetime.Upper)
-		if m.Expired {
-			life += " expired"
-		}
-		if m.DroppedInbound > 0 {
-			life += fmt.Sprintf(", %d in dropped", m.DroppedInbound)
-		}
-		if err := t.Append(m.Proto+"/"+m.Kind.String(), m.LAN.String(), m.WAN.String(),
-			fmt.Sprintf("%d/%d", m.PacketsOut, m.PacketsIn), fmt.Sprintf("%.1fs", m.MaxIdleS), life); err != nil {
-			return err
-		}
-	}
-	if err := t.Render(); err != nil {
-		return err
-	}
-	for _, warn := range r.Warnings {
-		fmt.Fprintf(w, "warning: %s\n", warn)
-	}
-	return nil
-}
-
 // bounds prints an interval whose ends may be unknown.
 func bounds(lo, hi *float64) string {
 	f := func(v *float64) string {
@@ -121,4 +79,65 @@ func bounds(lo, hi *float64) string {
 		return "unknown"
 	}
 	return "[" + f(lo) + ", " + f(hi) + "]"
+}
+
+// pageWidth is the terminal width every report table fits in.
+const pageWidth = 80
+
+// columnGap separates the columns of a compact table.
+const columnGap = "  "
+
+// renderTable writes a compact table: a header, a rule under it, columns
+// separated by two spaces, no borders, no trailing blanks. Cells of the
+// columns in shrink (all, when none is given) are shortened in the middle,
+// marked …, until the table fits width; the JSON report has every value
+// in full.
+func renderTable(w io.Writer, header []string, rows [][]string, width int, shrink ...int) error {
+	widths := fitColumns(header, rows, width-len(columnGap)*(len(header)-1), shrink)
+	var buf bytes.Buffer
+	sym := tw.NewSymbolCustom("sipalg").WithRow("─").WithColumn(columnGap).WithCenter(columnGap).WithMidLeft("").WithMidRight("")
+	t := tablewriter.NewTable(&buf,
+		tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{
+			Borders: tw.BorderNone,
+			Symbols: sym,
+			Settings: tw.Settings{
+				Separators: tw.Separators{BetweenColumns: tw.On, BetweenRows: tw.Off, ShowHeader: tw.On},
+				Lines:      tw.Lines{ShowHeaderLine: tw.On},
+			},
+		})),
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignment(tw.AlignLeft),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithPadding(tw.Padding{Left: "", Right: "", Overwrite: true}),
+		tablewriter.WithTrimSpace(tw.Off),
+	)
+	h := make([]any, len(header))
+	for i, c := range header {
+		h[i] = shorten(c, widths[i])
+	}
+	t.Header(h...)
+	for _, r := range rows {
+		cells := make([]any, len(r))
+		for i, c := range r {
+			cells[i] = shorten(c, widths[i])
+		}
+		if err := t.Append(cells...); err != nil {
+			return err
+		}
+	}
+	if err := t.Render(); err != nil {
+		return err
+	}
+	for _, line := range strings.SplitAfter(buf.String(), "\n") {
+		trimmed := strings.TrimRight(line, " \n")
+		if line == "" {
+			continue
+		}
+		if _, err := io.WriteString(w, trimmed+"\n"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
