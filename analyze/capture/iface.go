@@ -215,6 +215,49 @@ func (l *Interfaces) Describe() string {
 	return "its interfaces: " + l.list()
 }
 
+// Overlap reports whether two filters keep some of the same records: the
+// same interface named twice, by name and by index say.
+func (l *Interfaces) Overlap(a, b IfaceFilter) bool {
+	if a == b {
+		return true
+	}
+	if a.By == BySLL2 && b.By == BySLL2 {
+		return false
+	}
+	if a.By == BySLL2 || b.By == BySLL2 {
+		// An SLL2 index overlaps the declared interface its frames are on.
+		other := a
+		if a.By == BySLL2 {
+			other = b
+		}
+		for _, i := range l.declared(other) {
+			if l.Declared[i].LinkType == layers.LinkTypeLinuxSLL2 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, i := range l.declared(a) {
+		for _, j := range l.declared(b) {
+			if i == j {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// declared lists the declared interfaces f keeps.
+func (l *Interfaces) declared(f IfaceFilter) []int {
+	var out []int
+	for i, ifc := range l.Declared {
+		if f.By == AllIfaces || (f.By == ByIndex && f.Index == i) || (f.By == ByName && f.Name == ifc.Name) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // Select resolves what a user typed to name an interface: a pcapng
 // interface name, a pcapng interface index, or, in a Linux "any" capture,
 // a Linux interface index from the SLL2 headers. The error (wrapping

@@ -85,25 +85,15 @@ func writeVerdict(r *reportWriter, rep *analyze.Report) {
 		alg = "SIP ALG detected"
 	}
 	bad := fmt.Sprintf("%d bad", v.Bad)
-	risk := "incoming calls not at risk"
+	if v.Bad > 0 {
+		bad = r.pal.verdict(rules.Bad, bad)
+	}
+	r.line("%s%s: %s, %d correct, %d warnings.", r.pal.heading(padLabel("VERDICT")), alg, bad, v.Correct, v.Warnings)
+	risk := "Incoming calls are not at risk."
 	if v.IncomingCallsAtRisk {
-		risk = "incoming calls at risk"
+		risk = r.pal.verdict(rules.Bad, "Incoming calls are at risk.")
 	}
-	text := fmt.Sprintf("%s: %s, %d correct, %d warnings; %s.", alg, bad, v.Correct, v.Warnings, risk)
-	pad := strings.Repeat(" ", labelWidth)
-	// Colour after wrapping, so escape codes do not count as width.
-	for i, l := range wrap(text, pageWidth, padLabel("VERDICT"), pad) {
-		if i == 0 {
-			l = r.pal.heading("VERDICT") + l[len("VERDICT"):]
-		}
-		if v.Bad > 0 {
-			l = strings.Replace(l, bad, r.pal.verdict(rules.Bad, bad), 1)
-		}
-		if v.IncomingCallsAtRisk {
-			l = strings.Replace(l, risk, r.pal.verdict(rules.Bad, risk), 1)
-		}
-		r.line("%s", l)
-	}
+	r.line("%s%s", strings.Repeat(" ", labelWidth), risk)
 	if v.Summary != "" {
 		r.para("", v.Summary)
 	}
@@ -132,12 +122,12 @@ func writeNetwork(r *reportWriter, rep *analyze.Report) {
 	if n.PortPreservation != nil {
 		pp = map[bool]string{true: "yes", false: "no"}[*n.PortPreservation]
 	}
-	nat := fmt.Sprintf("public %s; mapping %s; ports preserved: %s; UDP timeout %s.",
-		orNone(strings.Join(pubs, ", ")), n.MappingBehavior, pp, bounds(n.UDPTimeout.Lower, n.UDPTimeout.Upper))
+	behavior := n.MappingBehavior
 	if n.BehaviorReason != "" {
-		nat += " (" + n.BehaviorReason + ")"
+		behavior += " (" + n.BehaviorReason + ")"
 	}
-	r.para("NAT", nat)
+	r.para("NAT", fmt.Sprintf("public address %s; ports preserved: %s; mapping %s.", orNone(strings.Join(pubs, ", ")), pp, behavior))
+	r.para("TIMEOUT", udpTimeout(n.UDPTimeout.Lower, n.UDPTimeout.Upper))
 	if len(rep.Mappings) == 0 {
 		return
 	}
@@ -172,6 +162,22 @@ func lifetime(lo, hi *float64) string {
 		return "≤" + f(*hi) + "s"
 	}
 	return "unknown"
+}
+
+// udpTimeout says what the captures tell of the router's UDP timeout:
+// the longest idle gap a mapping survived, the shortest after which one
+// was gone.
+func udpTimeout(lo, hi *float64) string {
+	const p = "UDP mappings time out "
+	switch {
+	case lo != nil && hi != nil:
+		return fmt.Sprintf(p+"after between %.1f s and %.1f s idle.", *lo, *hi)
+	case lo != nil:
+		return fmt.Sprintf(p+"after more than %.1f s idle (no mapping was seen to expire).", *lo)
+	case hi != nil:
+		return fmt.Sprintf(p+"after at most %.1f s idle.", *hi)
+	}
+	return "UDP timeout unknown: no mapping was idle long enough to tell."
 }
 
 func orNone(s string) string {

@@ -106,7 +106,7 @@ func rulesMarkdown(cat []*rules.Rule) string {
 	}
 	for _, r := range cat {
 		fmt.Fprintf(&b, "\n## %s\n\n", r.ID)
-		fmt.Fprintf(&b, "**%s**, severity %s. %s\n", r.Verdict, r.Severity, upperFirst(r.Title))
+		fmt.Fprintf(&b, "**%s**, severity %s. %s\n", r.Verdict, r.Severity, sentence(r.Title))
 		if r.Text != "" {
 			fmt.Fprintf(&b, "\n%s\n", r.Text)
 		}
@@ -125,9 +125,14 @@ func rulesMarkdown(cat []*rules.Rule) string {
 
 func mdCell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
 
-func upperFirst(s string) string {
+// sentence makes a title a sentence: a capital (unless it starts with a
+// name written as is, like a=rtcp or SDP) and a full stop.
+func sentence(s string) string {
 	if s == "" {
 		return s
+	}
+	if !strings.HasSuffix(s, ".") {
+		s += "."
 	}
 	end := strings.IndexFunc(s, func(r rune) bool { return r == ' ' })
 	if end < 0 {

@@ -60,7 +60,7 @@ func (f sideFlags) oneFile() (lan, wan capture.Source, err error) {
 	if err != nil {
 		return lan, wan, fmt.Errorf("--wan-if: %w", err)
 	}
-	if lf == wf {
+	if list.Overlap(lf, wf) {
 		return lan, wan, fmt.Errorf("--lan-if %q and --wan-if %q are the same interface of %s", f.lanIface, f.wanIface, f.capture)
 	}
 	return capture.Source{Path: f.capture, Iface: lf}, capture.Source{Path: f.capture, Iface: wf}, nil
