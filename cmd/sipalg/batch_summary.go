@@ -32,7 +32,7 @@ func renderBatchSummary(w io.Writer, s *batchSummary) error {
 		}
 		rows = append(rows, row)
 	}
-	header := []string{"Case", "Verdict", "Bad", "Correct", "Warn", "UDP timeout", "Fingerprint"}
+	header := []string{"Case", "Verdict", "Bad", "Correct", "Warn", "UDP timeout", "Router"}
 	if failed {
 		// The error column is there only when a case failed; stderr has
 		// each error in full.
