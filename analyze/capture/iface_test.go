@@ -174,3 +174,34 @@ func TestSourceProgress(t *testing.T) {
 		t.Errorf("progress %d bytes, want the file size %d", n.Load(), len(file))
 	}
 }
+
+func TestInterfaceOverlap(t *testing.T) {
+	ng := &Interfaces{Declared: []IfaceInfo{
+		{Filter: IfaceFilter{By: ByIndex, Index: 0}, Name: "lan", LinkType: layers.LinkTypeEthernet},
+		{Filter: IfaceFilter{By: ByIndex, Index: 1}, Name: "wan", LinkType: layers.LinkTypeEthernet},
+	}}
+	any := &Interfaces{
+		Declared: []IfaceInfo{{Filter: IfaceFilter{By: ByIndex, Index: 0}, Name: "any", LinkType: layers.LinkTypeLinuxSLL2}},
+		SLL2:     []IfaceInfo{{Filter: IfaceFilter{By: BySLL2, Index: 2}}, {Filter: IfaceFilter{By: BySLL2, Index: 3}}},
+	}
+	name := func(s string) IfaceFilter { return IfaceFilter{By: ByName, Name: s} }
+	index := func(i int) IfaceFilter { return IfaceFilter{By: ByIndex, Index: i} }
+	sll2 := func(i int) IfaceFilter { return IfaceFilter{By: BySLL2, Index: i} }
+	for _, tc := range []struct {
+		l    *Interfaces
+		a, b IfaceFilter
+		want bool
+	}{
+		{ng, name("lan"), index(0), true},
+		{ng, name("lan"), index(1), false},
+		{ng, name("lan"), name("wan"), false},
+		{any, sll2(3), sll2(3), true},
+		{any, sll2(3), sll2(2), false},
+		{any, name("any"), sll2(2), true},
+		{ng, index(0), sll2(2), false},
+	} {
+		if got := tc.l.Overlap(tc.a, tc.b); got != tc.want {
+			t.Errorf("Overlap(%v, %v) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
