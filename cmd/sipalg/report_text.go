@@ -180,6 +180,13 @@ func udpTimeout(lo, hi *float64) string {
 	return "UDP timeout unknown: no mapping was idle long enough to tell."
 }
 
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
+
 func orNone(s string) string {
 	if s == "" {
 		return "none seen"
@@ -235,7 +242,7 @@ func writeFindings(r *reportWriter, rep *analyze.Report) {
 		return
 	}
 	groups := groupFindings(rep.Findings)
-	r.para("FINDINGS", fmt.Sprintf("%d, by %d rules; frames are those of the LAN and WAN captures.", len(rep.Findings), len(groups)))
+	r.para("FINDINGS", fmt.Sprintf("%s from %s; frames are those of the LAN and WAN captures.", plural(len(rep.Findings), "finding"), plural(len(groups), "rule")))
 	titles := catalogTitles()
 	for _, g := range groups {
 		r.line("")
