@@ -76,7 +76,7 @@ func TestAnalyzeJSON(t *testing.T) {
 // timeout was 10 s, so the phone's SIP mapping expired).
 func TestAnalyzeTable(t *testing.T) {
 	dir := "../../fixtures/lab-timeout-alg"
-	code, out, stderr := runCLI(t, "analyze", "--lan", dir+"/lan.pcap", "--wan", dir+"/wan.pcap")
+	code, out, stderr := runCLI(t, "analyze", "--lan", dir+"/lan.pcap", "--wan", dir+"/wan.pcap", "--fail-on", "never")
 	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -121,17 +121,22 @@ func TestTableFitsEightyColumns(t *testing.T) {
 	}
 }
 
-// TestTableFindingsAndColour builds a report with one bad finding and
-// checks it is listed under its rule with both frames, and coloured only
-// when asked.
+// TestTableFindingsAndColour gives a report one bad and one warning
+// finding and checks they are listed under their rules, worst first, with
+// both frames, and coloured only when asked.
 func TestTableFindingsAndColour(t *testing.T) {
 	t.Chdir("../..")
 	_, rep := goldenJSON(t, batchCase{Name: "st530", LAN: "fixtures/st530/lan.pcap", WAN: "fixtures/st530/wan.pcap"})
 	lan, wan, id := 7, 9, 3
-	rep.Findings = append([]rules.Finding{{Rule: "CALLID-REWRITTEN", Verdict: rules.Bad, Severity: rules.Major, Direction: "outbound",
-		MessageID: &id, LANFrame: &lan, WANFrame: &wan, Method: "INVITE", Field: "Call-ID", Before: "a@192.168.1.10", After: "a@203.0.113.1",
-		Explanation: "The Call-ID was changed.", Refs: []string{}}}, rep.Findings...)
-	rep.Verdict.Bad, rep.Verdict.IncomingCallsAtRisk = 1, true
+	rep.Findings = []rules.Finding{
+		{Rule: "UNEXPLAINED-REWRITE", Verdict: rules.Warning, Severity: rules.Minor, Direction: "outbound",
+			MessageID: &id, LANFrame: &lan, WANFrame: &wan, Method: "INVITE", Field: "User-Agent", Before: "phone", After: "router",
+			Explanation: "The router changed this field and no rule explains the change.", Refs: []string{}},
+		{Rule: "CALLID-REWRITTEN", Verdict: rules.Bad, Severity: rules.Major, Direction: "outbound",
+			MessageID: &id, LANFrame: &lan, WANFrame: &wan, Method: "INVITE", Field: "Call-ID", Before: "a@192.168.1.10", After: "a@203.0.113.1",
+			Explanation: "The Call-ID was changed.", Refs: []string{}},
+	}
+	rep.Verdict.Bad, rep.Verdict.Correct, rep.Verdict.Warnings, rep.Verdict.IncomingCallsAtRisk = 1, 0, 1, true
 	var plain, color bytes.Buffer
 	if err := renderReport(&plain, rep, false); err != nil {
 		t.Fatal(err)
@@ -140,7 +145,7 @@ func TestTableFindingsAndColour(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := plain.String()
-	if !strings.HasPrefix(out, "VERDICT  SIP ALG detected: 1 bad, 0 correct, 61 warnings.\n         Incoming calls are at risk.\n") {
+	if !strings.HasPrefix(out, "VERDICT  SIP ALG detected: 1 bad, 0 correct, 1 warnings.\n         Incoming calls are at risk.\n") {
 		t.Errorf("verdict line lacks the bad count or the risk:\n%s", out[:200])
 	}
 	bad := strings.Index(out, "BAD      CALLID-REWRITTEN (major, 1×)")
@@ -149,7 +154,7 @@ func TestTableFindingsAndColour(t *testing.T) {
 		t.Errorf("findings not grouped by rule, bad first:\n%s", out)
 	}
 	if !strings.Contains(out, "7    9    INVITE  Call-ID") {
-		t.Errorf("finding row lacks LAN frame 7 and WAN frame 9:\n%s", out[bad:bad+400])
+		t.Errorf("finding row lacks LAN frame 7 and WAN frame 9:\n%s", out)
 	}
 	if strings.Contains(out, "\x1b[") {
 		t.Error("colour in a plain report")

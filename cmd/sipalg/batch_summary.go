@@ -22,7 +22,7 @@ func renderBatchSummary(w io.Writer, s *batchSummary) error {
 		if fp == "" && c.Error == "" {
 			fp = "-"
 		}
-		timeout := bounds(c.UDPTimeout.Lower, c.UDPTimeout.Upper)
+		timeout := lifetime(c.UDPTimeout.Lower, c.UDPTimeout.Upper)
 		if c.Error != "" {
 			timeout = "-"
 		}
@@ -32,14 +32,15 @@ func renderBatchSummary(w io.Writer, s *batchSummary) error {
 		}
 		rows = append(rows, row)
 	}
-	header := []string{"Case", "Verdict", "Bad", "Correct", "Warn", "UDP timeout", "Router"}
+	header := []string{"Case", "Verdict", "Bad", "Correct", "Warn", "Timeout", "Router"}
 	if failed {
 		// The error column is there only when a case failed; stderr has
-		// each error in full.
+		// each error in full. Errors and router names give way when the
+		// table is too wide; case names do not.
 		header = append(header, "Error")
 	}
 	if len(rows) > 0 {
-		if err := renderTable(w, header, rows, pageWidth, 7, 0, 6); err != nil {
+		if err := renderTable(w, header, rows, pageWidth, 7, 6); err != nil {
 			return err
 		}
 	}

@@ -253,15 +253,29 @@ func writeFindings(r *reportWriter, rep *analyze.Report) {
 			about = g.findings[0].Explanation
 		}
 		r.para("", about)
-		rows := make([][]string, 0, min(len(g.findings), maxFindingRows))
-		for _, f := range g.findings[:min(len(g.findings), maxFindingRows)] {
-			before, after := f.Before, f.After
-			if before == "" && after == "" {
-				before = f.Explanation
+		shown := g.findings[:min(len(g.findings), maxFindingRows)]
+		var rows [][]string
+		var told []*rules.Finding // findings with no before/after: said in words
+		for _, f := range shown {
+			if f.Before == "" && f.After == "" {
+				told = append(told, f)
+				continue
 			}
-			rows = append(rows, []string{frame(f.LANFrame), frame(f.WANFrame), f.Method, f.Field, before, after})
+			rows = append(rows, []string{frame(f.LANFrame), frame(f.WANFrame), f.Method, f.Field, f.Before, f.After})
 		}
-		r.table([]string{"LAN", "WAN", "Method", "Field", "Before", "After"}, rows, 4, 5, 3)
+		if len(rows) > 0 {
+			r.table([]string{"LAN", "WAN", "Method", "Field", "Before", "After"}, rows, 4, 5, 3)
+		}
+		for _, f := range told {
+			where := "LAN frame " + frame(f.LANFrame) + ", WAN frame " + frame(f.WANFrame)
+			if f.Method != "" {
+				where += ", " + f.Method
+			}
+			if f.Field != "" {
+				where += ", " + f.Field
+			}
+			r.para("", where+": "+f.Explanation)
+		}
 		if n := len(g.findings) - maxFindingRows; n > 0 {
 			r.line("… and %d more (sipalg analyze --format json lists them all)", n)
 		}
@@ -289,15 +303,17 @@ func writeFingerprints(r *reportWriter, rep *analyze.Report) {
 		r.para("ROUTER", "no known router profile fits these findings.")
 		return
 	}
-	for i, fp := range rep.Fingerprints {
-		label := ""
-		if i == 0 {
-			label = "ROUTER"
+	best := rep.Fingerprints[0]
+	r.para("ROUTER", fmt.Sprintf("%s (score %.2f)", best.Profile, best.Score))
+	if best.DisableHint != "" {
+		r.para("", "To turn its SIP ALG off: "+best.DisableHint)
+	}
+	if len(rep.Fingerprints) > 1 {
+		others := make([]string, 0, len(rep.Fingerprints)-1)
+		for _, fp := range rep.Fingerprints[1:] {
+			others = append(others, fmt.Sprintf("%s (%.2f)", fp.Profile, fp.Score))
 		}
-		r.para(label, fmt.Sprintf("%s (score %.2f)", fp.Profile, fp.Score))
-		if fp.DisableHint != "" {
-			r.para("", "To turn its SIP ALG off: "+fp.DisableHint)
-		}
+		r.para("", "Less likely: "+strings.Join(others, ", ")+".")
 	}
 }
 
