@@ -15,6 +15,16 @@
 // [Reader.Truncated]; a record that cannot be read (impossible length,
 // corrupt block) is an [*InputError] naming the file, record and offset.
 //
+// # Interfaces
+//
+// One capture taken on a router can hold both of its sides: a pcapng with
+// an interface per side, or a Linux "any" capture whose SLL2 headers carry
+// each packet's interface index. [ListInterfaces] counts the packets of
+// each, [Interfaces.Select] resolves what a user typed (a name, a pcapng
+// index, a Linux interface index) into an [IfaceFilter], and
+// [OpenSource] opens a [Source] whose reader hands out only that
+// interface's records, keeping the file's frame numbers.
+//
 // # Packets
 //
 // [Decoder] decodes link, network and transport layers with one

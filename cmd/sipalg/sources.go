@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/sipalg/sipalg/analyze/capture"
 )
@@ -76,14 +77,5 @@ func sameFile(a, b string) bool {
 // oneLine makes an error fit one line: joined errors (both captures
 // unreadable) are separated by "; ".
 func oneLine(err error) string {
-	s := err.Error()
-	out := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			out = append(out, "; "...)
-			continue
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
+	return strings.ReplaceAll(err.Error(), "\n", "; ")
 }

@@ -67,20 +67,6 @@ func renderFlows(w io.Writer, s *inventory.Summary) error {
 	return nil
 }
 
-// bounds prints an interval whose ends may be unknown.
-func bounds(lo, hi *float64) string {
-	f := func(v *float64) string {
-		if v == nil {
-			return "?"
-		}
-		return strconv.FormatFloat(*v, 'f', 1, 64) + "s"
-	}
-	if lo == nil && hi == nil {
-		return "unknown"
-	}
-	return "[" + f(lo) + ", " + f(hi) + "]"
-}
-
 // pageWidth is the terminal width every report table fits in.
 const pageWidth = 80
 
