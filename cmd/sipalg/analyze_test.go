@@ -105,7 +105,7 @@ func TestAnalyzeTable(t *testing.T) {
 // every line fits an 80-column terminal.
 func TestTableFitsEightyColumns(t *testing.T) {
 	t.Chdir("../..")
-	for _, c := range fixtureCases(t) {
+	for _, c := range fixtureBatchCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			_, rep := goldenJSON(t, c)
 			var b bytes.Buffer
@@ -210,7 +210,7 @@ func (r jsonReport) get(path ...string) any {
 	return v
 }
 
-func mustJSON(t *testing.T, v any) string {
+func jsonString(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -224,11 +224,11 @@ func mustJSON(t *testing.T, v any) string {
 // translated to the one file's.
 func sameAsPair(t *testing.T, one, pair jsonReport, lanFrames, wanFrames []int) {
 	t.Helper()
-	if a, b := mustJSON(t, one["mappings"]), mustJSON(t, pair["mappings"]); a != b {
+	if a, b := jsonString(t, one["mappings"]), jsonString(t, pair["mappings"]); a != b {
 		t.Errorf("mappings differ:\n one file: %s\n two files: %s", a, b)
 	}
 	var pairMsgs []any // a copy: the frames are translated in place
-	if err := json.Unmarshal([]byte(mustJSON(t, pair["messages"])), &pairMsgs); err != nil {
+	if err := json.Unmarshal([]byte(jsonString(t, pair["messages"])), &pairMsgs); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range pairMsgs {
@@ -239,7 +239,7 @@ func sameAsPair(t *testing.T, one, pair jsonReport, lanFrames, wanFrames []int) 
 			}
 		}
 	}
-	if a, b := mustJSON(t, one["messages"]), mustJSON(t, pairMsgs); a != b {
+	if a, b := jsonString(t, one["messages"]), jsonString(t, pairMsgs); a != b {
 		t.Errorf("messages differ:\n one file: %s\n two files (frames translated): %s", a, b)
 	}
 	if len(pairMsgs) == 0 {
@@ -314,7 +314,7 @@ func TestAnalyzeSLL2Capture(t *testing.T) {
 // 1 exactly when a finding reaches --fail-on.
 func TestFailOn(t *testing.T) {
 	t.Chdir("../..")
-	for _, c := range fixtureCases(t) {
+	for _, c := range fixtureBatchCases(t) {
 		if c.Capture != "" {
 			continue
 		}
@@ -395,7 +395,7 @@ func TestAnalyzeBadInvocations(t *testing.T) {
 		{"not-a-capture", []string{"analyze", "--lan", lan, "--wan", notCapture}, "zip"},
 		{"directory", []string{"analyze", "--lan", lan, "--wan", "../../fixtures/correct"}, "is a directory, not a capture file"},
 		{"stray-arg", []string{"analyze", "--lan", lan, "--wan", wan, "extra"}, "unexpected argument"},
-		{"bad-format", []string{"analyze", "--lan", lan, "--wan", wan, "--format", "xml"}, "--format must be table or json"},
+		{"bad-format", []string{"analyze", "--lan", lan, "--wan", wan, "--format", "xml"}, "--format must be table, json or html"},
 		{"bad-fail-on", []string{"analyze", "--lan", lan, "--wan", wan, "--fail-on", "error"}, "--fail-on must be bad, warning or never"},
 		{"capture-no-ifs", []string{"analyze", "--capture", both}, "--capture needs --lan-if and --wan-if"},
 		{"capture-and-lan", []string{"analyze", "--capture", both, "--lan", lan, "--lan-if", "lan", "--wan-if", "wan"}, "exclude each other"},
@@ -414,5 +414,37 @@ func TestAnalyzeBadInvocations(t *testing.T) {
 				t.Errorf("error is not one line: %q", stderr)
 			}
 		})
+	}
+}
+
+// TestAnnotateOneCapture: --annotate with --capture merges the two
+// interfaces of the one file back into one capture, each packet once.
+func TestAnnotateOneCapture(t *testing.T) {
+	const both = "../../fixtures/st530-pcapng/capture.pcapng"
+	out := filepath.Join(t.TempDir(), "annotated.pcapng")
+	code, stdout, stderr := runCLI(t, "analyze", "--capture", both, "--lan-if", "lan", "--wan-if", "wan", "--annotate", out, "--format", "json", "--fail-on", "never")
+	if code != exitOK || stdout == "" {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	r, err := capture.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	var rec capture.Record
+	for r.Next(&rec) == nil {
+		n++
+	}
+	// fixtures/st530: 169 LAN and 325 WAN frames.
+	if n != 169+325 {
+		t.Errorf("%d packets in the annotated capture, want 494", n)
+	}
+	var names []string
+	for _, ifc := range r.Interfaces() {
+		names = append(names, ifc.Name)
+	}
+	if strings.Join(names, ",") != "lan,wan" {
+		t.Errorf("interfaces %v, want lan,wan", names)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func copyFile(t *testing.T, from, to string) {
 // what `sipalg analyze` says of that case.
 func TestBatchFixtures(t *testing.T) {
 	t.Chdir("../..")
-	cases := fixtureCases(t)
+	cases := fixtureBatchCases(t)
 	code1, table1, stderr := runCLI(t, "batch", "--jobs", "1", "fixtures")
 	code2, table2, _ := runCLI(t, "batch", "--jobs", "2", "fixtures")
 	if table1 != table2 || code1 != code2 {
@@ -71,7 +72,7 @@ func TestBatchFixtures(t *testing.T) {
 		}
 		if s.Case != c.Name || s.Verdict != wantVerdict || s.Bad != rep.Verdict.Bad || s.Correct != rep.Verdict.Correct ||
 			s.Warnings != rep.Verdict.Warnings || s.ALGDetected != rep.Verdict.ALGDetected || s.Error != "" ||
-			mustJSON(t, s.UDPTimeout) != mustJSON(t, rep.NAT.UDPTimeout) {
+			jsonString(t, s.UDPTimeout) != jsonString(t, rep.NAT.UDPTimeout) {
 			t.Errorf("summary row %+v does not say what analyze says of %s: verdict %s, %+v", s, c.Name, wantVerdict, rep.Verdict)
 		}
 		f := strings.Fields(lines[i+2])
@@ -90,12 +91,7 @@ func TestBatchFixtures(t *testing.T) {
 	}
 }
 
-func itoa(n int) string { return mustJSONString(n) }
-
-func mustJSONString(n int) string {
-	b, _ := json.Marshal(n)
-	return string(b)
-}
+func itoa(n int) string { return strconv.Itoa(n) }
 
 // TestBatchFailOnWarning: with --fail-on warning the exit code is the
 // worst case's, computed from each case's findings.
@@ -247,7 +243,7 @@ func TestBatchManifest(t *testing.T) {
 func TestBatchShards(t *testing.T) {
 	t.Chdir("../..")
 	var all []string
-	for _, c := range fixtureCases(t) {
+	for _, c := range fixtureBatchCases(t) {
 		all = append(all, c.Name)
 	}
 	const n = 3

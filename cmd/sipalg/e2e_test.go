@@ -78,7 +78,7 @@ func caseArgs(c batchCase) []string {
 func TestE2EAnalyzeJSON(t *testing.T) {
 	schema := loadSchema(t)
 	t.Chdir("../..")
-	for _, c := range fixtureCases(t) {
+	for _, c := range fixtureBatchCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			code, stdout, stderr := runBinary(t, append([]string{"analyze", "--format", "json", "--fail-on", "warning"}, caseArgs(c)...)...)
 			if stderr != "" {

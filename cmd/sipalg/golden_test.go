@@ -19,9 +19,9 @@ var update = flag.Bool("update", false, "rewrite fixtures/*/expected.json from t
 // test builds the binary with it.
 const goldenVersion = "test"
 
-// fixtureCases lists the case directories under fixtures/, as batch finds
+// fixtureBatchCases lists the case directories under fixtures/, as batch finds
 // them; the caller must have changed to the repository root.
-func fixtureCases(t *testing.T) []batchCase {
+func fixtureBatchCases(t *testing.T) []batchCase {
 	t.Helper()
 	cases, _, err := findCases([]string{"fixtures"})
 	if err != nil {
@@ -63,7 +63,7 @@ func goldenJSON(t *testing.T, c batchCase) ([]byte, *analyze.Report) {
 func TestGolden(t *testing.T) {
 	schema := loadSchema(t)
 	t.Chdir("../..")
-	for _, c := range fixtureCases(t) {
+	for _, c := range fixtureBatchCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			got, rep := goldenJSON(t, c)
 			again, _ := goldenJSON(t, c)

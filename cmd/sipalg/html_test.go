@@ -467,7 +467,7 @@ func TestAnalyzeHTMLCLI(t *testing.T) {
 		t.Skip("fixture st530 not present")
 	}
 	out := filepath.Join(t.TempDir(), "r.html")
-	code, stdout, stderr := runCLI(t, "analyze", "--lan", dir+"/lan.pcap", "--wan", dir+"/wan.pcap", "--format", "html", "-o", out)
+	code, stdout, stderr := runCLI(t, "analyze", "--lan", dir+"/lan.pcap", "--wan", dir+"/wan.pcap", "--format", "html", "-o", out, "--fail-on", "never")
 	if code != exitOK || stdout != "" {
 		t.Fatalf("exit %d, stdout %q, stderr %s", code, stdout, stderr)
 	}
@@ -479,7 +479,7 @@ func TestAnalyzeHTMLCLI(t *testing.T) {
 		t.Errorf("not an HTML page: %.60q", b)
 	}
 	// Without -o the page goes to stdout.
-	code, stdout, _ = runCLI(t, "analyze", "--lan", dir+"/lan.pcap", "--wan", dir+"/wan.pcap", "--format", "html")
+	code, stdout, _ = runCLI(t, "analyze", "--lan", dir+"/lan.pcap", "--wan", dir+"/wan.pcap", "--format", "html", "--fail-on", "never")
 	if code != exitOK || stdout != string(b) {
 		t.Errorf("exit %d; stdout differs from -o output (%d vs %d bytes)", code, len(stdout), len(b))
 	}
