@@ -60,6 +60,7 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	rep := &Report{
 		SchemaVersion: SchemaVersion,
 		Tool:          Tool{Name: "sipalg", Version: opt.Version},
+		Mode:          ModePaired,
 		Inputs:        map[string]Input{"lan": inputOf(sums[0]), "wan": inputOf(sums[1])},
 		Clock:         res.Clock,
 		NAT:           res.NAT,

@@ -20,9 +20,15 @@ const SchemaVersion = 1
 // Report is the report of one analysis: the JSON contract of DESIGN.md,
 // schema_version 1. Every list is non-nil so the JSON has [] rather than
 // null.
+//
+// Mode is ModePaired, or ModeSingleLAN / ModeSingleWAN when one capture
+// was analysed alone ([RunSingle]): then every finding is an inference,
+// Limits says what the analysis cannot prove and Single what it rests on;
+// both are omitted in paired analysis.
 type Report struct {
 	SchemaVersion int                 `json:"schema_version"`
 	Tool          Tool                `json:"tool"`
+	Mode          string              `json:"mode"`
 	Inputs        map[string]Input    `json:"inputs"`
 	Clock         correlate.Clock     `json:"clock"`
 	NAT           correlate.NAT       `json:"nat"`
@@ -32,6 +38,8 @@ type Report struct {
 	Fingerprints  []rules.Fingerprint `json:"fingerprints"`
 	Verdict       rules.Summary       `json:"verdict"`
 	Warnings      []string            `json:"warnings"`
+	Limits        []string            `json:"limits,omitempty"`
+	Single        *Single             `json:"single,omitempty"`
 
 	// Dialogs groups Messages for the ladder views; not part of the JSON
 	// contract.
@@ -41,6 +49,13 @@ type Report struct {
 	// capture; not part of the JSON contract.
 	Unpaired []correlate.Unpaired `json:"-"`
 }
+
+// Report modes.
+const (
+	ModePaired    = "paired"
+	ModeSingleLAN = "single-lan"
+	ModeSingleWAN = "single-wan"
+)
 
 // Tool names the program that wrote a report.
 type Tool struct {

@@ -52,6 +52,11 @@ type Finding struct {
 	After       string   `json:"after"`
 	Explanation string   `json:"explanation"`
 	Refs        []string `json:"refs"`
+	// Frames lists the evidence frames of a single-capture finding (the
+	// message, its retransmissions, the ICMP errors, the RTP...), in the
+	// one capture; omitted in paired analysis, where lan_frame and
+	// wan_frame say it.
+	Frames []int `json:"frames,omitempty"`
 }
 
 // Fingerprint is one router profile that fits the findings, with the

@@ -28,6 +28,9 @@ type Rule struct {
 	// capture; the engine fills in the rule's ID, verdict, severity and
 	// references.
 	Check func(c *Context) []Finding
+	// CheckSingle is Check for single-capture analysis (SingleCatalog):
+	// the rule sees one side of the router only.
+	CheckSingle func(c *SingleContext) []Finding
 }
 
 // claimOrder lists the field rules, most specific first: the first whose
@@ -94,9 +97,10 @@ func Catalog() []*Rule {
 	}
 }
 
-// Lookup returns the rule with the given ID.
+// Lookup returns the rule with the given ID, from the catalog or the
+// single-capture catalog.
 func Lookup(id string) (*Rule, bool) {
-	for _, r := range Catalog() {
+	for _, r := range append(Catalog(), SingleCatalog()...) {
 		if r.ID == id {
 			return r, true
 		}

@@ -26,7 +26,8 @@ type Message struct {
 	CallIDLAN string `json:"call_id_lan"`
 	CallIDWAN string `json:"call_id_wan"`
 	// State is matched, dropped (entered the router, never left) or
-	// generated (left the router, never entered).
+	// generated (left the router, never entered); unpaired in a
+	// single-capture analysis, where there is nothing to pair with.
 	State string `json:"state"`
 	// Dialog is the ID of the dialog (or of the out-of-dialog
 	// transaction group) the message belongs to.

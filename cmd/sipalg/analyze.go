@@ -16,10 +16,13 @@ const analyzeUsage = `Usage:
   sipalg analyze --lan LAN --wan WAN [flags]
   sipalg analyze --capture BOTH --lan-if NAME|ID --wan-if NAME|ID [flags]
   ... [--format table|json|html] [-o FILE] [--annotate OUT.pcapng] [--fail-on bad|warning|never]
+  sipalg analyze --wan WAN | --lan LAN [--format table|json] [-o FILE] [--fail-on ...]
 
 Lines up the captures of a router's two sides and reports what its SIP ALG
 rewrote: NAT mappings and their lifetimes, every SIP message matched across
-the router, every rewritten field with a verdict.
+the router, every rewritten field with a verdict. With one side alone (or
+--capture with one of --lan-if and --wan-if) it infers what that capture
+suggests, and says what one side cannot prove.
 
 Exit codes: 0 no finding at or above --fail-on, 1 findings at or above it,
 2 usage error or unreadable input.
@@ -61,6 +64,13 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg analyze: %v\n", err)
 		return exitError
+	}
+	if src, side, ok, err := sf.single(); ok {
+		if err != nil {
+			fmt.Fprintf(stderr, "sipalg analyze: %s\n", oneLine(err))
+			return exitError
+		}
+		return runSingle(src, side, *format, *out, *annotateOut, fo, stdout, stderr)
 	}
 	lan, wan, err := sf.sources()
 	if err != nil {
@@ -114,6 +124,9 @@ func writeReport(rep *analyze.Report, format, out string, stdout io.Writer) erro
 			return writeJSON(w, rep)
 		case "html":
 			return renderHTML(w, rep)
+		}
+		if rep.Single != nil {
+			return renderSingle(w, rep, color)
 		}
 		return renderReport(w, rep, color)
 	}

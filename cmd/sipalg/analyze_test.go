@@ -387,8 +387,9 @@ func TestAnalyzeBadInvocations(t *testing.T) {
 		mention string
 	}{
 		{"nothing", []string{"analyze"}, "give both --lan and --wan"},
-		{"lan-only", []string{"analyze", "--lan", lan}, "only --lan given: give both --lan and --wan (analysis of one side alone is not built yet)"},
-		{"wan-only", []string{"analyze", "--wan", wan}, "only --wan given"},
+		{"lan-only-html", []string{"analyze", "--lan", lan, "--format", "html"}, "--format html needs both sides"},
+		{"wan-only-annotate", []string{"analyze", "--wan", wan, "--annotate", "x.pcapng"}, "--annotate needs both sides"},
+		{"one-interface-unknown", []string{"analyze", "--capture", both, "--wan-if", "eth0"}, `has no interface "eth0"`},
 		{"same-file", []string{"analyze", "--lan", lan, "--wan", lan}, "same file"},
 		{"same-file-other-path", []string{"analyze", "--lan", lan, "--wan", "../../fixtures/../fixtures/correct/lan.pcap"}, "same file"},
 		{"missing-file", []string{"analyze", "--lan", lan, "--wan", "/nonexistent/wan.pcap"}, "/nonexistent/wan.pcap"},

@@ -25,7 +25,10 @@ Analyses many cases in parallel and prints one summary row per case.
 PATH is a case directory (lan.* and wan.* captures, or one capture.*
 whose interfaces are named lan and wan), a directory of case
 directories, or a CSV manifest of name,lan,wan lines (paths relative to
-the manifest). A case that fails is reported, and the others go on.
+the manifest). A case with one side only (a lan.* or a wan.* alone, or
+an empty field in the manifest) gets single-capture analysis: inferred,
+marked as such in the summary. A case that fails is reported, and the
+others go on.
 
 Exit code: the worst case's (0 clean, 1 findings at or above --fail-on,
 2 a case could not be analysed, or a usage error).
@@ -153,12 +156,7 @@ func runCase(c batchCase, fo failOn, outDir string) (s caseSummary) {
 			s.Error = fmt.Sprintf("internal error, please report it: %v\n%s", p, debug.Stack())
 		}
 	}()
-	lan, wan, err := caseSources(c)
-	if err != nil {
-		s.Error = oneLine(err)
-		return s
-	}
-	rep, err := analyze.RunSources(lan, wan, analyze.Options{Version: toolVersion()})
+	rep, err := analyzeCase(c, analyze.Options{Version: toolVersion()})
 	if err != nil {
 		s.Error = oneLine(err)
 		return s
@@ -173,6 +171,19 @@ func runCase(c batchCase, fo failOn, outDir string) (s caseSummary) {
 	}
 	s.fill(rep, fo)
 	return s
+}
+
+// analyzeCase runs the analysis a case calls for: paired, or
+// single-capture when it has one side only.
+func analyzeCase(c batchCase, opt analyze.Options) (*analyze.Report, error) {
+	if path, side, ok := c.single(); ok {
+		return analyze.RunSingle(path, side, opt)
+	}
+	lan, wan, err := caseSources(c)
+	if err != nil {
+		return nil, err
+	}
+	return analyze.RunSources(lan, wan, opt)
 }
 
 func caseSources(c batchCase) (lan, wan capture.Source, err error) {
@@ -210,7 +221,10 @@ type batchSummary struct {
 
 // caseSummary is one case of the batch summary.
 type caseSummary struct {
-	Case     string `json:"case"`
+	Case string `json:"case"`
+	// Mode is the report's: paired, or single-lan / single-wan for a
+	// case with one side only (inferred); empty when the case failed.
+	Mode     string `json:"mode,omitempty"`
 	LAN      string `json:"lan"`
 	WAN      string `json:"wan"`
 	LANIface string `json:"lan_if,omitempty"`
@@ -234,6 +248,7 @@ type caseSummary struct {
 
 func (s *caseSummary) fill(rep *analyze.Report, fo failOn) {
 	v := rep.Verdict
+	s.Mode = rep.Mode
 	s.ALGDetected, s.Bad, s.Correct, s.Warnings, s.IncomingCallsAtRisk = v.ALGDetected, v.Bad, v.Correct, v.Warnings, v.IncomingCallsAtRisk
 	s.UDPTimeout = rep.NAT.UDPTimeout
 	s.Verdict = "ok"

@@ -16,7 +16,8 @@ import (
 	"strings"
 )
 
-// A case directory holds lan.EXT and wan.EXT (two captures), or
+// A case directory holds lan.EXT and wan.EXT (two captures), or only one
+// of them (single-capture analysis, inferred), or
 // capture.EXT (one capture whose interfaces are named lan and wan).
 const (
 	lanPrefix     = "lan."
@@ -28,9 +29,22 @@ const (
 // (a missing side): the case is reported as failed, the others go on.
 type batchCase struct {
 	Name     string
-	LAN, WAN string // two captures
+	LAN, WAN string // two captures, or one of them alone (single-sided)
 	Capture  string // or one capture with interfaces lan and wan
 	Err      error
+}
+
+// single returns the one capture of a case that has only one side, and
+// the side; ok is false for a case with both.
+func (c batchCase) single() (path, side string, ok bool) {
+	switch {
+	case c.Capture != "" || c.Err != nil:
+	case c.LAN != "" && c.WAN == "":
+		return c.LAN, "lan", true
+	case c.WAN != "" && c.LAN == "":
+		return c.WAN, "wan", true
+	}
+	return "", "", false
 }
 
 // isCapture reports whether name is a capture of the given case role:
@@ -81,12 +95,10 @@ func readCaseDir(dir, name string) (c batchCase, ok bool, err error) {
 		c.Capture = filepath.Join(dir, caps[0])
 	case len(lans) > 1 || len(wans) > 1:
 		c.Err = fmt.Errorf("%s holds several captures of one side (%s): keep one lan.* and one wan.*", dir, strings.Join(append(lans, wans...), ", "))
-	case len(lans) == 0 || len(wans) == 0:
-		have, miss := "lan", "wan"
-		if len(lans) == 0 {
-			have, miss = "wan", "lan"
-		}
-		c.Err = fmt.Errorf("%s has a %s capture but no %s.* capture (analysis of one side alone is not built yet)", dir, have, miss)
+	case len(wans) == 0:
+		c.LAN = filepath.Join(dir, lans[0]) // one side only: single-capture analysis
+	case len(lans) == 0:
+		c.WAN = filepath.Join(dir, wans[0])
 	default:
 		c.LAN, c.WAN = filepath.Join(dir, lans[0]), filepath.Join(dir, wans[0])
 	}
@@ -210,9 +222,17 @@ func casesInManifest(path string) ([]batchCase, error) {
 		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, `/\`) {
 			return nil, fmt.Errorf("%s:%d: case name %q is not usable as a file name", path, line, name)
 		}
-		c := batchCase{Name: name, LAN: rel(strings.TrimSpace(rec[1])), WAN: rel(strings.TrimSpace(rec[2]))}
-		if rec[1] == "" || rec[2] == "" {
-			c.Err = fmt.Errorf("%s:%d: case %s lacks a side (analysis of one side alone is not built yet)", path, line, name)
+		c := batchCase{Name: name}
+		lan, wan := strings.TrimSpace(rec[1]), strings.TrimSpace(rec[2])
+		switch {
+		case lan == "" && wan == "":
+			c.Err = fmt.Errorf("%s:%d: case %s names no capture", path, line, name)
+		case lan != "" && wan != "":
+			c.LAN, c.WAN = rel(lan), rel(wan)
+		case lan != "":
+			c.LAN = rel(lan) // one side only: single-capture analysis
+		default:
+			c.WAN = rel(wan)
 		}
 		cases = append(cases, c)
 	}

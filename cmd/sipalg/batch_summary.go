@@ -7,14 +7,20 @@ import (
 	"strings"
 )
 
+// singleMark follows the verdict of a case analysed from one side only.
+const singleMark = "*"
+
 // renderBatchSummary writes the summary table of a batch, one row per
 // case in name order, then the totals.
 func renderBatchSummary(w io.Writer, s *batchSummary) error {
 	rows := make([][]string, 0, len(s.Cases))
 	count := map[string]int{}
-	failed := false
+	failed, single := false, 0
 	for _, c := range s.Cases {
 		failed = failed || c.Error != ""
+		if strings.HasPrefix(c.Mode, "single-") {
+			single++
+		}
 	}
 	for _, c := range s.Cases {
 		count[c.Verdict]++
@@ -26,7 +32,11 @@ func renderBatchSummary(w io.Writer, s *batchSummary) error {
 		if c.Error != "" {
 			timeout = "-"
 		}
-		row := []string{c.Case, c.Verdict, strconv.Itoa(c.Bad), strconv.Itoa(c.Correct), strconv.Itoa(c.Warnings), timeout, fp}
+		verdict := c.Verdict
+		if strings.HasPrefix(c.Mode, "single-") {
+			verdict += singleMark // an inference: see the legend
+		}
+		row := []string{c.Case, verdict, strconv.Itoa(c.Bad), strconv.Itoa(c.Correct), strconv.Itoa(c.Warnings), timeout, fp}
 		if failed {
 			row = append(row, c.Error)
 		}
@@ -44,6 +54,11 @@ func renderBatchSummary(w io.Writer, s *batchSummary) error {
 			return err
 		}
 	}
+	if single > 0 {
+		if _, err := fmt.Fprintf(w, "%s one side only: single-capture analysis, inferred, not proven\n", singleMark); err != nil {
+			return err
+		}
+	}
 	var parts []string
 	for _, v := range []string{"bad", "warning", "ok", "error"} {
 		if count[v] > 0 {
@@ -53,6 +68,9 @@ func renderBatchSummary(w io.Writer, s *batchSummary) error {
 	line := fmt.Sprintf("%d cases", len(s.Cases))
 	if len(parts) > 0 {
 		line += ": " + strings.Join(parts, ", ")
+	}
+	if single > 0 {
+		line += fmt.Sprintf(" (%d one-sided%s)", single, singleMark)
 	}
 	if s.Shard != "" {
 		line += " (shard " + s.Shard + ")"

@@ -51,7 +51,7 @@ func TestBatchFixtures(t *testing.T) {
 	if table1 != table2 || code1 != code2 {
 		t.Errorf("--jobs 1 and --jobs 2 differ:\n%s\n---\n%s", table1, table2)
 	}
-	if !strings.Contains(stderr, "fixtures: 2 subdirectories hold no case: algsim, lab") {
+	if !strings.Contains(stderr, "fixtures: 3 subdirectories hold no case: algsim, lab, singlesim") {
 		t.Errorf("stderr does not note the skipped directories: %q", stderr)
 	}
 	_, sum, _ := batchJSON(t, "--jobs", "2", "fixtures")
@@ -59,7 +59,7 @@ func TestBatchFixtures(t *testing.T) {
 		t.Fatalf("%d cases in the summary, %d case directories", len(sum.Cases), len(cases))
 	}
 	lines := strings.Split(strings.TrimSuffix(table1, "\n"), "\n")
-	if len(lines) != len(cases)+3 { // header, rule, rows, totals
+	if len(lines) != len(cases)+4 { // header, rule, rows, legend of singleMark, totals
 		t.Fatalf("%d table lines for %d cases:\n%s", len(lines), len(cases), table1)
 	}
 	worstCode := 0
@@ -74,6 +74,12 @@ func TestBatchFixtures(t *testing.T) {
 			s.Warnings != rep.Verdict.Warnings || s.ALGDetected != rep.Verdict.ALGDetected || s.Error != "" ||
 			jsonString(t, s.UDPTimeout) != jsonString(t, rep.NAT.UDPTimeout) {
 			t.Errorf("summary row %+v does not say what analyze says of %s: verdict %s, %+v", s, c.Name, wantVerdict, rep.Verdict)
+		}
+		if _, _, single := c.single(); single {
+			if s.Mode != rep.Mode || !strings.HasPrefix(s.Mode, "single-") {
+				t.Errorf("%s: mode %q in the summary, %q in the report", c.Name, s.Mode, rep.Mode)
+			}
+			wantVerdict += singleMark // the table marks a one-sided case's inference
 		}
 		f := strings.Fields(lines[i+2])
 		if len(f) < 5 || f[0] != c.Name || f[1] != wantVerdict || f[2] != itoa(rep.Verdict.Bad) || f[3] != itoa(rep.Verdict.Correct) || f[4] != itoa(rep.Verdict.Warnings) {
@@ -147,7 +153,8 @@ func TestBatchReports(t *testing.T) {
 }
 
 // TestBatchCaseFailuresGoOn: broken cases are reported, each for itself,
-// and the good one is still analysed; the exit code is 2.
+// and the good ones are still analysed (a case with one side only, alone);
+// the exit code is 2.
 func TestBatchCaseFailuresGoOn(t *testing.T) {
 	root := t.TempDir()
 	fx := "../../fixtures/none/"
@@ -173,11 +180,13 @@ func TestBatchCaseFailuresGoOn(t *testing.T) {
 	if !slices.Equal(names, []string{"garbage", "good", "onefile", "oneside"}) {
 		t.Fatalf("cases %v", names)
 	}
-	if g := got["good"]; g.Verdict != "ok" || g.ExitCode != 0 || g.Error != "" {
+	if g := got["good"]; g.Verdict != "ok" || g.ExitCode != 0 || g.Error != "" || g.Mode != "paired" {
 		t.Errorf("good case: %+v", g)
 	}
+	if o := got["oneside"]; o.Mode != "single-lan" || o.Error != "" || o.ExitCode != 0 || o.WAN != "" {
+		t.Errorf("one-sided case: %+v, want a single-capture analysis of its LAN side", o)
+	}
 	for name, mention := range map[string]string{
-		"oneside": "has a lan capture but no wan.* capture (analysis of one side alone is not built yet)",
 		"garbage": "HTML",
 		"onefile": "holds one interface only",
 	} {
@@ -195,7 +204,8 @@ func TestBatchCaseFailuresGoOn(t *testing.T) {
 }
 
 // TestBatchManifest reads a CSV manifest with a header, a comment, a
-// relative and an absolute path, and a missing file.
+// relative and an absolute path, a missing file, and a line with one
+// side only (single-capture analysis).
 func TestBatchManifest(t *testing.T) {
 	root := t.TempDir()
 	copyFile(t, "../../fixtures/none/lan.pcap", filepath.Join(root, "caps", "none-lan.pcap"))
@@ -206,12 +216,13 @@ func TestBatchManifest(t *testing.T) {
 	}
 	manifest := filepath.Join(root, "cases.csv")
 	csv := "name,lan,wan\n# a comment\nnone,caps/none-lan.pcap,caps/none-wan.pcap\n" +
-		"st530," + abs + "/lan.pcap," + abs + "/wan.pcap\nlost,caps/lost-lan.pcap,caps/none-wan.pcap\n"
+		"st530," + abs + "/lan.pcap," + abs + "/wan.pcap\nlost,caps/lost-lan.pcap,caps/none-wan.pcap\n" +
+		"wanonly,,caps/none-wan.pcap\n"
 	if err := os.WriteFile(manifest, []byte(csv), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	code, sum, _ := batchJSON(t, manifest)
-	if code != exitError || len(sum.Cases) != 3 {
+	if code != exitError || len(sum.Cases) != 4 {
 		t.Fatalf("exit %d, %d cases", code, len(sum.Cases))
 	}
 	if c := sum.Cases[1]; c.Case != "none" || c.Error != "" || c.LAN != filepath.Join(root, "caps", "none-lan.pcap") {
@@ -222,6 +233,9 @@ func TestBatchManifest(t *testing.T) {
 	}
 	if c := sum.Cases[0]; c.Case != "lost" || !strings.Contains(c.Error, "lost-lan.pcap") {
 		t.Errorf("missing file: %+v", c)
+	}
+	if c := sum.Cases[3]; c.Case != "wanonly" || c.Error != "" || c.Mode != "single-wan" || c.LAN != "" {
+		t.Errorf("a line with one side: %+v, want its single-capture analysis", c)
 	}
 	for _, tc := range []struct{ csv, mention string }{
 		{"a,x.pcap\n", "cases.csv:1: want 3 fields (name,lan,wan), got 2"},

@@ -32,8 +32,11 @@ func fixtureBatchCases(t *testing.T) []batchCase {
 
 // caseDir is the directory of a case found under fixtures/.
 func (c batchCase) dir() string {
-	if c.Capture != "" {
+	switch {
+	case c.Capture != "":
 		return filepath.Dir(c.Capture)
+	case c.LAN == "":
+		return filepath.Dir(c.WAN) // single-capture case, WAN side
 	}
 	return filepath.Dir(c.LAN)
 }
@@ -42,11 +45,7 @@ func (c batchCase) dir() string {
 // json` prints it, with tool.version "test".
 func goldenJSON(t *testing.T, c batchCase) ([]byte, *analyze.Report) {
 	t.Helper()
-	lan, wan, err := caseSources(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := analyze.RunSources(lan, wan, analyze.Options{Version: goldenVersion})
+	rep, err := analyzeCase(c, analyze.Options{Version: goldenVersion})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +122,7 @@ type caseIntent struct {
 // (2026-11: remove this gate when the catalog is complete.)
 func writtenRules() map[string]bool {
 	m := map[string]bool{}
-	for _, r := range rules.Catalog() {
+	for _, r := range append(rules.Catalog(), rules.SingleCatalog()...) {
 		if r.Text != "" {
 			m[r.ID] = true
 		}

@@ -7,6 +7,7 @@
 //
 //	sipalg analyze --lan LAN --wan WAN [--format table|json|html] [-o FILE] [--annotate OUT.pcapng] [--fail-on bad|warning|never]
 //	sipalg analyze --capture BOTH --lan-if NAME|ID --wan-if NAME|ID [...]
+//	sipalg analyze --wan WAN | --lan LAN [--format table|json] [-o FILE] [--fail-on ...]
 //	sipalg batch [--jobs N] [--format table|json] [-o DIR] [--fail-on ...] [--shard K/N] PATH...
 //	sipalg flows [--format table|json] FILE
 //	sipalg rules [--format table|json|markdown]
@@ -45,6 +46,8 @@ Usage:
                                    what the router's SIP ALG did, with verdicts
   sipalg analyze --capture BOTH --lan-if NAME|ID --wan-if NAME|ID [...]
                                    the same, from one capture of both interfaces
+  sipalg analyze --wan WAN | --lan LAN [--format table|json] [...]
+                                   one side only: what it suggests, inferred
   sipalg batch [--jobs N] [--format table|json] [-o DIR] [--shard K/N] PATH...
                                    many cases in parallel, one summary row each
   sipalg flows [--format table|json] FILE

@@ -32,7 +32,7 @@ func (f sideFlags) sources() (lan, wan capture.Source, err error) {
 		if f.lan == "" {
 			given = "--wan"
 		}
-		return lan, wan, fmt.Errorf("only %s given: give both --lan and --wan (analysis of one side alone is not built yet)", given)
+		return lan, wan, fmt.Errorf("only %s given where both sides are needed", given)
 	}
 	if sameFile(f.lan, f.wan) {
 		return lan, wan, fmt.Errorf("--lan and --wan are the same file (%s): give the captures of the two sides of the router, or --capture with --lan-if and --wan-if if it holds both interfaces", f.lan)

@@ -1,0 +1,272 @@
+package oneside
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/analyze/correlate"
+	"github.com/sipalg/sipalg/analyze/inventory"
+	"github.com/sipalg/sipalg/analyze/sipmsg"
+)
+
+// burstGap is the pause after which a flow's traffic counts as a new
+// burst; maxBursts bounds the bursts kept per flow.
+const (
+	burstGap  = 2 * time.Second
+	maxBursts = 64
+)
+
+// flowKey names a flow by its two endpoints, lower first.
+type flowKey struct {
+	proto  uint8
+	lo, hi netip.AddrPort
+}
+
+func keyOf(proto uint8, a, b netip.AddrPort) flowKey {
+	if b.Compare(a) < 0 {
+		a, b = b, a
+	}
+	return flowKey{proto, a, b}
+}
+
+// epKey names a transport endpoint.
+type epKey struct {
+	proto uint8
+	ep    netip.AddrPort
+}
+
+// dirKey names one direction of a flow.
+type dirKey struct {
+	proto    uint8
+	src, dst netip.AddrPort
+}
+
+// gaps is the silence before a UDP SIP message, seen from its destination:
+// how long since the destination endpoint saw any packet (either direction,
+// any peer), and since it last sent to the message's source. -1 when never.
+type gaps struct {
+	dstAny, dstToSrc int64
+}
+
+// scanned is what the pass over the capture collected.
+type scanned struct {
+	sip      []correlate.SIPRecord
+	sipBytes int
+	refused  int
+	// gapsByFrame holds the gaps of each UDP SIP message, by frame.
+	gapsByFrame map[int]gaps
+	flows       map[flowKey]*Flow
+	flowList    []*Flow
+	untracked   int
+	lastEP      map[epKey]int64
+	lastDir     map[dirKey]int64
+	unreach     []Unreachable
+	end         int64 // last timestamp
+	warnings    []string
+}
+
+// scan reads the capture once.
+func scan(src capture.Source, lim capture.Limits) (*scanned, error) {
+	r, err := capture.OpenSource(src)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	s := &scanned{
+		gapsByFrame: map[int]gaps{}, flows: map[flowKey]*Flow{},
+		lastEP: map[epKey]int64{}, lastDir: map[dirKey]int64{},
+	}
+	sc := capture.NewScanner(r, lim)
+	for p := sc.Next(); p != nil; p = sc.Next() {
+		s.end = max(s.end, p.TS)
+		switch p.Proto {
+		case capture.ProtoUDP:
+			f := s.flow(p)
+			kind := "other"
+			switch {
+			case sipmsg.IsSIP(p.Payload):
+				kind = "sip"
+				s.gapsByFrame[p.Frame] = s.gapsBefore(p)
+				s.keep(correlate.SIPRecord{Frame: p.Frame, TS: p.TS, Src: p.Src, Dst: p.Dst, Proto: p.Proto, Data: p.Payload})
+			case inventory.IsRTCP(p.Payload):
+				kind = "rtcp"
+			case inventory.IsRTP(p.Payload):
+				kind = "rtp"
+			}
+			if f != nil {
+				f.count(kind)
+				if len(p.Payload) <= 4 && (len(p.Payload) == 0 || len(bytes.Trim(p.Payload, "\r\n")) == 0) {
+					f.Small++
+				}
+			}
+			s.touch(p)
+		case capture.ProtoTCP:
+			f := s.flow(p)
+			for _, m := range p.SIP {
+				s.keep(correlate.SIPRecord{Frame: m.Frame, TS: p.TS, Src: p.Src, Dst: p.Dst, Proto: p.Proto, Data: m.Data})
+				if f != nil {
+					f.SIP++
+				}
+			}
+			if f != nil && len(p.SIP) == 0 && len(p.Payload) > 0 {
+				f.Other++
+			}
+			s.touch(p)
+		case capture.ProtoICMP, capture.ProtoICMPv6:
+			if u, ok := parseUnreachable(p); ok {
+				s.unreach = append(s.unreach, u)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("oneside: %s: %w", src, err)
+	}
+	if t := r.Truncated(); t != nil {
+		s.warnings = append(s.warnings, fmt.Sprintf("%s: %s", src, t.String()))
+	}
+	if s.refused > 0 {
+		s.warnings = append(s.warnings, fmt.Sprintf("%d SIP message(s) beyond the %d MiB kept for analysis were not analysed", s.refused, maxSIPBytes>>20))
+	}
+	if s.untracked > 0 {
+		s.warnings = append(s.warnings, fmt.Sprintf("%d packet(s) of flows beyond the %d-flow table were not tracked", s.untracked, maxFlows))
+	}
+	return s, nil
+}
+
+// keep copies a SIP message: its payload outlives the packet.
+func (s *scanned) keep(r correlate.SIPRecord) {
+	if s.sipBytes+len(r.Data) > maxSIPBytes {
+		s.refused++
+		return
+	}
+	r.Data = bytes.Clone(r.Data)
+	s.sipBytes += len(r.Data)
+	s.sip = append(s.sip, r)
+}
+
+// flow returns the flow of p, creating it; nil past the table bound.
+func (s *scanned) flow(p *capture.Packet) *Flow {
+	k := keyOf(p.Proto, p.Src, p.Dst)
+	f := s.flows[k]
+	if f == nil {
+		if len(s.flows) >= maxFlows {
+			s.untracked++
+			return nil
+		}
+		proto := "udp"
+		if p.Proto == capture.ProtoTCP {
+			proto = "tcp"
+		}
+		f = &Flow{Proto: proto, A: p.Src, B: p.Dst, First: p.TS}
+		s.flows[k] = f
+		s.flowList = append(s.flowList, f)
+	}
+	ab := p.Src == f.A
+	last := &f.lastBA
+	if ab {
+		f.PacketsAB++
+		if f.FirstFrameAB == 0 {
+			f.FirstFrameAB = p.Frame
+		}
+		last = &f.lastAB
+	} else {
+		f.PacketsBA++
+		if f.FirstFrameBA == 0 {
+			f.FirstFrameBA = p.Frame
+		}
+	}
+	if (*last == 0 || p.TS-*last >= int64(burstGap)) && len(f.Bursts) < maxBursts {
+		f.Bursts = append(f.Bursts, Burst{TS: p.TS, Frame: p.Frame, AB: ab})
+	}
+	*last = p.TS
+	f.Last = max(f.Last, p.TS)
+	return f
+}
+
+func (f *Flow) count(kind string) {
+	switch kind {
+	case "sip":
+		f.SIP++
+	case "rtp":
+		f.RTP++
+	case "rtcp":
+		f.RTCP++
+	default:
+		f.Other++
+	}
+}
+
+// gapsBefore measures the silence before p at its destination, before p
+// itself is recorded.
+func (s *scanned) gapsBefore(p *capture.Packet) gaps {
+	g := gaps{dstAny: -1, dstToSrc: -1}
+	if t, ok := s.lastEP[epKey{p.Proto, p.Dst}]; ok {
+		g.dstAny = p.TS - t
+	}
+	if t, ok := s.lastDir[dirKey{p.Proto, p.Dst, p.Src}]; ok {
+		g.dstToSrc = p.TS - t
+	}
+	return g
+}
+
+// touch records p in the endpoint and direction tables.
+func (s *scanned) touch(p *capture.Packet) {
+	for _, ep := range []netip.AddrPort{p.Src, p.Dst} {
+		k := epKey{p.Proto, ep}
+		if _, ok := s.lastEP[k]; ok || len(s.lastEP) < 2*maxFlows {
+			s.lastEP[k] = p.TS
+		}
+	}
+	k := dirKey{p.Proto, p.Src, p.Dst}
+	if _, ok := s.lastDir[k]; ok || len(s.lastDir) < 2*maxFlows {
+		s.lastDir[k] = p.TS
+	}
+}
+
+// parseUnreachable reads an ICMPv4 type 3 or ICMPv6 type 1 error and the
+// IP and transport header it quotes.
+func parseUnreachable(p *capture.Packet) (Unreachable, bool) {
+	b := p.Payload
+	u := Unreachable{Frame: p.Frame, TS: p.TS, From: p.Src.Addr()}
+	if len(b) < 8 {
+		return u, false
+	}
+	u.Code = b[1]
+	q := b[8:]
+	var l4 []byte
+	switch {
+	case p.Proto == capture.ProtoICMP && b[0] == 3:
+		if len(q) < 20 || q[0]>>4 != 4 {
+			return u, false
+		}
+		ihl := int(q[0]&0x0f) * 4
+		if ihl < 20 || len(q) < ihl+4 {
+			return u, false
+		}
+		u.Proto = q[9]
+		src, _ := netip.AddrFromSlice(q[12:16])
+		dst, _ := netip.AddrFromSlice(q[16:20])
+		u.Src, u.Dst = netip.AddrPortFrom(src, 0), netip.AddrPortFrom(dst, 0)
+		l4 = q[ihl:]
+	case p.Proto == capture.ProtoICMPv6 && b[0] == 1:
+		if len(q) < 44 || q[0]>>4 != 6 {
+			return u, false
+		}
+		u.Proto = q[6]
+		src, _ := netip.AddrFromSlice(q[8:24])
+		dst, _ := netip.AddrFromSlice(q[24:40])
+		u.Src, u.Dst = netip.AddrPortFrom(src.Unmap(), 0), netip.AddrPortFrom(dst.Unmap(), 0)
+		l4 = q[40:]
+	default:
+		return u, false
+	}
+	if u.Proto == capture.ProtoUDP || u.Proto == capture.ProtoTCP {
+		u.Src = netip.AddrPortFrom(u.Src.Addr(), binary.BigEndian.Uint16(l4[0:2]))
+		u.Dst = netip.AddrPortFrom(u.Dst.Addr(), binary.BigEndian.Uint16(l4[2:4]))
+	}
+	return u, true
+}
