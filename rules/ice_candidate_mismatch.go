@@ -20,15 +20,7 @@ var ICECandidateMismatch = &Rule{
 	Refs: []string{"public report: pjsip NAT router notes", "RFC 8839 §4.2.4 (ice-mismatch)", "RFC 8445"},
 	Check: func(c *Context) []Finding {
 		var out []Finding
-		for i := range c.Messages {
-			m := &c.Messages[i]
-			if m.State != match.Matched || m.Direction != "outbound" || m.Retransmission {
-				continue
-			}
-			ls, ws := c.SDP(m, false), c.SDP(m, true)
-			if ls == nil || ws == nil || len(ls.Media) != len(ws.Media) {
-				continue
-			}
+		c.eachOutboundSDP(func(m *match.Message, ls, ws *sdp.Session) {
 			for k := range ws.Media {
 				le, ok1 := mediaEndpoint(ls, k)
 				we, ok2 := mediaEndpoint(ws, k)
@@ -44,7 +36,7 @@ var ICECandidateMismatch = &Rule{
 				f.Before, f.After = le.String(), we.String()
 				out = append(out, f)
 			}
-		}
+		})
 		return out
 	},
 }

@@ -3,6 +3,7 @@ package rules
 import (
 	"net/netip"
 
+	"github.com/sipalg/sipalg/analyze/match"
 	"github.com/sipalg/sipalg/analyze/sdp"
 )
 
@@ -31,4 +32,26 @@ func mediaEndpoint(s *sdp.Session, i int) (netip.AddrPort, bool) {
 		return netip.AddrPort{}, false
 	}
 	return netip.AddrPortFrom(a, uint16(s.Media[i].PortNum)), true
+}
+
+// eachOutbound calls f for every outbound message that crossed the
+// router, once per transaction message (retransmissions skipped).
+func (c *Context) eachOutbound(f func(m *match.Message)) {
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		if m.State == match.Matched && m.Direction == "outbound" && !m.Retransmission {
+			f(m)
+		}
+	}
+}
+
+// eachOutboundSDP calls f for every outbound message that crossed the
+// router with an SDP body of the same shape on both sides.
+func (c *Context) eachOutboundSDP(f func(m *match.Message, lan, wan *sdp.Session)) {
+	c.eachOutbound(func(m *match.Message) {
+		ls, ws := c.SDP(m, false), c.SDP(m, true)
+		if ls != nil && ws != nil && len(ls.Media) == len(ws.Media) {
+			f(m, ls, ws)
+		}
+	})
 }

@@ -30,16 +30,12 @@ var ReferToMismatch = &Rule{
 	},
 	Check: func(c *Context) []Finding {
 		var out []Finding
-		for i := range c.Messages {
-			m := &c.Messages[i]
-			if m.State != match.Matched || m.Direction != "outbound" || m.Retransmission {
-				continue
-			}
+		c.eachOutbound(func(m *match.Message) {
 			// A change of the Replaces value is claimed field by field.
 			if slices.ContainsFunc(m.Changes, func(ch fielddiff.Change) bool {
 				return strings.HasPrefix(ch.Field, "Refer-To") && strings.Contains(ch.Field, "Replaces")
 			}) {
-				continue
+				return
 			}
 			if text, ok := referMismatch(c, m); ok {
 				f := messageFinding(m, text)
@@ -48,7 +44,7 @@ var ReferToMismatch = &Rule{
 				f.After, _ = replacesCallID(m.WAN)
 				out = append(out, f)
 			}
-		}
+		})
 		return out
 	},
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/sipalg/sipalg/analyze/match"
+	"github.com/sipalg/sipalg/analyze/sdp"
 )
 
 // SDPPartialRewrite recognises SDP whose c= was rewritten and m= port left
@@ -19,15 +20,7 @@ var SDPPartialRewrite = &Rule{
 	Refs: []string{"RFC 4566 §5.7, §5.14", "RFC 7362 (latching)"},
 	Check: func(c *Context) []Finding {
 		var out []Finding
-		for i := range c.Messages {
-			m := &c.Messages[i]
-			if m.State != match.Matched || m.Direction != "outbound" || m.Retransmission {
-				continue
-			}
-			ls, ws := c.SDP(m, false), c.SDP(m, true)
-			if ls == nil || ws == nil || len(ls.Media) != len(ws.Media) {
-				continue
-			}
+		c.eachOutboundSDP(func(m *match.Message, ls, ws *sdp.Session) {
 			for k := range ls.Media {
 				le, ok1 := mediaEndpoint(ls, k)
 				we, ok2 := mediaEndpoint(ws, k)
@@ -54,7 +47,7 @@ var SDPPartialRewrite = &Rule{
 				f.Before, f.After = le.String(), we.String()
 				out = append(out, f)
 			}
-		}
+		})
 		return out
 	},
 }
