@@ -70,26 +70,50 @@ type ruleJSON struct {
 	Refs     []string       `json:"refs"`
 }
 
-// renderRules writes the catalog as a table, titles wrapped.
+// renderRules writes the catalog as tables, titles wrapped: the rules of
+// paired analysis, then those of one-sided analysis, each table as narrow
+// as its longest ID allows.
 func renderRules(w io.Writer, cat []*rules.Rule) error {
-	var rows [][]string
-	idW, titleW := 0, 0
+	var paired, single []*rules.Rule
 	for _, r := range cat {
-		idW = max(idW, textWidth(r.ID))
-	}
-	// ID, verdict (7), severity (8) and the gaps leave the rest for the title.
-	titleW = max(pageWidth-idW-len("correct")-len("critical")-3*len(columnGap), 20)
-	for _, r := range cat {
-		for i, l := range wrap(r.Title, titleW, "", "") {
-			if i == 0 {
-				rows = append(rows, []string{r.ID, string(r.Verdict), string(r.Severity), l})
-			} else {
-				rows = append(rows, []string{"", "", "", l})
-			}
+		if r.CheckSingle != nil {
+			single = append(single, r)
+		} else {
+			paired = append(paired, r)
 		}
 	}
-	if err := renderTable(w, []string{"ID", "Verdict", "Severity", "Title"}, rows, pageWidth, 3); err != nil {
-		return err
+	for _, g := range []struct {
+		head string
+		list []*rules.Rule
+	}{{"Two captures (sipalg analyze --lan --wan):", paired}, {"One capture (sipalg analyze --wan or --lan alone):", single}} {
+		if len(g.list) == 0 {
+			continue
+		}
+		if _, err := fmt.Fprintln(w, g.head); err != nil {
+			return err
+		}
+		idW := 0
+		for _, r := range g.list {
+			idW = max(idW, textWidth(r.ID))
+		}
+		// ID, verdict (7), severity (8) and the gaps leave the rest for the title.
+		titleW := max(pageWidth-idW-len("correct")-len("critical")-3*len(columnGap), 20)
+		var rows [][]string
+		for _, r := range g.list {
+			for i, l := range wrap(r.Title, titleW, "", "") {
+				if i == 0 {
+					rows = append(rows, []string{r.ID, string(r.Verdict), string(r.Severity), l})
+				} else {
+					rows = append(rows, []string{"", "", "", l})
+				}
+			}
+		}
+		if err := renderTable(w, []string{"ID", "Verdict", "Severity", "Title"}, rows, pageWidth, 3); err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintln(w); err != nil {
+			return err
+		}
 	}
 	_, err := fmt.Fprintf(w, "%d rules; `sipalg rules --format markdown` explains each.\n", len(cat))
 	return err
