@@ -190,3 +190,17 @@ func TestFingerprints(t *testing.T) {
 		})
 	}
 }
+
+// TestREADMEListsTheCatalog keeps the README's rule table true: every rule
+// of paired analysis is named there.
+func TestREADMEListsTheCatalog(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rules.Catalog() {
+		if !strings.Contains(string(raw), r.ID) {
+			t.Errorf("README.md does not name %s", r.ID)
+		}
+	}
+}
