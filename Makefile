@@ -4,6 +4,11 @@ BIN       := bin/sipalg
 PKGS      := ./...
 FUZZTIME  ?= 30s
 BENCHTIME ?= 1s
+# make bench: where the generated benchmark captures are cached (about
+# 14 GB in all; regenerated only when missing), runs per figure, sections.
+BENCHDIR  ?= /tmp/sipalg-bench
+BENCHRUNS ?= 3
+BENCHONLY ?= large,small,flat,formats
 DEMO_CASE ?= fixtures/st530
 
 export CGO_ENABLED ?= 0
@@ -42,8 +47,13 @@ demo: build
 	@echo "== sipalg analyze --lan $(DEMO_CASE)/lan.pcap --wan $(DEMO_CASE)/wan.pcap"
 	./$(BIN) analyze --fail-on never --lan $(DEMO_CASE)/lan.pcap --wan $(DEMO_CASE)/wan.pcap
 
-bench:
+# Go benchmarks (allocations per packet), then the capture benchmarks of
+# docs/performance.md: analyze against a bare read+decode loop, tshark and
+# zcat on generated gigabyte captures.
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./analyze/...
+	$(GO) build -o bin/sipalg-bench ./cmd/sipalg-bench
+	./bin/sipalg-bench -dir $(BENCHDIR) -runs $(BENCHRUNS) -only $(BENCHONLY) -sipalg ./$(BIN)
 
 # Every fuzz target in the tree, each for FUZZTIME.
 fuzz:

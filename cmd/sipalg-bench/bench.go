@@ -1,0 +1,305 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/sipalg/sipalg/internal/benchgen"
+)
+
+// sample is one timed run of a child process.
+type sample struct {
+	wall, cpu time.Duration
+	rssKiB    int64
+}
+
+// stats are the medians of several samples.
+type stats struct {
+	wall, cpu time.Duration
+	rssKiB    int64
+	runs      int
+}
+
+func median[T int64 | time.Duration](v []T) T {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+type bencher struct {
+	dir    string
+	runs   int
+	sipalg string
+	self   string
+	log    io.Writer
+	out    io.Writer
+}
+
+// measure runs argv runs times (stdout discarded) and returns the medians.
+func (b *bencher) measure(runs int, argv ...string) (stats, error) {
+	var walls, cpus []time.Duration
+	var rss []int64
+	for i := 0; i < runs; i++ {
+		cmd := exec.Command(argv[0], argv[1:]...)
+		var errb bytes.Buffer
+		cmd.Stdout = io.Discard
+		cmd.Stderr = &errb
+		start := time.Now()
+		err := cmd.Run()
+		wall := time.Since(start)
+		if err != nil {
+			return stats{}, fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, errb.String())
+		}
+		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		if !ok {
+			return stats{}, fmt.Errorf("no rusage on %s", runtime.GOOS)
+		}
+		walls = append(walls, wall)
+		cpus = append(cpus, time.Duration(ru.Utime.Nano()+ru.Stime.Nano()))
+		rss = append(rss, ru.Maxrss) // KiB on Linux
+		fmt.Fprintf(b.log, "  %-60.60s %6.2fs wall %6.2fs cpu %5d MiB\n", strings.Join(argv, " "), wall.Seconds(), cpus[len(cpus)-1].Seconds(), ru.Maxrss>>10)
+	}
+	return stats{wall: median(walls), cpu: median(cpus), rssKiB: median(rss), runs: runs}, nil
+}
+
+// shell runs a shell command line (for zcat > /dev/null).
+func (b *bencher) shell(runs int, line string) (stats, error) {
+	return b.measure(runs, "sh", "-c", line)
+}
+
+func (b *bencher) analyze(runs int, lan, wan string) (stats, error) {
+	return b.measure(runs, b.sipalg, "analyze", "--lan", lan, "--wan", wan, "--format", "json", "-o", os.DevNull)
+}
+
+func (b *bencher) readloop(runs int, files ...string) (stats, error) {
+	return b.measure(runs, append([]string{b.self, "readloop"}, files...)...)
+}
+
+func fileSize(paths ...string) int64 {
+	var n int64
+	for _, p := range paths {
+		if st, err := os.Stat(p); err == nil {
+			n += st.Size()
+		}
+	}
+	return n
+}
+
+// row prints one result line of a table.
+func (b *bencher) row(what string, s stats, packets int64, bytes int64, base time.Duration) {
+	ratio := "—"
+	if base > 0 {
+		ratio = fmt.Sprintf("%.2f×", s.wall.Seconds()/base.Seconds())
+	}
+	fmt.Fprintf(b.out, "| %s | %d | %.2f s | %.2f s | %.2fM | %.0f | %.1f MiB | %s |\n",
+		what, s.runs, s.wall.Seconds(), s.cpu.Seconds(), float64(packets)/s.wall.Seconds()/1e6, float64(bytes)/s.wall.Seconds()/1e6, float64(s.rssKiB)/1024, ratio)
+}
+
+func (b *bencher) header(title string) {
+	fmt.Fprintf(b.out, "\n### %s\n\n| run | runs | wall (median) | CPU user+sys | packets/s | MB/s | peak RSS | ratio |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n", title)
+}
+
+func runBench(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sipalg-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("dir", filepath.Join(os.TempDir(), "sipalg-bench"), "where the generated captures are cached")
+	runs := fs.Int("runs", 3, "runs per measurement (medians are printed)")
+	sipalg := fs.String("sipalg", "bin/sipalg", "the sipalg binary to time")
+	only := fs.String("only", "large,small,flat,formats", "sections to run: large, small (with tshark), flat, formats")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "sipalg-bench: %v\n", err)
+		return 1
+	}
+	b := &bencher{dir: *dir, runs: *runs, sipalg: *sipalg, self: self, log: stderr, out: stdout}
+	fmt.Fprintf(stdout, "## sipalg-bench on %d CPUs, %s, captures in %s\n", runtime.NumCPU(), runtime.Version(), *dir)
+	for _, s := range strings.Split(*only, ",") {
+		var err error
+		switch strings.TrimSpace(s) {
+		case "large":
+			err = b.large()
+		case "small":
+			err = b.small()
+		case "flat":
+			err = b.flat()
+		case "formats":
+			err = b.formats()
+		default:
+			err = fmt.Errorf("unknown section %q", s)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "sipalg-bench: %v\n", err)
+			return 1
+		}
+	}
+	return 0
+}
+
+func largeSet(call time.Duration, f benchgen.Format, gz bool) dataset {
+	c := benchgen.Default()
+	c.Call, c.Format = call, f
+	return dataset{cfg: c, gzip: gz}
+}
+
+// large: analyze of the 400-call, 180 s pair against the bare loop.
+func (b *bencher) large() error {
+	lan, wan, m, err := ensure(b.dir, largeSet(180*time.Second, benchgen.Pcap, false), b.log)
+	if err != nil {
+		return err
+	}
+	pk, by := int64(2*m.Counts.Packets), m.Counts.LANBytes+m.Counts.WANBytes
+	b.header(fmt.Sprintf("Large pair: %d calls of %s, %d packets and %.0f MB per side", m.Config.Phones, m.Config.Call, m.Counts.Packets, float64(m.Counts.LANBytes)/1e6))
+	base, err := b.readloop(b.runs, lan, wan)
+	if err != nil {
+		return err
+	}
+	b.row("bare read+decode loop, both files in parallel", base, pk, by, 0)
+	an, err := b.analyze(b.runs, lan, wan)
+	if err != nil {
+		return err
+	}
+	b.row("sipalg analyze --format json", an, pk, by, base.wall)
+	return nil
+}
+
+// small: the ~50 MB pair, with tshark; tshark's time is extrapolated per
+// byte to the large pair.
+func (b *bencher) small() error {
+	c := benchgen.Default()
+	c.Phones = 12
+	lan, wan, m, err := ensure(b.dir, dataset{cfg: c}, b.log)
+	if err != nil {
+		return err
+	}
+	pk, by := int64(2*m.Counts.Packets), m.Counts.LANBytes+m.Counts.WANBytes
+	b.header(fmt.Sprintf("Small pair: %d calls of %s, %d packets and %.0f MB per side", m.Config.Phones, m.Config.Call, m.Counts.Packets, float64(m.Counts.LANBytes)/1e6))
+	base, err := b.readloop(b.runs, lan, wan)
+	if err != nil {
+		return err
+	}
+	b.row("bare read+decode loop, both files in parallel", base, pk, by, 0)
+	an, err := b.analyze(b.runs, lan, wan)
+	if err != nil {
+		return err
+	}
+	b.row("sipalg analyze --format json", an, pk, by, base.wall)
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		fmt.Fprintln(b.out, "\ntshark is not installed: no tshark comparison.")
+		return nil
+	}
+	// Both files one after the other, as a user would run it.
+	line := fmt.Sprintf("%s -r %s -Y sip -T fields -e sip.Call-ID > /dev/null && %s -r %s -Y sip -T fields -e sip.Call-ID > /dev/null", tshark, lan, tshark, wan)
+	ts, err := b.shell(b.runs, line)
+	if err != nil {
+		return err
+	}
+	b.row("tshark -Y sip -T fields -e sip.Call-ID, both files", ts, pk, by, base.wall)
+	fmt.Fprintf(b.out, "\ntshark / analyze on this pair: %.1f×; tshark costs %.2f ns per capture byte.\n",
+		ts.wall.Seconds()/an.wall.Seconds(), float64(ts.wall.Nanoseconds())/float64(by))
+	if _, _, lm, err := ensure(b.dir, largeSet(180*time.Second, benchgen.Pcap, false), io.Discard); err == nil {
+		lby := lm.Counts.LANBytes + lm.Counts.WANBytes
+		fmt.Fprintf(b.out, "Large pair %.0f MB: tshark extrapolated %.0f s.\n", float64(lby)/1e6, float64(ts.wall.Nanoseconds())/float64(by)*float64(lby)/1e9)
+	}
+	return nil
+}
+
+// flat: peak RSS of analyze on 60 s, 180 s and 540 s calls.
+func (b *bencher) flat() error {
+	b.header("Memory flatness: 400 calls of 60 s, 180 s, 540 s")
+	var rss []int64
+	for _, d := range []time.Duration{60 * time.Second, 180 * time.Second, 540 * time.Second} {
+		lan, wan, m, err := ensure(b.dir, largeSet(d, benchgen.Pcap, false), b.log)
+		if err != nil {
+			return err
+		}
+		runs := b.runs
+		if d > 180*time.Second {
+			runs = max(1, runs/2)
+		}
+		an, err := b.analyze(runs, lan, wan)
+		if err != nil {
+			return err
+		}
+		b.row(fmt.Sprintf("analyze, calls of %s (%d packets per side)", d, m.Counts.Packets), an, int64(2*m.Counts.Packets), m.Counts.LANBytes+m.Counts.WANBytes, 0)
+		rss = append(rss, an.rssKiB)
+	}
+	lo, hi := slices.Min(rss), slices.Max(rss)
+	fmt.Fprintf(b.out, "\nPeak RSS spread: %.1f–%.1f MiB, max/min %.3f.\n", float64(lo)/1024, float64(hi)/1024, float64(hi)/float64(lo))
+	return nil
+}
+
+// formats: the 60 s pair as pcap, pcapng and gzip'd pcap; zcat for the
+// gzip comparison.
+func (b *bencher) formats() error {
+	type fset struct {
+		name     string
+		lan, wan string
+		m        meta
+	}
+	var sets []fset
+	for _, d := range []dataset{largeSet(60*time.Second, benchgen.Pcap, false), largeSet(60*time.Second, benchgen.PcapNG, false), largeSet(60*time.Second, benchgen.Pcap, true)} {
+		lan, wan, m, err := ensure(b.dir, d, b.log)
+		if err != nil {
+			return err
+		}
+		sets = append(sets, fset{strings.TrimPrefix(d.fileExt(), "."), lan, wan, m})
+	}
+	m := sets[0].m
+	pk, by := int64(m.Counts.Packets), m.Counts.LANBytes
+	b.header(fmt.Sprintf("Formats: the LAN side of 400 calls of 60 s (%d packets, %.0f MB as pcap)", m.Counts.Packets, float64(m.Counts.LANBytes)/1e6))
+	var pcapLoop stats
+	for i, s := range sets {
+		st, err := b.readloop(b.runs, s.lan)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			pcapLoop = st
+		}
+		b.row("bare loop, "+s.name, st, pk, by, pcapLoop.wall)
+	}
+	zc, err := b.shell(b.runs, "zcat "+sets[2].lan+" > /dev/null")
+	if err != nil {
+		return err
+	}
+	b.row("zcat "+filepath.Base(sets[2].lan)+" > /dev/null", zc, pk, by, pcapLoop.wall)
+	for _, s := range sets {
+		st, err := b.measure(b.runs, b.sipalg, "flows", "--format", "json", s.lan)
+		if err != nil {
+			return err
+		}
+		b.row("sipalg flows --format json, "+s.name, st, pk, by, pcapLoop.wall)
+	}
+	b.header("Formats: analyze of the pair (400 calls of 60 s)")
+	var pcapAn stats
+	for i, s := range sets {
+		st, err := b.analyze(b.runs, s.lan, s.wan)
+		if err != nil {
+			return err
+		}
+		if i == 0 {
+			pcapAn = st
+		}
+		b.row("analyze, "+s.name, st, 2*pk, 2*by, pcapAn.wall)
+	}
+	zc2, err := b.shell(b.runs, "zcat "+sets[2].lan+" > /dev/null & zcat "+sets[2].wan+" > /dev/null & wait")
+	if err != nil {
+		return err
+	}
+	b.row("zcat both files in parallel > /dev/null", zc2, 2*pk, 2*by, pcapAn.wall)
+	return nil
+}
