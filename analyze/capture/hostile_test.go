@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 )
@@ -190,4 +191,49 @@ func TestHostileEmptyAndTiny(t *testing.T) {
 		t.Errorf("empty capture: %d packets, err %v", got, err)
 	}
 	_ = io.EOF
+}
+
+// TestHostileTCPLongLine is the regression test for a hang the hostile
+// suite found (issue 9): a SIP message over TCP whose header line runs
+// to 1 MB. Past MaxSIPMessage the framer dropped the message and then,
+// resynchronising inside the rest of the line (no newline in the buffer,
+// so no place to resume), went round forever on the same bytes. The line
+// is dropped, and the next message is framed.
+func TestHostileTCPLongLine(t *testing.T) {
+	long := "MESSAGE sip:b@x SIP/2.0\r\nX-Long: " + strings.Repeat("b", 1<<20) + "\r\nContent-Length: 0\r\n\r\n"
+	data := long + sipMsg("MESSAGE", 2, "after")
+	recs := []testRec{{ts: 1, data: tcp4Frame(t, "10.0.0.1", 4000, "10.0.0.2", 5060, 0, true, false, nil)}}
+	seq := uint32(1)
+	for off := 0; off < len(data); off += 1400 {
+		end := min(off+1400, len(data))
+		recs = append(recs, testRec{ts: int64(off + 2), data: tcp4Frame(t, "10.0.0.1", 4000, "10.0.0.2", 5060, seq, false, false, []byte(data[off:end]))})
+		seq += uint32(end - off)
+	}
+	file := pcapFile(binary.LittleEndian, false, layers.LinkTypeEthernet, recs...)
+	r, err := NewReader(bytes.NewReader(file), "long")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := NewScanner(r, DefaultLimits())
+	done := make(chan []string)
+	go func() {
+		var got []string
+		for p := sc.Next(); p != nil; p = sc.Next() {
+			for _, m := range p.SIP {
+				got = append(got, string(m.Data))
+			}
+		}
+		done <- got
+	}()
+	select {
+	case got := <-done:
+		if len(got) != 1 || !strings.HasSuffix(got[0], "after") {
+			t.Errorf("framed %d messages, want only the one after the long line: %.60q", len(got), got)
+		}
+		if sc.D.Stats.SIPTooLarge != 1 || sc.D.Stats.TCPBytesDropped < 1<<20 {
+			t.Errorf("stats %+v", sc.D.Stats)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("framing a 1 MB line did not finish")
+	}
 }

@@ -76,6 +76,28 @@ type Reader struct {
 // about 2x in throughput (measured, gopacket v1.7.7).
 const readBufferSize = 1 << 20
 
+// inputSize is the number of bytes rd holds, when it can tell: a file,
+// or a bytes or strings reader.
+func inputSize(rd io.Reader) (int64, bool) {
+	switch v := rd.(type) {
+	case interface{ Stat() (os.FileInfo, error) }:
+		if st, err := v.Stat(); err == nil && st.Mode().IsRegular() {
+			return st.Size(), true
+		}
+	case interface{ Len() int }:
+		return int64(v.Len()), true
+	}
+	return 0, false
+}
+
+// bufferFor sizes the read buffer for an input of size bytes: the whole
+// input when it is small, so that reading many small captures (the fuzz
+// targets, batch runs over small cases) does not allocate and clear
+// readBufferSize for each (issue 9: FuzzReader ran 10 times faster).
+func bufferFor(size int64) int {
+	return int(min(max(size+16, 4096), readBufferSize))
+}
+
 // Open opens a capture file by path.
 func Open(path string) (*Reader, error) {
 	return OpenSource(Source{Path: path})
@@ -84,7 +106,12 @@ func Open(path string) (*Reader, error) {
 // NewReader reads a capture from rd; name is used in errors and warnings.
 func NewReader(rd io.Reader, name string) (*Reader, error) {
 	r := &Reader{name: name, skipped: map[string]int{}}
-	br := bufio.NewReaderSize(rd, readBufferSize)
+	size, sized := inputSize(rd)
+	bufSize := readBufferSize
+	if sized {
+		bufSize = bufferFor(size)
+	}
+	br := bufio.NewReaderSize(rd, bufSize)
 	head, err := br.Peek(16)
 	if len(head) == 0 {
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -99,7 +126,12 @@ func NewReader(rd io.Reader, name string) (*Reader, error) {
 		}
 		r.gz = gz
 		r.compressed = true
-		br = bufio.NewReaderSize(gz, readBufferSize)
+		if sized {
+			// Captures compress 2 to 10 times; a buffer too small for a
+			// record costs a copy, never a wrong result.
+			bufSize = bufferFor(16 * size)
+		}
+		br = bufio.NewReaderSize(gz, bufSize)
 		head, err = br.Peek(16)
 		if len(head) == 0 {
 			if err != nil && !errors.Is(err, io.EOF) {

@@ -47,6 +47,7 @@ type tcpStream struct {
 	lastTS     int64
 	keepalives int
 	wasSIP     bool // framed SIP before: after a gap, resynchronise rather than give up
+	skipLine   bool // resynchronising inside a line that starts no message: drop to its end
 }
 
 // maxOOOSegments bounds the out-of-order segments held per direction; a
@@ -206,6 +207,18 @@ func (t *tcpTable) frame(s *tcpStream, frame int) {
 	consumed := 0
 	for {
 		b := s.buf[consumed:]
+		if s.skipLine {
+			nl := bytes.IndexByte(b, '\n')
+			if nl < 0 {
+				t.stats.TCPBytesDropped += len(b)
+				consumed += len(b)
+				break
+			}
+			t.stats.TCPBytesDropped += nl + 1
+			consumed += nl + 1
+			s.skipLine = false
+			continue
+		}
 		// CRLF keepalives (RFC 5626 §3.5.1) between messages.
 		n := 0
 		for n < len(b) && (b[n] == '\r' || b[n] == '\n') {
@@ -226,6 +239,16 @@ func (t *tcpTable) frame(s *tcpStream, frame int) {
 					// Lost bytes (a capture gap) left us inside a message:
 					// skip to the next line that starts one.
 					skip := resyncPoint(b)
+					if skip == 0 {
+						// b is one unfinished line that starts no message
+						// (a 1 MB header line, say): drop it, and the rest
+						// of it as it arrives. Without this, framing went
+						// round forever on the same bytes (issue 9).
+						t.stats.TCPBytesDropped += len(b)
+						consumed += len(b)
+						s.skipLine = true
+						continue
+					}
 					t.stats.TCPBytesDropped += skip
 					consumed += skip
 					continue
@@ -288,6 +311,7 @@ done:
 }
 
 func (t *tcpTable) release(s *tcpStream) {
+	s.skipLine = false
 	t.buffered -= len(s.buf) + s.oooBytes
 	s.buf = s.buf[:0]
 	s.ooo = nil

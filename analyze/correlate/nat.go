@@ -43,6 +43,13 @@ func (p *pairer) result() *Result {
 		res.Mappings = []Mapping{}
 	}
 	p.finishNAT(res)
+	switch {
+	case res.Paired == 0 || p.sameAddr < res.Paired:
+	case p.sameTime == res.Paired:
+		res.Warnings = append(res.Warnings, "the two captures hold the same packets at the same times: the same capture given for both sides? Both show the same side of the router")
+	default:
+		res.Warnings = append(res.Warnings, "no packet changed address or port between the two captures: both were taken on the same side of the router, or it does no NAT")
+	}
 	return res
 }
 

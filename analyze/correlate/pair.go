@@ -178,6 +178,9 @@ type pairer struct {
 	out, in  reservoir
 	res      Result
 	warnings []string
+	// sameAddr counts pairs whose twins have the same addresses and
+	// ports on both sides, sameTime those of them also stamped alike.
+	sameAddr, sameTime int
 }
 
 func newPairer(clk clockModel, window time.Duration) *pairer {
@@ -286,6 +289,12 @@ func (p *pairer) handle(e *event, lanSide bool, t int64) {
 // wp is the WAN packet's waiting entry when it arrived first.
 func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 	p.res.Paired++
+	if l.src == w.src && l.dst == w.dst {
+		p.sameAddr++
+		if l.ts == w.ts {
+			p.sameTime++
+		}
+	}
 	dir := twinDirection(l.src, l.dst, w.src, w.dst)
 	if dir == dirUnknown {
 		dir = dirOutbound
