@@ -20,8 +20,12 @@ type Context struct {
 	Dialogs  []match.Dialog
 
 	public map[netip.Addr]bool
-	// byLAN indexes mappings by protocol and LAN endpoint.
+	// byLAN indexes mappings by protocol and LAN endpoint, byWAN by
+	// protocol and WAN endpoint; each list is in Corr.Mappings order. The
+	// rules look mappings up here, never by scanning Corr.Mappings per
+	// mapping or message: a hostile capture has 65536 of them (issue 9).
 	byLAN map[lanKey][]*correlate.Mapping
+	byWAN map[lanKey][]*correlate.Mapping
 	// sdps caches parsed SDP bodies per message index and side.
 	sdps map[sdpKey]*sdp.Session
 	// outChanges lists, per dialog, the changes of its outbound messages,
@@ -44,7 +48,7 @@ type sdpKey struct {
 func newContext(in *Input) *Context {
 	c := &Context{
 		Corr: in.Correlation, Messages: in.Match.Messages, Dialogs: in.Match.Dialogs,
-		public: map[netip.Addr]bool{}, byLAN: map[lanKey][]*correlate.Mapping{},
+		public: map[netip.Addr]bool{}, byLAN: map[lanKey][]*correlate.Mapping{}, byWAN: map[lanKey][]*correlate.Mapping{},
 		sdps: map[sdpKey]*sdp.Session{}, outChanges: map[int][]*fielddiff.Change{},
 	}
 	for _, a := range c.Corr.NAT.PublicAddresses {
@@ -54,6 +58,8 @@ func newContext(in *Input) *Context {
 		mp := &c.Corr.Mappings[i]
 		k := lanKey{mp.Proto, mp.LAN}
 		c.byLAN[k] = append(c.byLAN[k], mp)
+		w := lanKey{mp.Proto, mp.WAN}
+		c.byWAN[w] = append(c.byWAN[w], mp)
 	}
 	for i := range c.Messages {
 		m := &c.Messages[i]

@@ -51,10 +51,8 @@ var InboundDropped = &Rule{
 
 // mappingByWAN returns the mapping whose public endpoint is wan.
 func mappingByWAN(c *Context, proto string, wan netip.AddrPort) *correlate.Mapping {
-	for i := range c.Corr.Mappings {
-		if mp := &c.Corr.Mappings[i]; mp.WAN == wan && mp.Proto == proto {
-			return mp
-		}
+	if ms := c.byWAN[lanKey{proto, wan}]; len(ms) > 0 {
+		return ms[0]
 	}
 	return nil
 }

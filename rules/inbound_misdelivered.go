@@ -19,9 +19,14 @@ var InboundMisdelivered = &Rule{
 		var out []Finding
 		ms := c.Corr.Mappings
 		for i := range ms {
-			for j := i + 1; j < len(ms); j++ {
-				a, b := &ms[i], &ms[j]
-				if a.Proto != b.Proto || a.WAN != b.WAN || a.LAN == b.LAN {
+			a := &ms[i]
+			// The mappings after a with its public endpoint, in order.
+			same := c.byWAN[lanKey{a.Proto, a.WAN}]
+			for len(same) > 0 && same[0] != a {
+				same = same[1:]
+			}
+			for _, b := range same {
+				if b == a || a.LAN == b.LAN {
 					continue
 				}
 				if portReused(c, a, b) {

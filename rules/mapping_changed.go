@@ -20,10 +20,12 @@ var MappingChanged = &Rule{
 		var out []Finding
 		ms := c.Corr.Mappings
 		for i := range ms {
-			for j := range ms {
-				a, b := &ms[i], &ms[j]
-				if i == j || a.Proto != b.Proto || a.LAN != b.LAN || a.WAN == b.WAN || a.Kind != correlate.KindSIP ||
-					!b.FirstSeen.After(a.FirstSeen) || !shareRemote(a, b) || a.Expired {
+			a := &ms[i]
+			if a.Kind != correlate.KindSIP || a.Expired {
+				continue
+			}
+			for _, b := range c.MappingOf(a.Proto, a.LAN) {
+				if b == a || a.WAN == b.WAN || !b.FirstSeen.After(a.FirstSeen) || !shareRemote(a, b) {
 					continue
 				}
 				gap := b.FirstSeen.Sub(a.LastSeen).Seconds()

@@ -44,19 +44,27 @@ var MediaOneWay = &Rule{
 			keys = append(keys, k)
 		}
 		slices.SortFunc(keys, func(a, b stream) int { return cmp.Compare(dropped[a].first, dropped[b].first) })
+		// The first outbound RTP mapping serving each remote.
+		rtpTo := map[netip.AddrPort]*correlate.Mapping{}
+		if len(keys) > 0 {
+			for i := range c.Corr.Mappings {
+				m := &c.Corr.Mappings[i]
+				if m.Kind != correlate.KindRTP || m.PacketsOut == 0 {
+					continue
+				}
+				for _, r := range m.Remotes {
+					if rtpTo[r] == nil {
+						rtpTo[r] = m
+					}
+				}
+			}
+		}
 		var out []Finding
 		for _, k := range keys {
 			d := dropped[k]
 			// The phone's RTP to that far end: the stream the dropped one
 			// answers.
-			var mp *correlate.Mapping
-			for i := range c.Corr.Mappings {
-				m := &c.Corr.Mappings[i]
-				if m.Kind == correlate.KindRTP && m.PacketsOut > 0 && slices.Contains(m.Remotes, k.src) {
-					mp = m
-					break
-				}
-			}
+			mp := rtpTo[k.src]
 			if mp == nil || mp.WAN == k.dst && mp.PacketsIn > 0 {
 				continue // no outbound media to pair with, or a pinhole that closed later
 			}

@@ -68,9 +68,8 @@ func (c *Context) registrations() []*registration {
 		r := byDialog[m.Dialog]
 		if r == nil && m.Status == nil && m.Direction == "outbound" && m.LAN != nil {
 			r = &registration{dialog: m.Dialog, first: m}
-			for k := range c.Corr.Mappings {
-				mp := &c.Corr.Mappings[k]
-				if mp.Proto == m.Proto && mp.LAN == m.LANSrc && (!m.WANSrc.IsValid() || mp.WAN == m.WANSrc) {
+			for _, mp := range c.MappingOf(m.Proto, m.LANSrc) {
+				if !m.WANSrc.IsValid() || mp.WAN == m.WANSrc {
 					r.mapping = mp
 					break
 				}
