@@ -80,24 +80,30 @@ func (c *Context) registrations() []*registration {
 		if r == nil {
 			continue
 		}
+		// A message may be missing on the LAN side (seen on the WAN only,
+		// e.g. in a LAN capture cut short), or on both when it was past
+		// the bound of messages kept (issue 9: this crashed on a cut file).
+		p := m.LAN
+		if p == nil {
+			p = m.WAN
+		}
+		if p == nil {
+			continue
+		}
 		switch {
 		case m.Status == nil && !m.Retransmission:
 			regTimes[m.Dialog] = append(regTimes[m.Dialog], m.TS)
-			for _, a := range m.LAN.Contacts() {
-				if _, ok := a.Param(m.LAN.Raw, "reg-id"); ok {
+			for _, a := range p.Contacts() {
+				if _, ok := a.Param(p.Raw, "reg-id"); ok {
 					r.outbound = true
 				}
 			}
 			if r.expires == 0 {
-				if n, ok := requestedExpires(m.LAN); ok {
+				if n, ok := requestedExpires(p); ok {
 					r.expires, r.expiresSrc = n, "asked for in the REGISTER"
 				}
 			}
 		case m.Status != nil && *m.Status >= 200 && *m.Status < 300:
-			p := m.LAN
-			if p == nil {
-				p = m.WAN
-			}
 			if n, ok := requestedExpires(p); ok {
 				r.expires, r.expiresSrc = n, fmt.Sprintf("granted in the %d OK", *m.Status)
 			}
