@@ -55,6 +55,12 @@ bench: build
 	$(GO) build -o bin/sipalg-bench ./cmd/sipalg-bench
 	./bin/sipalg-bench -dir $(BENCHDIR) -runs $(BENCHRUNS) -only $(BENCHONLY) -sipalg ./$(BIN)
 
+# The hostile tests too heavy for `make test` (SIPALG_HOSTILE_BIG=1): the
+# whole pipeline on a million distinct UDP flows per side, which must stay
+# under 256 MiB of peak RSS. Run alone, so the peak is the test's own.
+hostile-big:
+	SIPALG_HOSTILE_BIG=1 $(GO) test -count=1 -v -run 'TestHostileMillionFlows' -timeout 30m ./analyze/
+
 # Every fuzz target in the tree, each for FUZZTIME.
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \

@@ -107,6 +107,8 @@ type Decoder struct {
 	defrag  *defragmenter
 	tcpTab  *tcpTable
 	lastGC  int64
+	// noFast turns the fast path off (tests compare the two paths).
+	noFast bool
 }
 
 // NewDecoder returns a decoder bounded by lim.
@@ -178,6 +180,9 @@ func (d *Decoder) Decode(rec *Record, pkt *Packet) bool {
 		d.defrag.expire(rec.TS, false)
 		d.tcpTab.expire(rec.TS)
 		d.lastGC = rec.TS
+	}
+	if !d.noFast && d.fastFrame(rec, pkt) {
+		return true
 	}
 	first := firstLayer(rec.LinkType, rec.Data)
 	if first == gopacket.LayerTypeZero {

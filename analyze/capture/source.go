@@ -64,6 +64,14 @@ type countingReader struct {
 	n *atomic.Int64
 }
 
+// Stat passes the file's size on, for the read buffer's size.
+func (c countingReader) Stat() (os.FileInfo, error) {
+	if s, ok := c.r.(interface{ Stat() (os.FileInfo, error) }); ok {
+		return s.Stat()
+	}
+	return nil, os.ErrInvalid
+}
+
 func (c countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))

@@ -25,12 +25,34 @@ const minExpiryGap = 10 * time.Second
 // maxUnpairedListed bounds Result.Unpaired; the counts stay exact.
 const maxUnpairedListed = 10000
 
-// maxRemotes bounds the remotes listed per mapping.
-const maxRemotes = 256
+// maxRemotes bounds the remotes listed per mapping, and
+// maxRemotesTotal those of all mappings together (8 MiB).
+const (
+	maxRemotes      = 256
+	maxRemotesTotal = 1 << 18
+)
 
-// maxPending bounds the packets waiting for their twin on one side: at
-// 2 s of window this is 250k packets per second.
-const maxPending = 1 << 19
+// Default bounds of [Options]. Each is a table whose size a hostile or
+// simply huge capture controls; what a bound refuses is counted and
+// reported as a warning.
+const (
+	// DefaultMaxPending bounds the packets waiting for their twin on one
+	// side: a packet waits for about the router's latency, so 262,144 is
+	// far beyond any real router (at 2 s of window, 130,000 packets a
+	// second that never pair). About 40 MiB per side when full.
+	DefaultMaxPending = 1 << 18
+	// DefaultMaxMappings bounds the NAT mapping table: 16,384 mappings
+	// (about 1.5 KiB each with their indexes and report rows, 24 MiB) is
+	// 2,000 phones each with a SIP, RTP and RTCP mapping for a few calls.
+	DefaultMaxMappings = 1 << 14
+	// DefaultMaxSIPBytes bounds the SIP payload kept per side for
+	// matching: 64 MiB holds some 60,000 messages of a kilobyte, about
+	// 1,500 calls with their registrations.
+	DefaultMaxSIPBytes = 64 << 20
+	// DefaultMaxSIPPairs bounds Result.SIPPairs (40 bytes each): above
+	// match's default of 200,000 messages.
+	DefaultMaxSIPPairs = 1 << 18
+)
 
 // latencySamples bounds the residuals kept per direction for the latency
 // median.
@@ -47,8 +69,37 @@ type Options struct {
 	// Window is the pairing window; zero means DefaultWindow.
 	Window time.Duration
 	// KeepSIP keeps every SIP message of both sides in Result.LANSIP and
-	// Result.WANSIP, for matching (bounded per side; see maxSIPBytes).
+	// Result.WANSIP, for matching (bounded per side by MaxSIPBytes).
 	KeepSIP bool
+	// MaxPending, MaxMappings, MaxSIPBytes and MaxSIPPairs bound the
+	// tables of the same names; zero means the Default of each.
+	MaxPending  int
+	MaxMappings int
+	MaxSIPBytes int
+	MaxSIPPairs int
+}
+
+// withDefaults fills the zero fields of o.
+func (o Options) withDefaults() Options {
+	if o.Limits == (capture.Limits{}) {
+		o.Limits = capture.DefaultLimits()
+	}
+	if o.Window <= 0 {
+		o.Window = DefaultWindow
+	}
+	if o.MaxPending <= 0 {
+		o.MaxPending = DefaultMaxPending
+	}
+	if o.MaxMappings <= 0 {
+		o.MaxMappings = DefaultMaxMappings
+	}
+	if o.MaxSIPBytes <= 0 {
+		o.MaxSIPBytes = DefaultMaxSIPBytes
+	}
+	if o.MaxSIPPairs <= 0 {
+		o.MaxSIPPairs = DefaultMaxSIPPairs
+	}
+	return o
 }
 
 // SIPRecord is one SIP message as captured on one side.
@@ -201,12 +252,7 @@ func Correlate(lanPath, wanPath string, opt Options) (*Result, error) {
 // CorrelateSources is [Correlate] on two sources, which may be two
 // interfaces of one file.
 func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
-	if opt.Limits == (capture.Limits{}) {
-		opt.Limits = capture.DefaultLimits()
-	}
-	if opt.Window <= 0 {
-		opt.Window = DefaultWindow
-	}
+	opt = opt.withDefaults()
 	// Pass 1: a uniform sample of each side for the clock.
 	ls, ws := newSampler(), newSampler()
 	lw, err := sample2(lan, wan, opt.Limits, ls, ws)
@@ -218,7 +264,7 @@ func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 		return nil, fmt.Errorf("%w (%s, %s)", ErrNoTwins, lan, wan)
 	}
 	// Pass 2: pair everything.
-	p := newPairer(clk, opt.Window)
+	p := newPairer(clk, opt)
 	if err := p.run(lan, wan, opt.Limits, opt.KeepSIP); err != nil {
 		return nil, err
 	}

@@ -43,6 +43,18 @@ func (p *pairer) result() *Result {
 		res.Mappings = []Mapping{}
 	}
 	p.finishNAT(res)
+	if p.unmappedPairs > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d packet pair(s) belong to NAT mappings beyond the %d-mapping table: paired and counted, not listed as mappings", p.unmappedPairs, p.opt.MaxMappings))
+	}
+	if p.remotesRefused > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d remote endpoint(s) of mappings not listed: more than %d in all", p.remotesRefused, maxRemotesTotal))
+	}
+	if p.sipPairsRefused > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d SIP message(s) beyond the first %d were paired but not listed for matching", p.sipPairsRefused, p.opt.MaxSIPPairs))
+	}
+	if n := p.lan.evicted + p.wan.evicted; n > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%d packet(s) were still waiting for their twin when the %d-packet bound per side pushed them out: counted as unpaired", n, p.opt.MaxPending))
+	}
 	switch {
 	case res.Paired == 0 || p.sameAddr < res.Paired:
 	case p.sameTime == res.Paired:

@@ -11,10 +11,10 @@ import (
 
 // pend is a packet waiting for its twin.
 type pend struct {
-	ev     event
-	t      int64 // common (LAN) clock
-	next   int32
-	paired bool
+	ev   event
+	t    int64 // common (LAN) clock
+	next int32
+	gen  uint32 // bumped each time the slot is freed: stale fifo entries differ
 	// For WAN packets to a known mapping: its index and idle gaps (ns)
 	// at arrival, since its last packet and since its last outbound one.
 	mapID          int32
@@ -23,20 +23,33 @@ type pend struct {
 
 type listHT struct{ head, tail int32 }
 
+// fifoEnt is a slab slot as it was when a packet arrived.
+type fifoEnt struct {
+	i   int32
+	gen uint32
+}
+
 // waiting holds one side's packets not yet paired, by key and in arrival
-// order. Its slab and rings are reused: no allocation per packet once
-// grown to the window's size.
+// order. A packet's slot is freed as soon as its twin takes it, so the
+// slab holds only packets still waiting (a few per router latency, not
+// the whole window); the arrival ring keeps one 8-byte entry per packet of
+// the window. Nothing is allocated per packet once grown.
 type waiting struct {
 	slab  []pend
 	free  []int32
 	heads map[uint64]listHT
-	fifo  []int32 // ring of slab indices in arrival order
+	fifo  []fifoEnt // ring of slots in arrival order; stale once taken
 	fhead int
 	flen  int
+	live  int // packets waiting
+	// max bounds live and, fourfold, the ring; what the bound pushes out
+	// before its window ends is counted in evicted.
+	max     int
+	evicted int
 }
 
-func newWaiting() *waiting {
-	return &waiting{heads: make(map[uint64]listHT), fifo: make([]int32, 1024)}
+func newWaiting(max int) *waiting {
+	return &waiting{heads: make(map[uint64]listHT), fifo: make([]fifoEnt, 1024), max: max}
 }
 
 func (w *waiting) add(p pend) {
@@ -49,6 +62,7 @@ func (w *waiting) add(p pend) {
 		i = int32(len(w.slab) - 1)
 	}
 	p.next = -1
+	p.gen = w.slab[i].gen
 	w.slab[i] = p
 	if ht, ok := w.heads[p.ev.key]; ok {
 		w.slab[ht.tail].next = i
@@ -58,57 +72,72 @@ func (w *waiting) add(p pend) {
 		w.heads[p.ev.key] = listHT{i, i}
 	}
 	if w.flen == len(w.fifo) {
-		n := make([]int32, 2*len(w.fifo))
+		n := make([]fifoEnt, 2*len(w.fifo))
 		for k := 0; k < w.flen; k++ {
 			n[k] = w.fifo[(w.fhead+k)%len(w.fifo)]
 		}
 		w.fifo, w.fhead = n, 0
 	}
-	w.fifo[(w.fhead+w.flen)%len(w.fifo)] = i
+	w.fifo[(w.fhead+w.flen)%len(w.fifo)] = fifoEnt{i, p.gen}
 	w.flen++
+	w.live++
+}
+
+// release frees slot i: its fifo entry goes stale.
+func (w *waiting) release(i int32) {
+	w.slab[i].gen++
+	w.free = append(w.free, i)
+	w.live--
 }
 
 // take removes and returns the oldest waiting packet with key k.
-func (w *waiting) take(k uint64) (*pend, bool) {
+func (w *waiting) take(k uint64) (pend, bool) {
 	ht, ok := w.heads[k]
 	if !ok {
-		return nil, false
+		return pend{}, false
 	}
-	p := &w.slab[ht.head]
+	i := ht.head
+	p := w.slab[i]
 	if p.next < 0 {
 		delete(w.heads, k)
 	} else {
 		ht.head = p.next
 		w.heads[k] = ht
 	}
-	p.paired = true
+	w.release(i)
 	return p, true
 }
 
-// expire calls f for every unpaired packet older than before (all if
-// force), oldest first, and forgets them.
+// expire calls f for every packet still waiting that arrived before
+// before (all if force), oldest first, and forgets them; past the bound it
+// also forgets younger ones, counting them.
 func (w *waiting) expire(before int64, force bool, f func(*pend)) {
 	for w.flen > 0 {
-		i := w.fifo[w.fhead]
-		p := &w.slab[i]
-		if !force && p.t >= before && w.flen < maxPending {
-			return
+		e := w.fifo[w.fhead]
+		p := &w.slab[e.i]
+		stale := p.gen != e.gen
+		if !stale && !force && p.t >= before {
+			if w.live < w.max && w.flen < 4*w.max {
+				return
+			}
+			w.evicted++
 		}
 		w.fhead = (w.fhead + 1) % len(w.fifo)
 		w.flen--
-		if !p.paired {
-			// Arrival order is time order, so p heads its key's list.
-			if ht := w.heads[p.ev.key]; ht.head == i {
-				if p.next < 0 {
-					delete(w.heads, p.ev.key)
-				} else {
-					ht.head = p.next
-					w.heads[p.ev.key] = ht
-				}
-			}
-			f(p)
+		if stale {
+			continue
 		}
-		w.free = append(w.free, i)
+		// Arrival order is time order, so p heads its key's list.
+		if ht := w.heads[p.ev.key]; ht.head == e.i {
+			if p.next < 0 {
+				delete(w.heads, p.ev.key)
+			} else {
+				ht.head = p.next
+				w.heads[p.ev.key] = ht
+			}
+		}
+		f(p)
+		w.release(e.i)
 	}
 }
 
@@ -181,12 +210,18 @@ type pairer struct {
 	// sameAddr counts pairs whose twins have the same addresses and
 	// ports on both sides, sameTime those of them also stamped alike.
 	sameAddr, sameTime int
+	opt                Options // bounds, defaults filled in
+	// Counts of what the bounds refused: pairs of mappings beyond
+	// MaxMappings, SIP pairs beyond MaxSIPPairs, remotes beyond
+	// maxRemotesTotal.
+	unmappedPairs, sipPairsRefused, remotesRefused int
+	remotes                                         int
 }
 
-func newPairer(clk clockModel, window time.Duration) *pairer {
+func newPairer(clk clockModel, opt Options) *pairer {
 	return &pairer{
-		clk: clk, window: int64(window),
-		lan: newWaiting(), wan: newWaiting(),
+		clk: clk, window: int64(opt.Window), opt: opt,
+		lan: newWaiting(opt.MaxPending), wan: newWaiting(opt.MaxPending),
 		byKey: make(map[mkey]int32), byWAN: make(map[epKey]int32), byLAN: make(map[epKey][]int32),
 		lanHosts: make(map[netip.Addr]bool), public: make(map[netip.Addr]bool),
 		out: reservoir{rng: 0x9e3779b97f4a7c15}, in: reservoir{rng: 0x2545f4914f6cdd1d},
@@ -200,6 +235,7 @@ func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) 
 	defer close(done)
 	lr, wr := newSideReader(lan, lim, done), newSideReader(wan, lim, done)
 	lr.keepSIP, wr.keepSIP = keepSIP, keepSIP
+	lr.maxSIP, wr.maxSIP = p.opt.MaxSIPBytes, p.opt.MaxSIPBytes
 	go lr.run()
 	go wr.run()
 	var errs []error
@@ -254,7 +290,7 @@ func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) 
 	p.warnings = append(p.warnings, wr.warns...)
 	for _, r := range []*sideReader{lr, wr} {
 		if r.sipRefused > 0 {
-			p.warnings = append(p.warnings, fmt.Sprintf("%s: %d SIP messages beyond the first %d MiB were paired but not kept for matching", r.src, r.sipRefused, maxSIPBytes>>20))
+			p.warnings = append(p.warnings, fmt.Sprintf("%s: %d SIP messages beyond the first %d MiB were paired but not kept for matching", r.src, r.sipRefused, r.maxSIP>>20))
 		}
 	}
 	p.res.LANSIP, p.res.WANSIP = lr.sip, wr.sip
@@ -267,7 +303,7 @@ func (p *pairer) handle(e *event, lanSide bool, t int64) {
 	p.wan.expire(before, false, p.unpairedWAN)
 	if lanSide {
 		if w, ok := p.wan.take(e.key); ok {
-			p.pair(e, t, &w.ev, w.t, w)
+			p.pair(e, t, &w.ev, w.t, &w)
 			return
 		}
 		p.lan.add(pend{ev: *e, t: t, mapID: -1})
@@ -313,10 +349,14 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 		mk, remote = mkey{l.proto, l.dst, w.dst}, w.src
 	}
 	if l.kind == KindSIP {
-		p.res.SIPPairs = append(p.res.SIPPairs, SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)})
+		p.addSIPPair(SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)})
 	}
 	id, ok := p.byKey[mk]
 	if !ok {
+		if len(p.maps) >= p.opt.MaxMappings {
+			p.unmappedPairs++
+			return
+		}
 		id = p.newMapping(mk, remote, lt)
 	}
 	ms := p.maps[id]
@@ -349,10 +389,10 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 	}
 	ms.kinds[l.kind]++
 	ms.last = max(ms.last, lt, wt)
-	ms.addRemote(remote)
+	p.addRemote(ms, remote)
 }
 
-func (ms *mstate) addRemote(r netip.AddrPort) {
+func (p *pairer) addRemote(ms *mstate, r netip.AddrPort) {
 	for _, x := range ms.m.Remotes {
 		if x == r {
 			return
@@ -362,7 +402,21 @@ func (ms *mstate) addRemote(r netip.AddrPort) {
 		ms.remotesTruncated = true
 		return
 	}
+	if p.remotes >= maxRemotesTotal {
+		p.remotesRefused++
+		return
+	}
+	p.remotes++
 	ms.m.Remotes = append(ms.m.Remotes, r)
+}
+
+// addSIPPair lists a SIP message pair, up to MaxSIPPairs.
+func (p *pairer) addSIPPair(sp SIPPair) {
+	if len(p.res.SIPPairs) >= p.opt.MaxSIPPairs {
+		p.sipPairsRefused++
+		return
+	}
+	p.res.SIPPairs = append(p.res.SIPPairs, sp)
 }
 
 func (ms *mstate) hasRemote(r netip.AddrPort) bool {
@@ -428,7 +482,7 @@ func (p *pairer) addUnpaired(u Unpaired) {
 		} else {
 			sp.WANFrame, sp.WANSeq = u.Frame, u.seq
 		}
-		p.res.SIPPairs = append(p.res.SIPPairs, sp)
+		p.addSIPPair(sp)
 	}
 }
 

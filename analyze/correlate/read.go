@@ -44,26 +44,21 @@ type sideReader struct {
 	warns []string // read by the consumer only after out is closed
 
 	// keepSIP asks scan to keep every SIP message in sip, up to
-	// maxSIPBytes of payload; sipRefused counts those past the bound. Read
+	// maxSIP bytes of payload; sipRefused counts those past the bound. Read
 	// by the consumer only after out is closed.
 	keepSIP    bool
+	maxSIP     int // bytes
 	sip        []SIPRecord
 	sipBytes   int
 	sipRefused int
 }
-
-// maxSIPBytes bounds the SIP payload kept per side for matching: 64 MiB
-// holds some 60,000 messages of a kilobyte, about 1,500 calls with their
-// registrations; a capture with more is matched up to the bound and says
-// so.
-const maxSIPBytes = 64 << 20
 
 // keep copies one SIP message and returns its index, or -1.
 func (s *sideReader) keep(r SIPRecord) int32 {
 	if !s.keepSIP {
 		return -1
 	}
-	if s.sipBytes+len(r.Data) > maxSIPBytes || len(s.sip) >= math.MaxInt32 {
+	if s.sipBytes+len(r.Data) > s.maxSIP || len(s.sip) >= math.MaxInt32 {
 		s.sipRefused++
 		return -1
 	}
