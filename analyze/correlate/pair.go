@@ -215,7 +215,7 @@ type pairer struct {
 	// MaxMappings, SIP pairs beyond MaxSIPPairs, remotes beyond
 	// maxRemotesTotal.
 	unmappedPairs, sipPairsRefused, remotesRefused int
-	remotes                                         int
+	remotes                                        int
 }
 
 func newPairer(clk clockModel, opt Options) *pairer {
