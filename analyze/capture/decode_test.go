@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -316,5 +317,74 @@ func TestTruncatedFrame(t *testing.T) {
 	}
 	if d.Stats.Truncated != 1 {
 		t.Errorf("truncated count %d", d.Stats.Truncated)
+	}
+}
+
+type ltFrame struct {
+	name string
+	lt   layers.LinkType
+	data []byte
+}
+
+// fastPathFrames are frames at and around the edges of the fast path:
+// plain UDP over IPv4 as Ethernet (with and without a VLAN tag and
+// padding) and raw IP, and the same with each header field the fast path
+// checks made wrong.
+func fastPathFrames(t testing.TB) []ltFrame {
+	payload := []byte("OPTIONS sip:x SIP/2.0\r\n\r\n")
+	ip := ip4("192.168.1.10", "203.0.113.10", layers.IPProtocolUDP)
+	u := &layers.UDP{SrcPort: 5060, DstPort: 5062}
+	u.SetNetworkLayerForChecksum(ip)
+	ipv4 := serialize(t, ip, u, gopacket.Payload(payload))
+	plain := serialize(t, eth(layers.EthernetTypeIPv4), ip, u, gopacket.Payload(payload))
+	vlan := serialize(t, eth(layers.EthernetTypeDot1Q), &layers.Dot1Q{VLANIdentifier: 100, Type: layers.EthernetTypeIPv4}, ip, u, gopacket.Payload(payload))
+	mod := func(name string, b []byte, f func(b []byte)) ltFrame {
+		b = bytes.Clone(b)
+		f(b)
+		return ltFrame{name, layers.LinkTypeEthernet, b}
+	}
+	gtp := &layers.UDP{SrcPort: 2152, DstPort: 2152}
+	gtp.SetNetworkLayerForChecksum(ip)
+	return []ltFrame{
+		{"ethernet", layers.LinkTypeEthernet, plain},
+		{"vlan", layers.LinkTypeEthernet, vlan},
+		{"padded", layers.LinkTypeEthernet, append(bytes.Clone(plain), make([]byte, 20)...)},
+		{"raw", layers.LinkTypeRaw, ipv4},
+		{"ipv4", layers.LinkTypeIPv4, ipv4},
+		{"gtp-port", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeIPv4), ip, gtp, gopacket.Payload(payload))},
+		mod("version-5", plain, func(b []byte) { b[14] = 0x55 }),
+		mod("options", plain, func(b []byte) { b[14] = 0x46 }),
+		mod("fragment", plain, func(b []byte) { b[20] = 0x20 }),
+		mod("frag-offset", plain, func(b []byte) { b[21] = 1 }),
+		mod("dont-fragment", plain, func(b []byte) { b[20] = 0x40 }),
+		mod("tcp-proto", plain, func(b []byte) { b[23] = 6 }),
+		mod("total-too-long", plain, func(b []byte) { binary.BigEndian.PutUint16(b[16:], uint16(len(b))) }),
+		mod("total-zero", plain, func(b []byte) { binary.BigEndian.PutUint16(b[16:], 0) }),
+		mod("total-short", plain, func(b []byte) { binary.BigEndian.PutUint16(b[16:], 27) }),
+		mod("udp-len-long", plain, func(b []byte) { binary.BigEndian.PutUint16(b[38:], 1000) }),
+		mod("udp-len-zero", plain, func(b []byte) { binary.BigEndian.PutUint16(b[38:], 0) }),
+		mod("udp-len-short", plain, func(b []byte) { binary.BigEndian.PutUint16(b[38:], 9) }),
+		mod("udp-len-7", plain, func(b []byte) { binary.BigEndian.PutUint16(b[38:], 7) }),
+		mod("llc", plain, func(b []byte) { binary.BigEndian.PutUint16(b[12:], 100) }),
+		{"cut", layers.LinkTypeEthernet, plain[:14+20+7]},
+	}
+}
+
+// TestFastPathMatchesParser: every frame at the edges of the fast path
+// decodes exactly as the parser path decodes it.
+func TestFastPathMatchesParser(t *testing.T) {
+	for _, fr := range fastPathFrames(t) {
+		t.Run(fr.name, func(t *testing.T) {
+			fast, slow := NewDecoder(DefaultLimits()), NewDecoder(DefaultLimits())
+			slow.noFast = true
+			p, ok := decodeOne(t, fast, fr.lt, 1, fr.data)
+			q, okSlow := decodeOne(t, slow, fr.lt, 1, fr.data)
+			if ok != okSlow || ok && !samePacket(p, q) {
+				t.Errorf("fast path %v %+v, parser path %v %+v", ok, p, okSlow, q)
+			}
+			if !reflect.DeepEqual(fast.Stats, slow.Stats) {
+				t.Errorf("stats: fast path %+v, parser path %+v", fast.Stats, slow.Stats)
+			}
+		})
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
@@ -75,21 +76,42 @@ func FuzzReader(f *testing.F) {
 }
 
 // FuzzDecodeFrame: any frame of any supported link type decodes without
-// panicking, twice in a row through one Decoder, and payloads lie inside
-// the frame or the reassembly buffers.
+// panicking, twice in a row through one Decoder, payloads lie inside the
+// frame or the reassembly buffers, and the fast path gives exactly what
+// the parser path gives.
 func FuzzDecodeFrame(f *testing.F) {
 	for _, lt := range []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2, layers.LinkTypeRaw, layers.LinkTypeNull} {
 		f.Add(uint16(lt), []byte{0x45, 0, 0, 28, 0, 1, 0x20, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0x13, 0xc4, 0x13, 0xc4, 0, 8, 0, 0})
 	}
+	for _, fr := range fastPathFrames(f) {
+		f.Add(uint16(fr.lt), fr.data)
+	}
 	f.Fuzz(func(t *testing.T, lt uint16, data []byte) {
 		d := NewDecoder(DefaultLimits())
-		var p Packet
+		slow := NewDecoder(DefaultLimits())
+		slow.noFast = true
+		var p, q Packet
 		for i := 1; i <= 2; i++ {
 			rec := Record{Frame: i, TS: int64(i), LinkType: layers.LinkType(lt), Data: data, CapLen: len(data), OrigLen: len(data)}
-			if d.Decode(&rec, &p) && len(p.Payload) > 65535 {
+			ok := d.Decode(&rec, &p)
+			if ok && len(p.Payload) > 65535 {
 				t.Fatalf("payload of %d bytes", len(p.Payload))
 			}
+			if okSlow := slow.Decode(&rec, &q); ok != okSlow || ok && !samePacket(&p, &q) {
+				t.Fatalf("fast path %v %+v, parser path %v %+v", ok, p, okSlow, q)
+			}
+		}
+		if !reflect.DeepEqual(d.Stats, slow.Stats) {
+			t.Fatalf("stats: fast path %+v, parser path %+v", d.Stats, slow.Stats)
 		}
 		d.Flush()
 	})
+}
+
+// samePacket compares two decoded packets field by field and by payload
+// bytes.
+func samePacket(a, b *Packet) bool {
+	return a.Frame == b.Frame && a.FirstFrame == b.FirstFrame && a.Fragments == b.Fragments && a.TS == b.TS &&
+		a.Iface == b.Iface && a.Proto == b.Proto && a.Src == b.Src && a.Dst == b.Dst && a.WireLen == b.WireLen &&
+		a.TCPFlags == b.TCPFlags && bytes.Equal(a.Payload, b.Payload) && len(a.SIP) == len(b.SIP)
 }
