@@ -202,6 +202,12 @@ func IsSIP(b []byte) bool {
 }
 
 func isSIPAt(b []byte, i int) bool {
+	// A start line begins with a token character ("SIP/" or a method):
+	// binary payloads (RTP's 0x80) stop here, without a scan for the end
+	// of a line they do not have (issue 9: a quarter of analyze's time).
+	if i >= len(b) || !isToken(b[i]) {
+		return false
+	}
 	end := i
 	for end < len(b) && b[end] != '\r' && b[end] != '\n' {
 		end++
