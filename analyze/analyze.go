@@ -1,10 +1,6 @@
 package analyze
 
 import (
-	"errors"
-	"sync"
-
-	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/inventory"
 	"github.com/sipalg/sipalg/analyze/match"
@@ -13,16 +9,17 @@ import (
 
 // Options tune [Run]. The zero value is valid.
 type Options struct {
-	// Limits bound the capture decoder; zero means capture.DefaultLimits.
-	Limits capture.Limits
+	// Limits bound every table of the pipeline; a zero field means its
+	// default (DefaultLimits).
+	Limits Limits
 	// Version is written into the report's tool section.
 	Version string
 }
 
-// Passes is how many times [RunSources] reads each source: once for the
-// inventory, then correlate's passes. A progress display expects
-// Passes times the file sizes in [capture.Source.Progress].
-const Passes = 1 + correlate.Passes
+// Passes is how many times [RunSources] reads each source: correlate's
+// passes, the first of which also takes the inventory. A progress display
+// expects Passes times the file sizes in [capture.Source.Progress].
+const Passes = correlate.Passes
 
 // Run analyses the LAN and WAN captures of one router. Errors are I/O and
 // capture-format errors (a *capture.InputError names file, record and
@@ -35,28 +32,16 @@ func Run(lanPath, wanPath string, opt Options) (*Report, error) {
 // RunSources is [Run] on two sources: two files, or two interfaces of one
 // file (frame numbers in the report are then the file's).
 func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
-	if opt.Limits == (capture.Limits{}) {
-		opt.Limits = capture.DefaultLimits()
-	}
-	var wg sync.WaitGroup
-	var sums [2]*inventory.Summary
-	var errs [2]error
-	for i, src := range []capture.Source{lan, wan} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sums[i], errs[i] = inventory.ReadSource(src, opt.Limits)
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs[0], errs[1]); err != nil {
-		return nil, err
-	}
-	res, err := correlate.CorrelateSources(lan, wan, correlate.Options{Limits: opt.Limits, KeepSIP: true})
+	lim := opt.Limits.withDefaults()
+	res, err := correlate.CorrelateSources(lan, wan, correlate.Options{
+		Limits: lim.Capture, KeepSIP: true, Inventory: true, MaxFlows: lim.MaxFlows,
+		MaxPending: lim.MaxPending, MaxMappings: lim.MaxMappings, MaxSIPBytes: lim.MaxSIPBytes, MaxSIPPairs: lim.MaxSIPPairs,
+	})
 	if err != nil {
 		return nil, err
 	}
-	m := match.Build(res, match.Limits{})
+	sums := [2]*inventory.Summary{res.LANInventory, res.WANInventory}
+	m := match.Build(res, match.Limits{MaxMessages: lim.MaxMessages})
 	rep := &Report{
 		SchemaVersion: SchemaVersion,
 		Tool:          Tool{Name: "sipalg", Version: opt.Version},

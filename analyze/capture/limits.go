@@ -43,3 +43,24 @@ func DefaultLimits() Limits {
 		TCPIdleTimeout:  10 * time.Minute,
 	}
 }
+
+// WithDefaults returns l with each zero (or negative) field set to its
+// default, so that a caller can raise one limit and keep the others.
+func (l Limits) WithDefaults() Limits {
+	d := DefaultLimits()
+	for _, f := range []struct{ v, def *int }{
+		{&l.MaxFragSets, &d.MaxFragSets}, {&l.MaxFragsPerSet, &d.MaxFragsPerSet}, {&l.MaxTCPStreams, &d.MaxTCPStreams},
+		{&l.MaxStreamBuffer, &d.MaxStreamBuffer}, {&l.MaxTCPBuffered, &d.MaxTCPBuffered}, {&l.MaxSIPMessage, &d.MaxSIPMessage},
+	} {
+		if *f.v <= 0 {
+			*f.v = *f.def
+		}
+	}
+	if l.FragTimeout <= 0 {
+		l.FragTimeout = d.FragTimeout
+	}
+	if l.TCPIdleTimeout <= 0 {
+		l.TCPIdleTimeout = d.TCPIdleTimeout
+	}
+	return l
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/analyze/inventory"
 )
 
 // DefaultWindow is the pairing window: how far apart (after the clock
@@ -77,6 +78,11 @@ type Options struct {
 	MaxMappings int
 	MaxSIPBytes int
 	MaxSIPPairs int
+	// Inventory makes the first pass also take each capture's inventory
+	// (Result.LANInventory, WANInventory), its flow table bounded by
+	// MaxFlows (zero means inventory.MaxFlows).
+	Inventory bool
+	MaxFlows  int
 }
 
 // withDefaults fills the zero fields of o.
@@ -237,6 +243,9 @@ type Result struct {
 	// in capture order.
 	LANSIP, WANSIP []SIPRecord `json:"-"`
 	Warnings       []string    `json:"-"`
+	// LANInventory and WANInventory are what each capture holds, with
+	// Options.Inventory.
+	LANInventory, WANInventory *inventory.Summary `json:"-"`
 }
 
 // Passes is how many times [Correlate] reads each capture.
@@ -253,9 +262,10 @@ func Correlate(lanPath, wanPath string, opt Options) (*Result, error) {
 // interfaces of one file.
 func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 	opt = opt.withDefaults()
-	// Pass 1: a uniform sample of each side for the clock.
+	// Pass 1: a uniform sample of each side for the clock, and the
+	// inventories.
 	ls, ws := newSampler(), newSampler()
-	lw, err := sample2(lan, wan, opt.Limits, ls, ws)
+	first, err := readFirst(lan, wan, opt, ls, ws)
 	if err != nil {
 		return nil, err
 	}
@@ -269,38 +279,9 @@ func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 		return nil, err
 	}
 	res := p.result()
-	res.Warnings = append(lw, res.Warnings...)
+	res.Warnings = append(first.warns, res.Warnings...)
+	res.LANInventory, res.WANInventory = first.inv[0], first.inv[1]
 	return res, nil
-}
-
-// sample2 runs the first pass over both files in parallel.
-func sample2(lan, wan capture.Source, lim capture.Limits, ls, ws *sampler) ([]string, error) {
-	done := make(chan struct{})
-	defer close(done)
-	lr, wr := newSideReader(lan, lim, done), newSideReader(wan, lim, done)
-	go lr.run()
-	go wr.run()
-	errc := make(chan error, 2)
-	drain := func(r *sideReader, s *sampler) {
-		var err error
-		for b := range r.out {
-			for i := range b.ev {
-				s.add(&b.ev[i])
-			}
-			if b.err != nil {
-				err = b.err
-			}
-			r.free <- b
-		}
-		errc <- err
-	}
-	go drain(lr, ls)
-	go drain(wr, ws)
-	err1, err2 := <-errc, <-errc
-	if err := errors.Join(err1, err2); err != nil {
-		return nil, err
-	}
-	return append(lr.warns, wr.warns...), nil
 }
 
 func ns2s(ns int64) float64 { return float64(ns) / 1e9 }

@@ -286,8 +286,6 @@ func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) 
 	}
 	p.lan.expire(0, true, p.unpairedLAN)
 	p.wan.expire(0, true, p.unpairedWAN)
-	p.warnings = append(p.warnings, lr.warns...)
-	p.warnings = append(p.warnings, wr.warns...)
 	for _, r := range []*sideReader{lr, wr} {
 		if r.sipRefused > 0 {
 			p.warnings = append(p.warnings, fmt.Sprintf("%s: %d SIP messages beyond the first %d MiB were paired but not kept for matching", r.src, r.sipRefused, r.maxSIP>>20))

@@ -41,7 +41,6 @@ type sideReader struct {
 	out   chan *batch
 	free  chan *batch
 	done  <-chan struct{}
-	warns []string // read by the consumer only after out is closed
 
 	// keepSIP asks scan to keep every SIP message in sip, up to
 	// maxSIP bytes of payload; sipRefused counts those past the bound. Read
@@ -127,35 +126,42 @@ func (s *sideReader) scan(bp **batch) error {
 		return *bp != nil
 	}
 	for p := sc.Next(); p != nil; p = sc.Next() {
-		e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, seq: -1}
-		switch p.Proto {
-		case capture.ProtoUDP:
-			e.kind, e.key = udpKey(p.Payload)
+		if !packetEvents(p, func(e *event, data []byte) bool {
 			if e.kind == KindSIP {
-				e.seq = s.keep(SIPRecord{Frame: p.Frame, TS: p.TS, Src: p.Src, Dst: p.Dst, Proto: p.Proto, Data: p.Payload})
+				e.seq = s.keep(SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data})
 			}
-			if !emit(e) {
-				return nil
-			}
-		case capture.ProtoTCP:
-			for _, m := range p.SIP {
-				k, ok := sipKey(m.Data)
-				if !ok {
-					continue
-				}
-				e.kind, e.key, e.frame = KindSIP, k, m.Frame
-				e.seq = s.keep(SIPRecord{Frame: m.Frame, TS: p.TS, Src: p.Src, Dst: p.Dst, Proto: p.Proto, Data: m.Data})
-				if !emit(e) {
-					return nil
-				}
-			}
+			return emit(*e)
+		}) {
+			return nil
 		}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("correlate: %s: %w", s.src, err)
 	}
-	if t := r.Truncated(); t != nil {
-		s.warns = append(s.warns, fmt.Sprintf("%s: %s", s.src, t.String()))
-	}
+	// The first pass warned about a file cut short.
 	return nil
+}
+
+// packetEvents calls f with the event of a UDP packet, or of each SIP
+// message a TCP segment completed, and the payload it stands for; it
+// stops and reports false when f does.
+func packetEvents(p *capture.Packet, f func(e *event, data []byte) bool) bool {
+	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, seq: -1}
+	switch p.Proto {
+	case capture.ProtoUDP:
+		e.kind, e.key = udpKey(p.Payload)
+		return f(&e, p.Payload)
+	case capture.ProtoTCP:
+		for _, m := range p.SIP {
+			k, ok := sipKey(m.Data)
+			if !ok {
+				continue
+			}
+			e.kind, e.key, e.frame, e.seq = KindSIP, k, m.Frame, -1
+			if !f(&e, m.Data) {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -104,82 +104,118 @@ func ReadSource(src capture.Source, lim capture.Limits) (*Summary, error) {
 
 // Scan summarises the capture of r.
 func Scan(r *capture.Reader, lim capture.Limits) (*Summary, error) {
-	s := &Summary{
-		File:        r.Name(),
-		Format:      r.Format(),
-		Compressed:  r.Compressed(),
-		LinkTypes:   map[string]int{},
-		Diagnostics: map[string]int{},
-	}
-	flows := make(map[flowID]*Flow)
+	c := NewCounter(r, MaxFlows)
 	sc := capture.NewScanner(r, lim)
-	lastSIPFrame := 0
-	countSIP := func(frame int, b []byte, f *Flow) {
-		m := sipmsg.Parse(b)
-		s.SIPMessages++
-		if f != nil {
-			f.SIPMessages++
-		}
-		if frame != lastSIPFrame {
-			s.SIPFrames++
-			lastSIPFrame = frame
-		}
-		hasErrors := m.HasErrors()
-		for _, d := range m.Diags {
-			s.Diagnostics[d.Code]++
-		}
-		if body, ok := m.SDPBody(); ok {
-			sess := sdp.Parse(m.Raw, body)
-			hasErrors = hasErrors || sess.HasErrors()
-			for _, d := range sess.Diags {
-				s.Diagnostics[d.Code]++
-			}
-		}
-		if hasErrors {
-			s.SIPMessagesWithErrors++
-		}
-	}
 	for p := sc.Next(); p != nil; p = sc.Next() {
-		if p.TS != 0 {
-			if s.First == 0 || p.TS < s.First {
-				s.First = p.TS
-			}
-			if p.TS > s.Last {
-				s.Last = p.TS
-			}
-		}
-		if p.Proto != capture.ProtoUDP && p.Proto != capture.ProtoTCP {
-			continue
-		}
-		f := lookup(flows, p, &s.FlowsNotTracked)
-		if f != nil {
-			classify(f, p)
-		}
-		switch p.Proto {
-		case capture.ProtoUDP:
-			if sipmsg.IsSIP(p.Payload) {
-				s.SIPMessagesUDP++
-				countSIP(p.Frame, p.Payload, f)
-			}
-		case capture.ProtoTCP:
-			for _, m := range p.SIP {
-				s.SIPMessagesTCP++
-				countSIP(m.Frame, m.Data, f)
-			}
-		}
+		c.Add(p)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	st := sc.D.Stats
-	s.Stats = st
+	return c.Summary(r, &sc.D.Stats), nil
+}
+
+// Counter builds a [Summary] from the packets of a scan as they come, so
+// that a pass over the capture made for another purpose (correlate's
+// first pass) also gives the inventory: Add each packet, then Summary
+// once the scan has ended.
+type Counter struct {
+	s            *Summary
+	flows        map[flowID]*Flow
+	maxFlows     int
+	lastSIPFrame int
+}
+
+// NewCounter counts the packets of r, tabling at most maxFlows flows (0
+// means MaxFlows).
+func NewCounter(r *capture.Reader, maxFlows int) *Counter {
+	if maxFlows <= 0 {
+		maxFlows = MaxFlows
+	}
+	return &Counter{
+		s: &Summary{
+			File:        r.Name(),
+			Format:      r.Format(),
+			Compressed:  r.Compressed(),
+			LinkTypes:   map[string]int{},
+			Diagnostics: map[string]int{},
+		},
+		flows:    make(map[flowID]*Flow),
+		maxFlows: maxFlows,
+	}
+}
+
+// Add counts one packet of the scan.
+func (c *Counter) Add(p *capture.Packet) {
+	s := c.s
+	if p.TS != 0 {
+		if s.First == 0 || p.TS < s.First {
+			s.First = p.TS
+		}
+		if p.TS > s.Last {
+			s.Last = p.TS
+		}
+	}
+	if p.Proto != capture.ProtoUDP && p.Proto != capture.ProtoTCP {
+		return
+	}
+	f := c.lookup(p)
+	if f != nil {
+		classify(f, p)
+	}
+	switch p.Proto {
+	case capture.ProtoUDP:
+		if sipmsg.IsSIP(p.Payload) {
+			s.SIPMessagesUDP++
+			c.countSIP(p.Frame, p.Payload, f)
+		}
+	case capture.ProtoTCP:
+		for _, m := range p.SIP {
+			s.SIPMessagesTCP++
+			c.countSIP(m.Frame, m.Data, f)
+		}
+	}
+}
+
+func (c *Counter) countSIP(frame int, b []byte, f *Flow) {
+	s := c.s
+	m := sipmsg.Parse(b)
+	s.SIPMessages++
+	if f != nil {
+		f.SIPMessages++
+	}
+	if frame != c.lastSIPFrame {
+		s.SIPFrames++
+		c.lastSIPFrame = frame
+	}
+	hasErrors := m.HasErrors()
+	for _, d := range m.Diags {
+		s.Diagnostics[d.Code]++
+	}
+	if body, ok := m.SDPBody(); ok {
+		sess := sdp.Parse(m.Raw, body)
+		hasErrors = hasErrors || sess.HasErrors()
+		for _, d := range sess.Diags {
+			s.Diagnostics[d.Code]++
+		}
+	}
+	if hasErrors {
+		s.SIPMessagesWithErrors++
+	}
+}
+
+// Summary finishes the count once the scan of r has ended; st is the
+// scan's decoder statistics.
+func (c *Counter) Summary(r *capture.Reader, st *capture.Stats) *Summary {
+	s := c.s
+	s.Stats = *st
 	s.Packets = st.Frames
 	s.Bytes = st.Bytes
 	s.Interfaces = r.Interfaces()
 	for lt, n := range st.LinkTypes {
 		s.LinkTypes[LinkTypeName(lt)] += n
 	}
-	for _, f := range flows {
+	for _, f := range c.flows {
 		f.Kind = f.kind()
 		s.Flows = append(s.Flows, f)
 	}
@@ -193,19 +229,19 @@ func Scan(r *capture.Reader, lim capture.Limits) (*Summary, error) {
 		}
 		return a.B.Compare(b.B) < 0
 	})
-	s.Warnings = warnings(r, &st, s)
-	return s, nil
+	s.Warnings = warnings(r, &s.Stats, s, c.maxFlows)
+	return s
 }
 
-func lookup(flows map[flowID]*Flow, p *capture.Packet, notTracked *int) *Flow {
+func (c *Counter) lookup(p *capture.Packet) *Flow {
 	id := flowID{proto: p.Proto, lo: p.Src, hi: p.Dst}
 	if p.Src.Compare(p.Dst) > 0 {
 		id.lo, id.hi = p.Dst, p.Src
 	}
-	f := flows[id]
+	f := c.flows[id]
 	if f == nil {
-		if len(flows) >= MaxFlows {
-			*notTracked++
+		if len(c.flows) >= c.maxFlows {
+			c.s.FlowsNotTracked++
 			return nil
 		}
 		proto := "udp"
@@ -213,7 +249,7 @@ func lookup(flows map[flowID]*Flow, p *capture.Packet, notTracked *int) *Flow {
 			proto = "tcp"
 		}
 		f = &Flow{Proto: proto, A: p.Src, B: p.Dst, First: p.TS, FirstFrame: p.FirstFrame}
-		flows[id] = f
+		c.flows[id] = f
 	}
 	if p.Src == f.A {
 		f.PacketsAB += p.Fragments
@@ -319,7 +355,7 @@ func LinkTypeName(lt layers.LinkType) string {
 	return fmt.Sprintf("link type %d", int(lt))
 }
 
-func warnings(r *capture.Reader, st *capture.Stats, s *Summary) []string {
+func warnings(r *capture.Reader, st *capture.Stats, s *Summary, maxFlows int) []string {
 	var w []string
 	add := func(format string, args ...any) { w = append(w, fmt.Sprintf(format, args...)) }
 	if t := r.Truncated(); t != nil {
@@ -364,7 +400,7 @@ func warnings(r *capture.Reader, st *capture.Stats, s *Summary) []string {
 		add("TCP: %d SIP message(s) without a usable Content-Length, framed at the end of the data", st.TCPUnframeable)
 	}
 	if s.FlowsNotTracked > 0 {
-		add("%d packet(s) belong to flows beyond the %d-flow table; counted, not listed", s.FlowsNotTracked, MaxFlows)
+		add("%d packet(s) belong to flows beyond the %d-flow table; counted, not listed", s.FlowsNotTracked, maxFlows)
 	}
 	tls := 0
 	for _, f := range s.Flows {

@@ -1,0 +1,82 @@
+package correlate
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/analyze/inventory"
+)
+
+// firstPass is what the first pass found of both sides.
+type firstPass struct {
+	inv   [2]*inventory.Summary // with Options.Inventory
+	warns []string
+}
+
+// readFirst is the first pass: both sides read in parallel, each packet's
+// key into its side's sampler (for the clock) and, with Options.Inventory,
+// into its side's inventory, so that analyze reads each capture twice in
+// all, not three times (issue 9). Errors are the capture's own (an
+// InputError names file, record and offset), of both sides.
+func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPass, error) {
+	var fp firstPass
+	var errs [2]error
+	var warns [2][]string
+	var wg sync.WaitGroup
+	for i, src := range []capture.Source{lan, wan} {
+		s := ls
+		if i == 1 {
+			s = ws
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs[0], errs[1]); err != nil {
+		return nil, err
+	}
+	fp.warns = append(warns[0], warns[1]...)
+	return &fp, nil
+}
+
+// scanFirst is the first pass over one side.
+func scanFirst(src capture.Source, opt Options, s *sampler) (*inventory.Summary, []string, error) {
+	r, err := capture.OpenSource(src)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer r.Close()
+	sc := capture.NewScanner(r, opt.Limits)
+	var inv *inventory.Counter
+	if opt.Inventory {
+		inv = inventory.NewCounter(r, opt.MaxFlows)
+	}
+	sample := func(e *event, _ []byte) bool {
+		s.add(e)
+		return true
+	}
+	for p := sc.Next(); p != nil; p = sc.Next() {
+		if inv != nil {
+			inv.Add(p)
+		}
+		packetEvents(p, sample)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, nil, err
+	}
+	var warns []string
+	if t := r.Truncated(); t != nil {
+		warns = append(warns, fmt.Sprintf("%s: %s", src, t.String()))
+	}
+	var sum *inventory.Summary
+	if inv != nil {
+		sum = inv.Summary(r, &sc.D.Stats)
+		sum.Interface = src.Iface.Label()
+	}
+	return sum, warns, nil
+}
