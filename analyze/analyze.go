@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/inventory"
 	"github.com/sipalg/sipalg/analyze/match"

@@ -36,11 +36,11 @@ type batch struct {
 // sideReader streams one capture as batches of events on out, recycling
 // batches from free. It closes out when done.
 type sideReader struct {
-	src   capture.Source
-	lim   capture.Limits
-	out   chan *batch
-	free  chan *batch
-	done  <-chan struct{}
+	src  capture.Source
+	lim  capture.Limits
+	out  chan *batch
+	free chan *batch
+	done <-chan struct{}
 
 	// keepSIP asks scan to keep every SIP message in sip, up to
 	// maxSIP bytes of payload; sipRefused counts those past the bound. Read
