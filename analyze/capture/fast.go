@@ -63,7 +63,7 @@ func (d *Decoder) fastFrame(rec *Record, pkt *Packet) bool {
 		return false
 	}
 	sport, dport := binary.BigEndian.Uint16(u[0:]), binary.BigEndian.Uint16(u[2:])
-	if tunnelPorts()[sport] || tunnelPorts()[dport] {
+	if d.tunnel[sport] || d.tunnel[dport] {
 		return false // the parser goes on into the tunnel
 	}
 	*pkt = Packet{

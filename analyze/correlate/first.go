@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/inventory"
@@ -25,6 +26,7 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 	var errs [2]error
 	var warns [2][]string
 	var wg sync.WaitGroup
+	var failed atomic.Bool // one side failed: the other stops early
 	for i, src := range []capture.Source{lan, wan} {
 		s := ls
 		if i == 1 {
@@ -33,7 +35,10 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s)
+			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, &failed)
+			if errs[i] != nil {
+				failed.Store(true)
+			}
 		}()
 	}
 	wg.Wait()
@@ -44,8 +49,9 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 	return &fp, nil
 }
 
-// scanFirst is the first pass over one side.
-func scanFirst(src capture.Source, opt Options, s *sampler) (*inventory.Summary, []string, error) {
+// scanFirst is the first pass over one side; it gives up, with no error
+// of its own, once failed is set.
+func scanFirst(src capture.Source, opt Options, s *sampler, failed *atomic.Bool) (*inventory.Summary, []string, error) {
 	r, err := capture.OpenSource(src)
 	if err != nil {
 		return nil, nil, err
@@ -56,11 +62,14 @@ func scanFirst(src capture.Source, opt Options, s *sampler) (*inventory.Summary,
 	if opt.Inventory {
 		inv = inventory.NewCounter(r, opt.MaxFlows)
 	}
-	sample := func(e *event, _ []byte) bool {
-		s.add(e)
+	sample := func(e event, _ []byte) bool {
+		s.add(&e)
 		return true
 	}
-	for p := sc.Next(); p != nil; p = sc.Next() {
+	for n, p := 0, sc.Next(); p != nil; n, p = n+1, sc.Next() {
+		if n%4096 == 0 && failed.Load() {
+			return nil, nil, nil
+		}
 		if inv != nil {
 			inv.Add(p)
 		}

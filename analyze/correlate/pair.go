@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 	"time"
 
 	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/internal/flowcache"
 )
 
 // pend is a packet waiting for its twin.
@@ -201,6 +203,8 @@ type pairer struct {
 	maps     []*mstate
 	byKey    map[mkey]int32
 	byWAN    map[epKey]int32   // latest mapping of a WAN endpoint
+	keyCache *flowcache.Cache[mkey, int32]
+	wanCache *flowcache.Cache[epKey, int32]
 	byLAN    map[epKey][]int32 // mappings of a LAN endpoint
 	lanHosts map[netip.Addr]bool
 	public   map[netip.Addr]bool
@@ -223,6 +227,7 @@ func newPairer(clk clockModel, opt Options) *pairer {
 		clk: clk, window: int64(opt.Window), opt: opt,
 		lan: newWaiting(opt.MaxPending), wan: newWaiting(opt.MaxPending),
 		byKey: make(map[mkey]int32), byWAN: make(map[epKey]int32), byLAN: make(map[epKey][]int32),
+		keyCache: flowcache.New[mkey, int32](12), wanCache: flowcache.New[epKey, int32](12),
 		lanHosts: make(map[netip.Addr]bool), public: make(map[netip.Addr]bool),
 		out: reservoir{rng: 0x9e3779b97f4a7c15}, in: reservoir{rng: 0x2545f4914f6cdd1d},
 	}
@@ -231,19 +236,29 @@ func newPairer(clk clockModel, opt Options) *pairer {
 // run is the second pass: both files read in parallel, merged in the
 // common clock, each packet paired or expired.
 func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) error {
+	// On the way out, done stops the readers and run waits for them: an
+	// error on one side ends the pass at once, and no reader outlives it.
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	done := make(chan struct{})
 	defer close(done)
 	lr, wr := newSideReader(lan, lim, done), newSideReader(wan, lim, done)
 	lr.keepSIP, wr.keepSIP = keepSIP, keepSIP
 	lr.maxSIP, wr.maxSIP = p.opt.MaxSIPBytes, p.opt.MaxSIPBytes
-	go lr.run()
-	go wr.run()
+	for _, r := range []*sideReader{lr, wr} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.run()
+		}()
+	}
 	var errs []error
 	next := func(r *sideReader, cur **batch, i *int) bool {
 		for *cur == nil || *i >= len((*cur).ev) {
 			if *cur != nil {
 				if (*cur).err != nil {
 					errs = append(errs, (*cur).err)
+					return false
 				}
 				r.free <- *cur
 				*cur = nil
@@ -259,18 +274,19 @@ func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) 
 	var lb, wb *batch
 	var li, wi int
 	lok, wok := next(lr, &lb, &li), next(wr, &wb, &wi)
-	for lok || wok {
+	var tw int64 // the current WAN event's time in the LAN clock
+	if wok {
+		tw = p.clk.toLAN(wb.ev[wi].ts)
+	}
+	for (lok || wok) && len(errs) == 0 {
 		var e *event
 		var lanSide bool
 		var t int64
 		if lok {
 			e, lanSide, t = &lb.ev[li], true, lb.ev[li].ts
 		}
-		if wok {
-			tw := p.clk.toLAN(wb.ev[wi].ts)
-			if !lok || tw < t {
-				e, lanSide, t = &wb.ev[wi], false, tw
-			}
+		if wok && (!lok || tw < t) {
+			e, lanSide, t = &wb.ev[wi], false, tw
 		}
 		p.handle(e, lanSide, t)
 		if lanSide {
@@ -278,7 +294,9 @@ func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) 
 			lok = next(lr, &lb, &li)
 		} else {
 			wi++
-			wok = next(wr, &wb, &wi)
+			if wok = next(wr, &wb, &wi); wok {
+				tw = p.clk.toLAN(wb.ev[wi].ts)
+			}
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
@@ -312,7 +330,7 @@ func (p *pairer) handle(e *event, lanSide bool, t int64) {
 		return
 	}
 	np := pend{ev: *e, t: t, mapID: -1}
-	if id, ok := p.byWAN[epKey{e.proto, e.dst}]; ok {
+	if id, ok := p.mappingByWAN(epKey{e.proto, e.dst}); ok {
 		ms := p.maps[id]
 		np.mapID, np.gapAny, np.gapOut = id, t-ms.last, t-ms.lastOut
 	}
@@ -349,7 +367,7 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 	if l.kind == KindSIP {
 		p.addSIPPair(SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)})
 	}
-	id, ok := p.byKey[mk]
+	id, ok := p.mapping(mk)
 	if !ok {
 		if len(p.maps) >= p.opt.MaxMappings {
 			p.unmappedPairs++
@@ -388,6 +406,35 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 	ms.kinds[l.kind]++
 	ms.last = max(ms.last, lt, wt)
 	p.addRemote(ms, remote)
+}
+
+// mapping looks a mapping up by key, through the cache.
+func (p *pairer) mapping(k mkey) (int32, bool) {
+	h := flowcache.AddrPort(flowcache.AddrPort(flowcache.Seed(uint64(k.proto)), k.lan), k.wan)
+	if id, ok := p.keyCache.Get(h, k); ok {
+		return id, true
+	}
+	id, ok := p.byKey[k]
+	if ok {
+		p.keyCache.Put(h, k, id)
+	}
+	return id, ok
+}
+
+func hashEP(k epKey) uint64 { return flowcache.AddrPort(flowcache.Seed(uint64(k.proto)), k.ep) }
+
+// mappingByWAN looks the latest mapping of a WAN endpoint up, through the
+// cache.
+func (p *pairer) mappingByWAN(k epKey) (int32, bool) {
+	h := hashEP(k)
+	if id, ok := p.wanCache.Get(h, k); ok {
+		return id, true
+	}
+	id, ok := p.byWAN[k]
+	if ok {
+		p.wanCache.Put(h, k, id)
+	}
+	return id, ok
 }
 
 func (p *pairer) addRemote(ms *mstate, r netip.AddrPort) {
@@ -455,7 +502,9 @@ func (p *pairer) newMapping(mk mkey, remote netip.AddrPort, t int64) int32 {
 	}
 	p.maps = append(p.maps, ms)
 	p.byKey[mk] = id
-	p.byWAN[epKey{mk.proto, mk.wan}] = id
+	wk := epKey{mk.proto, mk.wan}
+	p.byWAN[wk] = id
+	p.wanCache.Put(hashEP(wk), wk, id)
 	p.byLAN[lk] = append(p.byLAN[lk], id)
 	p.lanHosts[mk.lan.Addr()] = true
 	if mk.wan.Addr() != mk.lan.Addr() {

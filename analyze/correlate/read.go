@@ -126,11 +126,11 @@ func (s *sideReader) scan(bp **batch) error {
 		return *bp != nil
 	}
 	for p := sc.Next(); p != nil; p = sc.Next() {
-		if !packetEvents(p, func(e *event, data []byte) bool {
+		if !packetEvents(p, func(e event, data []byte) bool {
 			if e.kind == KindSIP {
 				e.seq = s.keep(SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data})
 			}
-			return emit(*e)
+			return emit(e)
 		}) {
 			return nil
 		}
@@ -144,13 +144,14 @@ func (s *sideReader) scan(bp **batch) error {
 
 // packetEvents calls f with the event of a UDP packet, or of each SIP
 // message a TCP segment completed, and the payload it stands for; it
-// stops and reports false when f does.
-func packetEvents(p *capture.Packet, f func(e *event, data []byte) bool) bool {
+// stops and reports false when f does. The event goes by value: a pointer
+// to it would escape through f and cost an allocation per packet.
+func packetEvents(p *capture.Packet, f func(e event, data []byte) bool) bool {
 	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, seq: -1}
 	switch p.Proto {
 	case capture.ProtoUDP:
 		e.kind, e.key = udpKey(p.Payload)
-		return f(&e, p.Payload)
+		return f(e, p.Payload)
 	case capture.ProtoTCP:
 		for _, m := range p.SIP {
 			k, ok := sipKey(m.Data)
@@ -158,7 +159,7 @@ func packetEvents(p *capture.Packet, f func(e *event, data []byte) bool) bool {
 				continue
 			}
 			e.kind, e.key, e.frame, e.seq = KindSIP, k, m.Frame, -1
-			if !f(&e, m.Data) {
+			if !f(e, m.Data) {
 				return false
 			}
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/sdp"
 	"github.com/sipalg/sipalg/analyze/sipmsg"
+	"github.com/sipalg/sipalg/internal/flowcache"
 )
 
 // Kind is what a flow carries.
@@ -122,6 +123,7 @@ func Scan(r *capture.Reader, lim capture.Limits) (*Summary, error) {
 type Counter struct {
 	s            *Summary
 	flows        map[flowID]*Flow
+	cache        *flowcache.Cache[flowID, *Flow]
 	maxFlows     int
 	lastSIPFrame int
 }
@@ -141,6 +143,7 @@ func NewCounter(r *capture.Reader, maxFlows int) *Counter {
 			Diagnostics: map[string]int{},
 		},
 		flows:    make(map[flowID]*Flow),
+		cache:    flowcache.New[flowID, *Flow](12),
 		maxFlows: maxFlows,
 	}
 }
@@ -238,18 +241,23 @@ func (c *Counter) lookup(p *capture.Packet) *Flow {
 	if p.Src.Compare(p.Dst) > 0 {
 		id.lo, id.hi = p.Dst, p.Src
 	}
-	f := c.flows[id]
-	if f == nil {
-		if len(c.flows) >= c.maxFlows {
-			c.s.FlowsNotTracked++
-			return nil
+	h := flowcache.AddrPort(flowcache.AddrPort(flowcache.Seed(uint64(id.proto)), id.lo), id.hi)
+	f, ok := c.cache.Get(h, id)
+	if !ok {
+		f = c.flows[id]
+		if f == nil {
+			if len(c.flows) >= c.maxFlows {
+				c.s.FlowsNotTracked++
+				return nil
+			}
+			proto := "udp"
+			if p.Proto == capture.ProtoTCP {
+				proto = "tcp"
+			}
+			f = &Flow{Proto: proto, A: p.Src, B: p.Dst, First: p.TS, FirstFrame: p.FirstFrame}
+			c.flows[id] = f
 		}
-		proto := "udp"
-		if p.Proto == capture.ProtoTCP {
-			proto = "tcp"
-		}
-		f = &Flow{Proto: proto, A: p.Src, B: p.Dst, First: p.TS, FirstFrame: p.FirstFrame}
-		c.flows[id] = f
+		c.cache.Put(h, id, f)
 	}
 	if p.Src == f.A {
 		f.PacketsAB += p.Fragments
