@@ -202,7 +202,7 @@ type pairer struct {
 	lan, wan *waiting
 	maps     []*mstate
 	byKey    map[mkey]int32
-	byWAN    map[epKey]int32   // latest mapping of a WAN endpoint
+	byWAN    map[epKey]int32 // latest mapping of a WAN endpoint
 	keyCache *flowcache.Cache[mkey, int32]
 	wanCache *flowcache.Cache[epKey, int32]
 	byLAN    map[epKey][]int32 // mappings of a LAN endpoint
