@@ -52,6 +52,7 @@ type Reader struct {
 	name       string
 	closer     io.Closer
 	gz         *gzip.Reader
+	async      *asyncReader // inflates ahead, for a large gzip'd input; stopped by Close
 	in         byteSource
 	format     Format
 	compressed bool
@@ -105,8 +106,16 @@ func Open(path string) (*Reader, error) {
 }
 
 // NewReader reads a capture from rd; name is used in errors and warnings.
-func NewReader(rd io.Reader, name string) (*Reader, error) {
+//
+// A large gzip'd input is inflated ahead in a goroutine that Close stops:
+// close every Reader.
+func NewReader(rd io.Reader, name string) (_ *Reader, err error) {
 	r := &Reader{name: name, skipped: map[string]int{}}
+	defer func() {
+		if err != nil && r.async != nil {
+			r.async.Close()
+		}
+	}()
 	size, sized := inputSize(rd)
 	bufSize := readBufferSize
 	if sized {
@@ -132,7 +141,12 @@ func NewReader(rd io.Reader, name string) (*Reader, error) {
 			// record costs a copy, never a wrong result.
 			bufSize = bufferFor(16 * size)
 		}
-		br = bufio.NewReaderSize(gz, bufSize)
+		var inflated io.Reader = gz
+		if !sized || size >= asyncMinInput {
+			r.async = newAsyncReader(gz)
+			inflated = r.async
+		}
+		br = bufio.NewReaderSize(inflated, bufSize)
 		head, err = br.Peek(16)
 		if len(head) == 0 {
 			if err != nil && !errors.Is(err, io.EOF) {
@@ -166,6 +180,10 @@ func NewReader(rd io.Reader, name string) (*Reader, error) {
 
 // Close releases the file.
 func (r *Reader) Close() error {
+	if r.async != nil {
+		r.async.Close()
+		r.async = nil
+	}
 	if r.closer != nil {
 		return r.closer.Close()
 	}
