@@ -1,13 +1,14 @@
 package main
 
 import (
-	"encoding/json"
 	"io"
+
+	"github.com/sipalg/sipalg/internal/jsonstream"
 )
 
-// writeJSON writes v as indented JSON, the form of every JSON output.
+// writeJSON writes v as indented JSON, the form of every JSON output. It
+// streams: a report is written message by message, never held whole
+// (the bytes are those of json.Encoder with SetIndent("", "  ")).
 func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	return jsonstream.Encode(w, v)
 }
