@@ -29,22 +29,22 @@ type valMarshal struct{ n int }
 func (v valMarshal) MarshalText() ([]byte, error) { return []byte("text<&>"), nil }
 
 type inner struct {
-	A    string            `json:"a"`
-	B    *int              `json:"b"`
-	C    []int             `json:"c,omitempty"`
-	D    map[string]int    `json:"d"`
-	E    float64           `json:"e"`
-	F    []byte            `json:"f"`
-	G    time.Time         `json:"g"`
-	H    netip.AddrPort    `json:"h"`
-	I    any               `json:"i"`
-	J    ptrMarshal        `json:"j"`
-	K    valMarshal        `json:"k"`
-	L    time.Time         `json:"l,omitzero"`
-	M    struct{}          `json:"m"`
-	N    []struct{ X int } `json:"n"`
-	skip int
-	Dash int `json:"-"`
+	A     string            `json:"a"`
+	B     *int              `json:"b"`
+	C     []int             `json:"c,omitempty"`
+	D     map[string]int    `json:"d"`
+	E     float64           `json:"e"`
+	F     []byte            `json:"f"`
+	G     time.Time         `json:"g"`
+	H     netip.AddrPort    `json:"h"`
+	I     any               `json:"i"`
+	J     ptrMarshal        `json:"j"`
+	K     valMarshal        `json:"k"`
+	L     time.Time         `json:"l,omitzero"`
+	M     struct{}          `json:"m"`
+	N     []struct{ X int } `json:"n"`
+	skip  int
+	Dash  int `json:"-"`
 	NoTag string
 }
 
