@@ -58,9 +58,11 @@ func scanFirst(src capture.Source, opt Options, s *sampler, failed *atomic.Bool)
 	}
 	defer r.Close()
 	sc := capture.NewScanner(r, opt.Limits)
+	var memo parseMemo
 	var inv *inventory.Counter
 	if opt.Inventory {
 		inv = inventory.NewCounter(r, opt.MaxFlows)
+		inv.Parse = memo.parse
 	}
 	sample := func(e event, _ []byte) bool {
 		s.add(&e)
@@ -70,10 +72,11 @@ func scanFirst(src capture.Source, opt Options, s *sampler, failed *atomic.Bool)
 		if n%4096 == 0 && failed.Load() {
 			return nil, nil, nil
 		}
+		memo.m = nil // the buffer a message was parsed from is reused
 		if inv != nil {
 			inv.Add(p)
 		}
-		packetEvents(p, sample)
+		packetEvents(p, memo.parse, sample)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, nil, err

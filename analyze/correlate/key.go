@@ -107,9 +107,9 @@ func hashMasked(h uint64, b []byte) uint64 {
 }
 
 // udpKey classifies a UDP payload and returns its twin key.
-func udpKey(b []byte) (Kind, uint64) {
+func udpKey(b []byte, parse func([]byte) *sipmsg.Message) (Kind, uint64) {
 	if sipmsg.IsSIP(b) {
-		if k, ok := sipKey(b); ok {
+		if k, ok := sipKey(b, parse); ok {
 			return KindSIP, k
 		}
 	}
@@ -133,8 +133,8 @@ func udpKey(b []byte) (Kind, uint64) {
 // rewrite. Not the Via branch: an ALG that loses a ';' changes it
 // (fixtures/semicolon). Call-ID and From tag are hashed with IPv4 tokens
 // masked, for ALGs that replace the private address wherever it appears.
-func sipKey(b []byte) (uint64, bool) {
-	m := sipmsg.Parse(b)
+func sipKey(b []byte, parse func([]byte) *sipmsg.Message) (uint64, bool) {
+	m := parse(b)
 	if m.NotSIP {
 		return 0, false
 	}
@@ -161,4 +161,21 @@ func sipKey(b []byte) (uint64, bool) {
 		}
 	}
 	return finish(h), true
+}
+
+// parseMemo parses SIP messages, remembering the last: the first pass
+// parses each message for its key and for the inventory, once. Its user
+// clears m before each packet: a later message can sit at the same
+// address, with the same length, in the reused read buffer.
+type parseMemo struct {
+	b []byte
+	m *sipmsg.Message
+}
+
+func (p *parseMemo) parse(b []byte) *sipmsg.Message {
+	if p.m != nil && len(b) == len(p.b) && len(b) > 0 && &b[0] == &p.b[0] {
+		return p.m
+	}
+	p.b, p.m = b, sipmsg.Parse(b)
+	return p.m
 }

@@ -121,6 +121,9 @@ func Scan(r *capture.Reader, lim capture.Limits) (*Summary, error) {
 // first pass) also gives the inventory: Add each packet, then Summary
 // once the scan has ended.
 type Counter struct {
+	// Parse parses a SIP message; nil means sipmsg.Parse. A pass that
+	// parses the same message for another purpose shares it here.
+	Parse        func([]byte) *sipmsg.Message
 	s            *Summary
 	flows        map[flowID]*Flow
 	cache        *flowcache.Cache[flowID, *Flow]
@@ -182,7 +185,11 @@ func (c *Counter) Add(p *capture.Packet) {
 
 func (c *Counter) countSIP(frame int, b []byte, f *Flow) {
 	s := c.s
-	m := sipmsg.Parse(b)
+	parse := c.Parse
+	if parse == nil {
+		parse = sipmsg.Parse
+	}
+	m := parse(b)
 	s.SIPMessages++
 	if f != nil {
 		f.SIPMessages++

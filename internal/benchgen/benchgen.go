@@ -645,22 +645,53 @@ type pendingFrame struct {
 	data []byte
 }
 
+// frameQueue is a binary min-heap of frames by time, then arrival: typed,
+// so that queueing a frame does not box it (container/heap would
+// allocate once per frame).
 type frameQueue []pendingFrame
 
-func (q frameQueue) Len() int { return len(q) }
-func (q frameQueue) Less(i, j int) bool {
+func (q frameQueue) less(i, j int) bool {
 	if q[i].ts != q[j].ts {
 		return q[i].ts < q[j].ts
 	}
 	return q[i].seq < q[j].seq
 }
-func (q frameQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
-func (q *frameQueue) Push(x any)   { *q = append(*q, x.(pendingFrame)) }
-func (q *frameQueue) Pop() any {
-	old := *q
-	p := old[len(old)-1]
-	*q = old[:len(old)-1]
-	return p
+
+func (q *frameQueue) push(f pendingFrame) {
+	*q = append(*q, f)
+	h := *q
+	for i := len(h) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		h[i], h[p] = h[p], h[i]
+		i = p
+	}
+}
+
+func (q *frameQueue) pop() pendingFrame {
+	h := *q
+	top := h[0]
+	n := len(h) - 1
+	h[0] = h[n]
+	h = h[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && h.less(l, m) {
+			m = l
+		}
+		if r < n && h.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+	*q = h
+	return top
 }
 
 // add queues a frame stamped ts (LAN clock); data is copied.
@@ -671,13 +702,13 @@ func (s *sink) add(ts int64, data []byte) {
 	}
 	b = append(b, data...)
 	s.seq++
-	heap.Push(&s.pending, pendingFrame{ts: ts, seq: s.seq, data: b})
+	s.pending.push(pendingFrame{ts: ts, seq: s.seq, data: b})
 }
 
 // flush writes every queued frame stamped before now.
 func (s *sink) flush(now int64) {
-	for s.pending.Len() > 0 && s.pending[0].ts < now {
-		f := heap.Pop(&s.pending).(pendingFrame)
+	for len(s.pending) > 0 && s.pending[0].ts < now {
+		f := s.pending.pop()
 		s.record(f.ts, f.data)
 		s.free = append(s.free, f.data)
 	}
