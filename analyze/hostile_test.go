@@ -310,9 +310,10 @@ func TestHostileGzip(t *testing.T) {
 	})
 }
 
-// TestHostileTruncated cuts a small capture at every byte: the file
-// header cut gives a positioned error, a record cut a report that says
-// where the file ends, or no twins left at all.
+// TestHostileTruncated cuts a small capture, as pcap and as pcapng, at
+// every byte of its headers and first record and around every field of
+// the others: a cut file header gives a positioned error, a cut record a
+// report that says where the file ends, or no twins left at all.
 func TestHostileTruncated(t *testing.T) {
 	lan, err := os.ReadFile("../fixtures/lab-register-alg/lan.pcap")
 	if err != nil {
@@ -327,61 +328,82 @@ func TestHostileTruncated(t *testing.T) {
 	if err := os.WriteFile(wp, wan, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var reports, noTwins, headerErrs int
-	for _, cut := range cutPoints(lan) {
-		lp := filepath.Join(dir, fmt.Sprintf("lan-%d.pcap", cut))
-		if err := os.WriteFile(lp, lan[:cut], 0o644); err != nil {
-			t.Fatal(err)
-		}
-		rep, err := Run(lp, wp, Options{})
-		switch {
-		case err == nil:
-			reports++
-			if cut%16 != 0 && !hasWarning(rep, "cut short") && !hasWarning(rep, lp) {
-				// Cuts on a record boundary are clean ends; others must say so.
-				recs, _, whole := testcap.Records(lan[:cut])
-				if !whole {
-					t.Errorf("cut at %d (%d whole records): no truncation warning: %v", cut, len(recs), rep.Warnings)
-				}
-			}
-		case errors.Is(err, correlate.ErrNoTwins):
-			noTwins++
-		default:
-			headerErrs++
-			var ie *capture.InputError
-			if !errors.As(err, &ie) || ie.File != lp || cut >= 24 {
-				t.Errorf("cut at %d: %v", cut, err)
-			}
-		}
-		os.Remove(lp)
+	recs, lt, _ := testcap.Records(lan)
+	ng := &testcap.File{}
+	ng.SHB()
+	ng.IDB(lt, "lan0")
+	var ngEnds []int // where each block ends
+	ngEnds = append(ngEnds, 28, ng.Len())
+	for _, r := range recs {
+		ng.EPB(r)
+		ngEnds = append(ngEnds, ng.Len())
 	}
-	t.Logf("%d cuts: %d reports, %d without twins, %d header errors", len(cutPoints(lan)), reports, noTwins, headerErrs)
-	if reports == 0 || headerErrs == 0 {
-		t.Errorf("%d reports, %d without twins, %d header errors", reports, noTwins, headerErrs)
+	pcapEnds := []int{24}
+	for _, r := range recs {
+		pcapEnds = append(pcapEnds, pcapEnds[len(pcapEnds)-1]+16+len(r.Data))
+	}
+	for _, c := range []struct {
+		name      string
+		file      []byte
+		ends      []int
+		headerLen int
+	}{{"pcap", lan, pcapEnds, 24}, {"pcapng", ng.Bytes(), ngEnds, 28}} {
+		t.Run(c.name, func(t *testing.T) {
+			clean := map[int]bool{}
+			for _, e := range c.ends {
+				clean[e] = true
+			}
+			cuts := cutPoints(c.ends)
+			var reports, noTwins, headerErrs int
+			for _, cut := range cuts {
+				lp := filepath.Join(dir, fmt.Sprintf("lan-%d.%s", cut, c.name))
+				if err := os.WriteFile(lp, c.file[:cut], 0o644); err != nil {
+					t.Fatal(err)
+				}
+				rep, err := Run(lp, wp, Options{})
+				switch {
+				case err == nil:
+					reports++
+					if !clean[cut] && !hasWarning(rep, "cut short") {
+						t.Errorf("cut at %d: no truncation warning: %v", cut, rep.Warnings)
+					}
+				case errors.Is(err, correlate.ErrNoTwins):
+					noTwins++
+				default:
+					headerErrs++
+					var ie *capture.InputError
+					if !errors.As(err, &ie) || ie.File != lp || cut >= c.headerLen {
+						t.Errorf("cut at %d: %v", cut, err)
+					}
+				}
+				os.Remove(lp)
+			}
+			t.Logf("%d cuts: %d reports, %d without twins, %d header errors", len(cuts), reports, noTwins, headerErrs)
+			if reports == 0 || headerErrs == 0 {
+				t.Errorf("%d reports, %d without twins, %d header errors", reports, noTwins, headerErrs)
+			}
+		})
 	}
 }
 
-// cutPoints are the offsets to cut a pcap file at: every byte of the file
-// header and of the first record, and in every later record each byte
-// around its header's fields, the middle of its data and its last byte.
-func cutPoints(file []byte) []int {
+// cutPoints are the offsets to cut a capture at, given where its header
+// and each record or block end: every byte up to the end of the first
+// record, and around each field of a record header (the first 28 bytes of
+// it) and in the middle and at the end of each later one.
+func cutPoints(ends []int) []int {
 	var cuts []int
-	recs, _, _ := testcap.Records(file)
-	off := 24
-	for i, r := range recs {
-		next := off + 16 + len(r.Data)
-		if i == 0 {
-			for c := 0; c < next; c++ {
-				cuts = append(cuts, c)
-			}
-		} else {
-			for _, c := range []int{off, off + 1, off + 4, off + 8, off + 12, off + 15, off + 16, off + 17, off + 16 + len(r.Data)/2, next - 1} {
+	for c := 0; c < ends[min(1, len(ends)-1)]; c++ {
+		cuts = append(cuts, c)
+	}
+	for i := 1; i+1 < len(ends); i++ {
+		start, end := ends[i], ends[i+1]
+		for _, c := range []int{start, start + 1, start + 4, start + 8, start + 12, start + 15, start + 16, start + 17, start + 27, (start + end) / 2, end - 4, end - 1} {
+			if c < end {
 				cuts = append(cuts, c)
 			}
 		}
-		off = next
 	}
-	return append(cuts, len(file))
+	return append(cuts, ends[len(ends)-1])
 }
 
 func hasWarning(rep *Report, s string) bool {
