@@ -40,7 +40,7 @@ type sampler struct {
 }
 
 func newSampler() *sampler {
-	return &sampler{thr: math.MaxUint64, m: make(map[uint64]sample, clockSampleMax+1)}
+	return &sampler{thr: math.MaxUint64, m: make(map[uint64]sample)}
 }
 
 func (s *sampler) add(e *event) {

@@ -13,6 +13,7 @@ import (
 // firstPass is what the first pass found of both sides.
 type firstPass struct {
 	inv   [2]*inventory.Summary // with Options.Inventory
+	keys  [2]*sipKeys           // for the second pass to replay
 	warns []string
 }
 
@@ -35,7 +36,8 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, &failed)
+			fp.keys[i] = &sipKeys{}
+			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &failed)
 			if errs[i] != nil {
 				failed.Store(true)
 			}
@@ -51,7 +53,7 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 
 // scanFirst is the first pass over one side; it gives up, with no error
 // of its own, once failed is set.
-func scanFirst(src capture.Source, opt Options, s *sampler, failed *atomic.Bool) (*inventory.Summary, []string, error) {
+func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, failed *atomic.Bool) (*inventory.Summary, []string, error) {
 	r, err := capture.OpenSource(src)
 	if err != nil {
 		return nil, nil, err
@@ -59,6 +61,7 @@ func scanFirst(src capture.Source, opt Options, s *sampler, failed *atomic.Bool)
 	defer r.Close()
 	sc := capture.NewScanner(r, opt.Limits)
 	var memo parseMemo
+	keys.parse = memo.parse
 	var inv *inventory.Counter
 	if opt.Inventory {
 		inv = inventory.NewCounter(r, opt.MaxFlows)
@@ -76,7 +79,7 @@ func scanFirst(src capture.Source, opt Options, s *sampler, failed *atomic.Bool)
 		if inv != nil {
 			inv.Add(p)
 		}
-		packetEvents(p, memo.parse, sample)
+		packetEvents(p, keys, sample)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, nil, err

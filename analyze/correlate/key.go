@@ -107,9 +107,9 @@ func hashMasked(h uint64, b []byte) uint64 {
 }
 
 // udpKey classifies a UDP payload and returns its twin key.
-func udpKey(b []byte, parse func([]byte) *sipmsg.Message) (Kind, uint64) {
+func udpKey(b []byte, sip func([]byte) (uint64, bool)) (Kind, uint64) {
 	if sipmsg.IsSIP(b) {
-		if k, ok := sipKey(b, parse); ok {
+		if k, ok := sip(b); ok {
 			return KindSIP, k
 		}
 	}
@@ -178,4 +178,40 @@ func (p *parseMemo) parse(b []byte) *sipmsg.Message {
 	}
 	p.b, p.m = b, sipmsg.Parse(b)
 	return p.m
+}
+
+// sipKeys computes the twin keys of one side's SIP messages in the first
+// pass, recording them in order, and hands them back in the second, which
+// reads the same messages in the same order and so parses none of them
+// for its key (issue 9: a parse and two allocations per SIP message).
+type sipKeys struct {
+	parse  func([]byte) *sipmsg.Message // first pass: shared with the inventory
+	rec    []sipKeyResult
+	replay bool // second pass
+	next   int
+}
+
+type sipKeyResult struct {
+	key uint64
+	ok  bool
+}
+
+// maxSIPKeys bounds the keys recorded per side (16 bytes each, 4 MiB);
+// the second pass parses the messages past it.
+const maxSIPKeys = 1 << 18
+
+func (s *sipKeys) key(b []byte) (uint64, bool) {
+	if s.replay {
+		if s.next < len(s.rec) {
+			r := s.rec[s.next]
+			s.next++
+			return r.key, r.ok
+		}
+		return sipKey(b, sipmsg.Parse)
+	}
+	k, ok := sipKey(b, s.parse)
+	if len(s.rec) < maxSIPKeys {
+		s.rec = append(s.rec, sipKeyResult{k, ok})
+	}
+	return k, ok
 }

@@ -214,7 +214,8 @@ type pairer struct {
 	// sameAddr counts pairs whose twins have the same addresses and
 	// ports on both sides, sameTime those of them also stamped alike.
 	sameAddr, sameTime int
-	opt                Options // bounds, defaults filled in
+	opt                Options     // bounds, defaults filled in
+	keys               [2]*sipKeys // the first pass's SIP keys, or nil
 	// Counts of what the bounds refused: pairs of mappings beyond
 	// MaxMappings, SIP pairs beyond MaxSIPPairs, remotes beyond
 	// maxRemotesTotal.
@@ -245,6 +246,10 @@ func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) 
 	lr, wr := newSideReader(lan, lim, done), newSideReader(wan, lim, done)
 	lr.keepSIP, wr.keepSIP = keepSIP, keepSIP
 	lr.maxSIP, wr.maxSIP = p.opt.MaxSIPBytes, p.opt.MaxSIPBytes
+	lr.keys, wr.keys = &sipKeys{replay: true}, &sipKeys{replay: true}
+	if p.keys[0] != nil && p.keys[1] != nil {
+		lr.keys.rec, wr.keys.rec = p.keys[0].rec, p.keys[1].rec
+	}
 	for _, r := range []*sideReader{lr, wr} {
 		wg.Add(1)
 		go func() {
@@ -502,8 +507,10 @@ func (p *pairer) newMapping(mk mkey, remote netip.AddrPort, t int64) int32 {
 	}
 	p.maps = append(p.maps, ms)
 	p.byKey[mk] = id
+	p.keyCache.Fit(len(p.byKey))
 	wk := epKey{mk.proto, mk.wan}
 	p.byWAN[wk] = id
+	p.wanCache.Fit(len(p.byWAN))
 	p.wanCache.Put(hashEP(wk), wk, id)
 	p.byLAN[lk] = append(p.byLAN[lk], id)
 	p.lanHosts[mk.lan.Addr()] = true

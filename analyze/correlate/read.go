@@ -7,7 +7,6 @@ import (
 	"net/netip"
 
 	"github.com/sipalg/sipalg/analyze/capture"
-	"github.com/sipalg/sipalg/analyze/sipmsg"
 )
 
 // event is what pairing needs of one packet (or of one SIP message framed
@@ -47,7 +46,8 @@ type sideReader struct {
 	// maxSIP bytes of payload; sipRefused counts those past the bound. Read
 	// by the consumer only after out is closed.
 	keepSIP    bool
-	maxSIP     int // bytes
+	maxSIP     int      // bytes
+	keys       *sipKeys // the first pass's SIP keys, replayed
 	sip        []SIPRecord
 	sipBytes   int
 	sipRefused int
@@ -127,7 +127,7 @@ func (s *sideReader) scan(bp **batch) error {
 		return *bp != nil
 	}
 	for p := sc.Next(); p != nil; p = sc.Next() {
-		if !packetEvents(p, sipmsg.Parse, func(e event, data []byte) bool {
+		if !packetEvents(p, s.keys, func(e event, data []byte) bool {
 			if e.kind == KindSIP {
 				e.seq = s.keep(SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data})
 			}
@@ -147,15 +147,15 @@ func (s *sideReader) scan(bp **batch) error {
 // message a TCP segment completed, and the payload it stands for; it
 // stops and reports false when f does. The event goes by value: a pointer
 // to it would escape through f and cost an allocation per packet.
-func packetEvents(p *capture.Packet, parse func([]byte) *sipmsg.Message, f func(e event, data []byte) bool) bool {
+func packetEvents(p *capture.Packet, keys *sipKeys, f func(e event, data []byte) bool) bool {
 	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, seq: -1}
 	switch p.Proto {
 	case capture.ProtoUDP:
-		e.kind, e.key = udpKey(p.Payload, parse)
+		e.kind, e.key = udpKey(p.Payload, keys.key)
 		return f(e, p.Payload)
 	case capture.ProtoTCP:
 		for _, m := range p.SIP {
-			k, ok := sipKey(m.Data, parse)
+			k, ok := keys.key(m.Data)
 			if !ok {
 				continue
 			}

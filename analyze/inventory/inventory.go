@@ -263,6 +263,7 @@ func (c *Counter) lookup(p *capture.Packet) *Flow {
 			}
 			f = &Flow{Proto: proto, A: p.Src, B: p.Dst, First: p.TS, FirstFrame: p.FirstFrame}
 			c.flows[id] = f
+			c.cache.Fit(len(c.flows))
 		}
 		c.cache.Put(h, id, f)
 	}

@@ -10,11 +10,14 @@ import (
 	"net/netip"
 )
 
-// Cache maps keys to values in 2^bits slots; a key whose slot another key
-// took is simply not found, and the caller asks its map.
+// Cache maps keys to values in a power-of-two number of slots; a key
+// whose slot another key took is simply not found, and the caller asks its
+// map. It starts small and grows with Fit, so that a small capture does
+// not pay for a large table.
 type Cache[K comparable, V any] struct {
 	slots []slot[K, V]
 	mask  uint64
+	max   int
 }
 
 type slot[K comparable, V any] struct {
@@ -23,9 +26,26 @@ type slot[K comparable, V any] struct {
 	used bool
 }
 
-// New returns a cache of 2^bits slots.
-func New[K comparable, V any](bits uint) *Cache[K, V] {
-	return &Cache[K, V]{slots: make([]slot[K, V], 1<<bits), mask: 1<<bits - 1}
+// New returns a cache of 64 slots (fewer if maxBits says so) that Fit
+// grows up to 2^maxBits.
+func New[K comparable, V any](maxBits uint) *Cache[K, V] {
+	n := min(64, 1<<maxBits)
+	return &Cache[K, V]{slots: make([]slot[K, V], n), mask: uint64(n - 1), max: 1 << maxBits}
+}
+
+// Fit grows the cache, emptied, to at least twice n slots (up to its
+// maximum): n is the size of the map it stands in front of.
+func (c *Cache[K, V]) Fit(n int) {
+	if 2*n <= len(c.slots) || len(c.slots) >= c.max {
+		return
+	}
+	size := len(c.slots)
+	for size < 2*n && size < c.max {
+		size *= 4
+	}
+	size = min(size, c.max)
+	c.slots = make([]slot[K, V], size)
+	c.mask = uint64(size - 1)
 }
 
 // Get returns the value cached for k, whose hash is h.
