@@ -7,6 +7,7 @@
 //	sipalg-bench [-dir DIR] [-runs N] [-sipalg BIN] [-only LIST]   run the benchmarks
 //	sipalg-bench gen [-phones N] [-call D] [-format pcap|pcapng] [-gzip] -o DIR
 //	sipalg-bench readloop FILE...                                  the bare read+decode loop
+//	sipalg-bench phases LAN WAN                                    time and memory of each stage
 //
 // Captures are written under -dir (default /tmp/sipalg-bench), one
 // directory per configuration, and only when missing: generation is
@@ -30,6 +31,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runGen(args[1:], stdout, stderr)
 		case "readloop":
 			return runReadLoop(args[1:], stdout, stderr)
+		case "phases":
+			return runPhases(args[1:], stdout, stderr)
 		case "-h", "--help", "help":
 			fmt.Fprintln(stdout, "usage: sipalg-bench [-dir DIR] [-runs N] [-sipalg BIN] [-only LIST] | gen ... | readloop FILE...")
 			return 0
