@@ -48,6 +48,9 @@ func (r *Reader) readPcapHeader() error {
 }
 
 func (r *Reader) nextPcap(rec *Record) error {
+	if r.nextPcapBuffered(rec) {
+		return nil
+	}
 	record := r.frame + 1
 	off := r.in.off
 	h, err := r.in.next(pcapRecordHeaderLen)
@@ -92,4 +95,46 @@ func errUnexpected(err error) error {
 		return io.ErrUnexpectedEOF
 	}
 	return err
+}
+
+// nextPcapBuffered reads the next record when its header and data are in
+// the read buffer already (nearly always), with one look at the buffer
+// instead of two; it reports false, having consumed nothing, otherwise.
+func (r *Reader) nextPcapBuffered(rec *Record) bool {
+	s := &r.in
+	if s.pending > 0 {
+		d, _ := s.br.Discard(s.pending) // Peek proved these bytes are buffered
+		s.pending -= d
+	}
+	if s.br.Buffered() < pcapRecordHeaderLen {
+		return false
+	}
+	h, _ := s.br.Peek(pcapRecordHeaderLen)
+	incl := int(r.u32(h[8:]))
+	limit := max(r.snaplen, maxRecordLen)
+	if r.snaplen > 4*maxRecordLen {
+		limit = maxRecordLen
+	}
+	n := pcapRecordHeaderLen + incl
+	if incl > limit || n > s.br.Buffered() {
+		return false
+	}
+	b, _ := s.br.Peek(n)
+	sec, frac := int64(r.u32(b[0:])), int64(r.u32(b[4:]))
+	r.frame++
+	rec.Frame = r.frame
+	rec.Offset = s.off
+	if r.nanos {
+		rec.TS = sec*1e9 + frac
+	} else {
+		rec.TS = sec*1e9 + frac*1e3
+	}
+	rec.CapLen = incl
+	rec.OrigLen = int(r.u32(b[12:]))
+	rec.Iface = 0
+	rec.LinkType = r.linkType
+	rec.Data = b[pcapRecordHeaderLen:n]
+	s.pending = n
+	s.off += int64(n)
+	return true
 }

@@ -79,7 +79,7 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, faile
 		if inv != nil {
 			inv.Add(p)
 		}
-		packetEvents(p, keys, sample)
+		packetEvents(p, keys, false, sample)
 	}
 	if err := sc.Err(); err != nil {
 		return nil, nil, err

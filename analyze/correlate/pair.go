@@ -39,7 +39,7 @@ type fifoEnt struct {
 type waiting struct {
 	slab  []pend
 	free  []int32
-	heads map[uint64]listHT
+	heads *keyTable
 	fifo  []fifoEnt // ring of slots in arrival order; stale once taken
 	fhead int
 	flen  int
@@ -51,7 +51,7 @@ type waiting struct {
 }
 
 func newWaiting(max int) *waiting {
-	return &waiting{heads: make(map[uint64]listHT), fifo: make([]fifoEnt, 1024), max: max}
+	return &waiting{heads: newKeyTable(), fifo: make([]fifoEnt, 1024), max: max}
 }
 
 func (w *waiting) add(p pend) {
@@ -66,12 +66,11 @@ func (w *waiting) add(p pend) {
 	p.next = -1
 	p.gen = w.slab[i].gen
 	w.slab[i] = p
-	if ht, ok := w.heads[p.ev.key]; ok {
-		w.slab[ht.tail].next = i
-		ht.tail = i
-		w.heads[p.ev.key] = ht
+	if s := w.heads.find(p.ev.key); s.used {
+		w.slab[s.ht.tail].next = i
+		s.ht.tail = i
 	} else {
-		w.heads[p.ev.key] = listHT{i, i}
+		w.heads.set(p.ev.key, listHT{i, i})
 	}
 	if w.flen == len(w.fifo) {
 		n := make([]fifoEnt, 2*len(w.fifo))
@@ -94,17 +93,16 @@ func (w *waiting) release(i int32) {
 
 // take removes and returns the oldest waiting packet with key k.
 func (w *waiting) take(k uint64) (pend, bool) {
-	ht, ok := w.heads[k]
-	if !ok {
+	s := w.heads.find(k)
+	if !s.used {
 		return pend{}, false
 	}
-	i := ht.head
+	i := s.ht.head
 	p := w.slab[i]
 	if p.next < 0 {
-		delete(w.heads, k)
+		w.heads.del(k)
 	} else {
-		ht.head = p.next
-		w.heads[k] = ht
+		s.ht.head = p.next
 	}
 	w.release(i)
 	return p, true
@@ -130,12 +128,11 @@ func (w *waiting) expire(before int64, force bool, f func(*pend)) {
 			continue
 		}
 		// Arrival order is time order, so p heads its key's list.
-		if ht := w.heads[p.ev.key]; ht.head == e.i {
+		if s := w.heads.find(p.ev.key); s.used && s.ht.head == e.i {
 			if p.next < 0 {
-				delete(w.heads, p.ev.key)
+				w.heads.del(p.ev.key)
 			} else {
-				ht.head = p.next
-				w.heads[p.ev.key] = ht
+				s.ht.head = p.next
 			}
 		}
 		f(p)
@@ -335,7 +332,7 @@ func (p *pairer) handle(e *event, lanSide bool, t int64) {
 		return
 	}
 	np := pend{ev: *e, t: t, mapID: -1}
-	if id, ok := p.mappingByWAN(epKey{e.proto, e.dst}); ok {
+	if id, ok := p.mappingByWAN(epKey{e.proto, e.dst}, e.hdst); ok {
 		ms := p.maps[id]
 		np.mapID, np.gapAny, np.gapOut = id, t-ms.last, t-ms.lastOut
 	}
@@ -361,18 +358,19 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 	}
 	r := float64(w.ts-l.ts) - p.clk.at(l.ts)
 	var mk mkey
+	var mh uint64
 	var remote netip.AddrPort
 	if dir == dirOutbound {
 		p.out.add(r)
-		mk, remote = mkey{l.proto, l.src, w.src}, w.dst
+		mk, mh, remote = mkey{l.proto, l.src, w.src}, flowcache.Pair(l.hsrc, w.hsrc), w.dst
 	} else {
 		p.in.add(r)
-		mk, remote = mkey{l.proto, l.dst, w.dst}, w.src
+		mk, mh, remote = mkey{l.proto, l.dst, w.dst}, flowcache.Pair(l.hdst, w.hdst), w.src
 	}
 	if l.kind == KindSIP {
 		p.addSIPPair(SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)})
 	}
-	id, ok := p.mapping(mk)
+	id, ok := p.mapping(mk, mh)
 	if !ok {
 		if len(p.maps) >= p.opt.MaxMappings {
 			p.unmappedPairs++
@@ -413,9 +411,9 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 	p.addRemote(ms, remote)
 }
 
-// mapping looks a mapping up by key, through the cache.
-func (p *pairer) mapping(k mkey) (int32, bool) {
-	h := flowcache.AddrPort(flowcache.AddrPort(flowcache.Seed(uint64(k.proto)), k.lan), k.wan)
+// mapping looks a mapping up by key, through the cache; h is
+// flowcache.Pair of the hashEP of its LAN and WAN endpoints.
+func (p *pairer) mapping(k mkey, h uint64) (int32, bool) {
 	if id, ok := p.keyCache.Get(h, k); ok {
 		return id, true
 	}
@@ -429,9 +427,8 @@ func (p *pairer) mapping(k mkey) (int32, bool) {
 func hashEP(k epKey) uint64 { return flowcache.AddrPort(flowcache.Seed(uint64(k.proto)), k.ep) }
 
 // mappingByWAN looks the latest mapping of a WAN endpoint up, through the
-// cache.
-func (p *pairer) mappingByWAN(k epKey) (int32, bool) {
-	h := hashEP(k)
+// cache; h is hashEP(k).
+func (p *pairer) mappingByWAN(k epKey, h uint64) (int32, bool) {
 	if id, ok := p.wanCache.Get(h, k); ok {
 		return id, true
 	}

@@ -16,9 +16,13 @@ type event struct {
 	frame    int
 	src, dst netip.AddrPort
 	key      uint64
-	proto    uint8
-	kind     Kind
-	seq      int32 // index in the side's SIPRecords, -1 when not kept
+	// hsrc and hdst hash the endpoints (with the protocol) for the
+	// second pass's mapping caches; computed by the reader goroutines, so
+	// that the single pairing goroutine does not.
+	hsrc, hdst uint64
+	proto      uint8
+	kind       Kind
+	seq        int32 // index in the side's SIPRecords, -1 when not kept
 }
 
 // batchLen events travel together between a reader goroutine and the
@@ -127,7 +131,7 @@ func (s *sideReader) scan(bp **batch) error {
 		return *bp != nil
 	}
 	for p := sc.Next(); p != nil; p = sc.Next() {
-		if !packetEvents(p, s.keys, func(e event, data []byte) bool {
+		if !packetEvents(p, s.keys, true, func(e event, data []byte) bool {
 			if e.kind == KindSIP {
 				e.seq = s.keep(SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data})
 			}
@@ -147,8 +151,11 @@ func (s *sideReader) scan(bp **batch) error {
 // message a TCP segment completed, and the payload it stands for; it
 // stops and reports false when f does. The event goes by value: a pointer
 // to it would escape through f and cost an allocation per packet.
-func packetEvents(p *capture.Packet, keys *sipKeys, f func(e event, data []byte) bool) bool {
+func packetEvents(p *capture.Packet, keys *sipKeys, hashes bool, f func(e event, data []byte) bool) bool {
 	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, seq: -1}
+	if hashes {
+		e.hsrc, e.hdst = hashEP(epKey{p.Proto, p.Src}), hashEP(epKey{p.Proto, p.Dst})
+	}
 	switch p.Proto {
 	case capture.ProtoUDP:
 		e.kind, e.key = udpKey(p.Payload, keys.key)

@@ -73,9 +73,23 @@ func Seed(v uint64) uint64 { return (v + seed) * prime }
 
 // AddrPort adds an endpoint to hash h.
 func AddrPort(h uint64, ap netip.AddrPort) uint64 {
-	b := ap.Addr().As16()
+	a := ap.Addr()
+	if a.Is4() {
+		// One multiply for the common case: 32 address bits and 16 port
+		// bits fit one word.
+		b := a.As4()
+		h = (h ^ uint64(binary.BigEndian.Uint32(b[:]))<<16 ^ uint64(ap.Port())) * prime
+		return h ^ h>>29
+	}
+	b := a.As16()
 	h = (h ^ binary.LittleEndian.Uint64(b[:8])) * prime
 	h = (h ^ binary.LittleEndian.Uint64(b[8:])) * prime
-	h = (h ^ uint64(ap.Port())) * prime
+	h = (h ^ uint64(ap.Port()) ^ 6<<56) * prime
 	return h ^ h>>29
+}
+
+// Pair combines the hashes of two endpoints in order.
+func Pair(a, b uint64) uint64 {
+	h := (a ^ b*prime) * seed
+	return h ^ h>>31
 }
