@@ -62,9 +62,7 @@ func RunSingleSource(src capture.Source, side string, opt Options) (*Report, err
 	if side != string(oneside.LAN) && side != string(oneside.WAN) {
 		return nil, fmt.Errorf("analyze: side %q: want lan or wan", side)
 	}
-	if opt.Limits == (capture.Limits{}) {
-		opt.Limits = capture.DefaultLimits()
-	}
+	lim := opt.Limits.withDefaults()
 	var wg sync.WaitGroup
 	var sum *inventory.Summary
 	var res *oneside.Result
@@ -72,11 +70,11 @@ func RunSingleSource(src capture.Source, side string, opt Options) (*Report, err
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		sum, errSum = inventory.ReadSource(src, opt.Limits)
+		sum, errSum = inventory.ReadSource(src, lim.Capture)
 	}()
 	go func() {
 		defer wg.Done()
-		res, errRes = oneside.ReadSource(src, oneside.Side(side), opt.Limits)
+		res, errRes = oneside.ReadSource(src, oneside.Side(side), lim.Capture)
 	}()
 	wg.Wait()
 	if err := errors.Join(errSum, errRes); err != nil {
