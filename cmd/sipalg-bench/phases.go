@@ -37,7 +37,11 @@ func runPhases(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg-bench: %v\n", err)
 		return 1
 	}
-	step("both passes (read, decode, inventory, clock, pairing, mappings)")
+	kept := 0
+	for _, r := range append(res.LANSIP, res.WANSIP...) {
+		kept += len(r.Data)
+	}
+	step(fmt.Sprintf("both passes (read, decode, inventory, clock, pairing, mappings; %d SIP messages, %.1f MiB, kept for matching)", len(res.LANSIP)+len(res.WANSIP), float64(kept)/(1<<20)))
 	m := match.Build(res, match.Limits{})
 	step(fmt.Sprintf("match: %d messages parsed, paired, diffed", len(m.Messages)))
 	fs, _, _ := rules.Evaluate(&rules.Input{Correlation: res, Match: m})
