@@ -193,11 +193,18 @@ func (b *bencher) large() error {
 		return err
 	}
 	b.row("bare read+decode loop, both files in parallel", base, pk, by, 0)
+	seq, err := b.readloop(b.runs, "-seq", lan, wan)
+	if err != nil {
+		return err
+	}
+	b.row("bare read+decode loop, one file after the other", seq, pk, by, base.wall)
 	an, err := b.analyze(b.runs, lan, wan)
 	if err != nil {
 		return err
 	}
 	b.row("sipalg analyze --format json", an, pk, by, base.wall)
+	fmt.Fprintf(b.out, "\nanalyze / bare loop: %.2f× (both files in parallel), %.2f× (one after the other).\n",
+		an.wall.Seconds()/base.wall.Seconds(), an.wall.Seconds()/seq.wall.Seconds())
 	return nil
 }
 

@@ -6,7 +6,7 @@
 //
 //	sipalg-bench [-dir DIR] [-runs N] [-sipalg BIN] [-only LIST]   run the benchmarks
 //	sipalg-bench gen [-phones N] [-call D] [-format pcap|pcapng] [-gzip] -o DIR
-//	sipalg-bench readloop FILE...                                  the bare read+decode loop
+//	sipalg-bench readloop [-seq] FILE...                           the bare read+decode loop
 //	sipalg-bench phases LAN WAN                                    time and memory of each stage
 //
 // Captures are written under -dir (default /tmp/sipalg-bench), one

@@ -68,15 +68,24 @@ func readLoop(path string) readLoopResult {
 }
 
 // runReadLoop reads every file given, each in its own goroutine (as
-// analyze reads its two sides), and prints the totals.
+// analyze reads its two sides), or with -seq one after the other, and
+// prints the totals.
 func runReadLoop(args []string, stdout, stderr io.Writer) int {
+	seq := len(args) > 0 && args[0] == "-seq"
+	if seq {
+		args = args[1:]
+	}
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "usage: sipalg-bench readloop FILE...")
+		fmt.Fprintln(stderr, "usage: sipalg-bench readloop [-seq] FILE...")
 		return 2
 	}
 	res := make([]readLoopResult, len(args))
 	var wg sync.WaitGroup
 	for i, p := range args {
+		if seq {
+			res[i] = readLoop(p)
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
