@@ -13,7 +13,7 @@ import (
 
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
-	"github.com/sipalg/sipalg/internal/testcap"
+	"github.com/sipalg/sipalg/fixtures/testcap"
 )
 
 // fuzzDeadline is how long one analysis of a fuzzed pair (a few dozen

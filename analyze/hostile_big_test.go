@@ -12,7 +12,7 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 
-	"github.com/sipalg/sipalg/internal/testcap"
+	"github.com/sipalg/sipalg/fixtures/testcap"
 )
 
 // bigEnv turns on the hostile tests too heavy for `make test`: `make

@@ -19,8 +19,8 @@ import (
 
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
-	"github.com/sipalg/sipalg/internal/benchgen"
-	"github.com/sipalg/sipalg/internal/testcap"
+	"github.com/sipalg/sipalg/fixtures/benchgen"
+	"github.com/sipalg/sipalg/fixtures/testcap"
 )
 
 // The hostile suite: captures that are empty, cut, lying, crafted or

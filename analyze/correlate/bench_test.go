@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sipalg/sipalg/internal/benchgen"
+	"github.com/sipalg/sipalg/fixtures/benchgen"
 )
 
 // BenchmarkCorrelate runs both passes over a pair of captures with 150k

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/sipalg/sipalg/analyze/capture"
-	"github.com/sipalg/sipalg/internal/benchgen"
+	"github.com/sipalg/sipalg/fixtures/benchgen"
 )
 
 // leakPair writes a healthy pair (a few thousand packets) and a copy of

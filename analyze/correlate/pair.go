@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sipalg/sipalg/analyze/capture"
-	"github.com/sipalg/sipalg/internal/flowcache"
+	"github.com/sipalg/sipalg/analyze/flowcache"
 )
 
 // pend is a packet waiting for its twin.

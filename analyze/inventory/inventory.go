@@ -12,9 +12,9 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/analyze/flowcache"
 	"github.com/sipalg/sipalg/analyze/sdp"
 	"github.com/sipalg/sipalg/analyze/sipmsg"
-	"github.com/sipalg/sipalg/internal/flowcache"
 )
 
 // Kind is what a flow carries.

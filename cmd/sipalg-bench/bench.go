@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sipalg/sipalg/internal/benchgen"
+	"github.com/sipalg/sipalg/fixtures/benchgen"
 )
 
 // sample is one timed run of a child process.

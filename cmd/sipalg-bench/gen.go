@@ -12,7 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/sipalg/sipalg/internal/benchgen"
+	"github.com/sipalg/sipalg/fixtures/benchgen"
 )
 
 // genVersion names the generator's output: bump it when benchgen changes

@@ -11,7 +11,7 @@ import (
 
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/match"
-	"github.com/sipalg/sipalg/internal/jsonstream"
+	"github.com/sipalg/sipalg/cmd/internal/jsonstream"
 	"github.com/sipalg/sipalg/rules"
 )
 

@@ -3,7 +3,7 @@ package main
 import (
 	"io"
 
-	"github.com/sipalg/sipalg/internal/jsonstream"
+	"github.com/sipalg/sipalg/cmd/internal/jsonstream"
 )
 
 // writeJSON writes v as indented JSON, the form of every JSON output. It
