@@ -51,7 +51,7 @@ func TestBatchFixtures(t *testing.T) {
 	if table1 != table2 || code1 != code2 {
 		t.Errorf("--jobs 1 and --jobs 2 differ:\n%s\n---\n%s", table1, table2)
 	}
-	if !strings.Contains(stderr, "fixtures: 3 subdirectories hold no case: algsim, lab, singlesim") {
+	if !strings.Contains(stderr, "fixtures: 5 subdirectories hold no case: algsim, benchgen, lab, singlesim, testcap") {
 		t.Errorf("stderr does not note the skipped directories: %q", stderr)
 	}
 	_, sum, _ := batchJSON(t, "--jobs", "2", "fixtures")
