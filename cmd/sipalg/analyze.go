@@ -43,6 +43,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	out := fs.StringP("output", "o", "", "write the report to this file instead of stdout")
 	annotateOut := fs.String("annotate", "", "also write both captures merged into this pcapng, findings as packet comments")
 	failOnFlag := fs.String("fail-on", "bad", "exit 1 when a finding is at least this bad: bad, warning or never")
+	limitSpecs := addLimitFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, analyzeUsage)
 		fs.PrintDefaults()
@@ -54,6 +55,16 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg analyze: %v\n", err)
 		return exitError
 	}
+	limits, limitHelp, err := parseLimits(*limitSpecs)
+	if limitHelp {
+		printLimits(stdout)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sipalg analyze: %v\n", err)
+		return exitError
+	}
+	opt := analyze.Options{Version: toolVersion(), Limits: limits}
 	fo, err := parseFailOn(*failOnFlag)
 	switch {
 	case fs.NArg() > 0:
@@ -70,14 +81,14 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "sipalg analyze: %s\n", oneLine(err))
 			return exitError
 		}
-		return runSingle(src, side, *format, *out, *annotateOut, fo, stdout, stderr)
+		return runSingle(src, side, *format, *out, *annotateOut, fo, opt, stdout, stderr)
 	}
 	lan, wan, err := sf.sources()
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg analyze: %s\n", oneLine(err))
 		return exitError
 	}
-	rep, err := analyzeWithProgress(lan, wan, stderr)
+	rep, err := analyzeWithProgress(lan, wan, opt, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg: %s\n", oneLine(err))
 		return exitError
@@ -97,14 +108,14 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 
 // analyzeWithProgress runs the pipeline, with a progress bar on stderr
 // when stderr is a terminal.
-func analyzeWithProgress(lan, wan capture.Source, stderr io.Writer) (*analyze.Report, error) {
+func analyzeWithProgress(lan, wan capture.Source, opt analyze.Options, stderr io.Writer) (*analyze.Report, error) {
 	var read atomic.Int64
 	if wantProgress(stderr) {
 		lan.Progress, wan.Progress = &read, &read
 	}
 	bar := startProgress(stderr, "analyze", "bytes", analyze.Passes*(fileSize(lan.Path)+fileSize(wan.Path)), &read)
 	defer bar.Stop()
-	return analyze.RunSources(lan, wan, analyze.Options{Version: toolVersion()})
+	return analyze.RunSources(lan, wan, opt)
 }
 
 func fileSize(path string) int64 {

@@ -44,6 +44,7 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 	outDir := fs.StringP("output", "o", "", "write one JSON report per case into this directory, as CASE.json")
 	failOnFlag := fs.String("fail-on", "bad", "a case fails (exit 1) when a finding is at least this bad: bad, warning or never")
 	shardFlag := fs.String("shard", "", "take only the cases of shard K of N (K/N, K from 0), by a hash of the case name")
+	limitSpecs := addLimitFlag(fs)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, batchUsage)
 		fs.PrintDefaults()
@@ -72,6 +73,16 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg batch: %v\n", err)
 		return exitError
 	}
+	limits, limitHelp, err := parseLimits(*limitSpecs)
+	if limitHelp {
+		printLimits(stdout)
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sipalg batch: %v\n", err)
+		return exitError
+	}
+	opt := analyze.Options{Version: toolVersion(), Limits: limits}
 	cases, notes, err := findCases(fs.Args())
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg batch: %s\n", oneLine(err))
@@ -96,7 +107,7 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 	bar := startProgress(stderr, "batch", "cases", int64(len(mine)), &done)
 	results := runCases(mine, *jobs, func(c batchCase) caseSummary {
 		defer done.Add(1)
-		return runCase(c, fo, *outDir)
+		return runCase(c, fo, opt, *outDir)
 	})
 	bar.Stop()
 	sum := batchSummary{
@@ -144,7 +155,7 @@ func runCases(cases []batchCase, jobs int, do func(batchCase) caseSummary) []cas
 }
 
 // runCase analyses one case; whatever goes wrong is the case's error.
-func runCase(c batchCase, fo failOn, outDir string) (s caseSummary) {
+func runCase(c batchCase, fo failOn, opt analyze.Options, outDir string) (s caseSummary) {
 	s = caseSummary{Case: c.Name, LAN: c.LAN, WAN: c.WAN, Verdict: "error", ExitCode: exitError}
 	if c.Capture != "" {
 		s.LAN, s.WAN, s.LANIface, s.WANIface = c.Capture, c.Capture, "lan", "wan"
@@ -156,7 +167,7 @@ func runCase(c batchCase, fo failOn, outDir string) (s caseSummary) {
 			s.Error = fmt.Sprintf("internal error, please report it: %v\n%s", p, debug.Stack())
 		}
 	}()
-	rep, err := analyzeCase(c, analyze.Options{Version: toolVersion()})
+	rep, err := analyzeCase(c, opt)
 	if err != nil {
 		s.Error = oneLine(err)
 		return s

@@ -48,7 +48,7 @@ func (f sideFlags) single() (src capture.Source, side string, ok bool, err error
 }
 
 // runSingle analyses the one side given and writes the report.
-func runSingle(src capture.Source, side, format, out, annotate string, fo failOn, stdout, stderr io.Writer) int {
+func runSingle(src capture.Source, side, format, out, annotate string, fo failOn, opt analyze.Options, stdout, stderr io.Writer) int {
 	if err := checkSingleArgs(format, annotate); err != nil {
 		fmt.Fprintf(stderr, "sipalg analyze: %v\n", err)
 		return exitError
@@ -58,7 +58,7 @@ func runSingle(src capture.Source, side, format, out, annotate string, fo failOn
 		src.Progress = &read
 	}
 	bar := startProgress(stderr, "analyze", "bytes", analyze.SinglePasses*fileSize(src.Path), &read)
-	rep, err := analyze.RunSingleSource(src, side, analyze.Options{Version: toolVersion()})
+	rep, err := analyze.RunSingleSource(src, side, opt)
 	bar.Stop()
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg: %s\n", oneLine(err))
