@@ -167,14 +167,8 @@ func (c *SingleContext) singleKeepalive(ep netip.AddrPort) (float64, string) {
 			ts = append(ts, pr.TS)
 		}
 	}
-	if len(ts) >= 2 {
-		slices.Sort(ts)
-		var gaps []float64
-		for k := 1; k < len(ts); k++ {
-			gaps = append(gaps, float64(ts[k]-ts[k-1])/1e9)
-		}
-		slices.Sort(gaps)
-		return gaps[len(gaps)/2], "OPTIONS/NOTIFY pings"
+	if g, ok := medianGap(ts); ok {
+		return g, "OPTIONS/NOTIFY pings"
 	}
 	for _, f := range c.Flows {
 		if f.Proto != "udp" || f.Small < 2 || f.A != ep && f.B != ep {

@@ -163,14 +163,8 @@ func (c *Context) keepalive(r *registration) (float64, string) {
 			ts = append(ts, m.TS)
 		}
 	}
-	if len(ts) >= 2 {
-		slices.Sort(ts)
-		var gaps []float64
-		for k := 1; k < len(ts); k++ {
-			gaps = append(gaps, float64(ts[k]-ts[k-1])/1e9)
-		}
-		slices.Sort(gaps)
-		return gaps[len(gaps)/2], "OPTIONS/NOTIFY pings"
+	if g, ok := medianGap(ts); ok {
+		return g, "OPTIONS/NOTIFY pings"
 	}
 	if r.outbound {
 		// RFC 5626 §4.4.1: keepalives at 80-100% of Flow-Timer, or
@@ -239,4 +233,19 @@ func secs(v float64) string {
 		return fmt.Sprintf("%.0f s", v)
 	}
 	return fmt.Sprintf("%.1f s", v)
+}
+
+// medianGap returns the median interval, in seconds, between the times ts
+// (Unix ns, any order; sorted in place); false with fewer than two.
+func medianGap(ts []int64) (float64, bool) {
+	if len(ts) < 2 {
+		return 0, false
+	}
+	slices.Sort(ts)
+	gaps := make([]float64, 0, len(ts)-1)
+	for k := 1; k < len(ts); k++ {
+		gaps = append(gaps, float64(ts[k]-ts[k-1])/1e9)
+	}
+	slices.Sort(gaps)
+	return gaps[len(gaps)/2], true
 }
