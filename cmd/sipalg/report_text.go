@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sipalg/sipalg/analyze"
+	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/match"
 	"github.com/sipalg/sipalg/rules"
 )
@@ -133,8 +134,14 @@ func writeNetwork(r *reportWriter, rep *analyze.Report) {
 	}
 	r.line("")
 	r.line("%s", r.pal.heading("MAPPINGS"))
-	rows := make([][]string, 0, len(rep.Mappings))
-	for _, m := range rep.Mappings {
+	r.mappings(rep.Mappings)
+}
+
+// mappings writes the mapping table; an endpoint the report does not know
+// (one-sided analysis) is "?".
+func (r *reportWriter) mappings(ms []correlate.Mapping) {
+	rows := make([][]string, 0, len(ms))
+	for _, m := range ms {
 		kind := m.Kind.String()
 		if m.Proto != "udp" {
 			kind = m.Proto + "/" + kind
@@ -143,7 +150,7 @@ func writeNetwork(r *reportWriter, rep *analyze.Report) {
 		if m.Expired {
 			life += " expired"
 		}
-		rows = append(rows, []string{kind, m.LAN.String(), m.WAN.String(),
+		rows = append(rows, []string{kind, orUnknown(m.LAN), orUnknown(m.WAN),
 			fmt.Sprintf("%d/%d", m.PacketsOut, m.PacketsIn), life, strconv.Itoa(m.DroppedInbound)})
 	}
 	r.table([]string{"Kind", "LAN", "WAN", "Out/In", "Lifetime", "In lost"}, rows, 1, 2, 4)

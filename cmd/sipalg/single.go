@@ -138,20 +138,7 @@ func renderSingle(w io.Writer, rep *analyze.Report, color bool) error {
 	if len(rep.Mappings) > 0 {
 		r.line("")
 		r.line("%s", r.pal.heading("MAPPINGS")+" (the other side only where the capture names it)")
-		rows := make([][]string, 0, len(rep.Mappings))
-		for _, m := range rep.Mappings {
-			kind := m.Kind.String()
-			if m.Proto != "udp" {
-				kind = m.Proto + "/" + kind
-			}
-			life := lifetime(m.Lifetime.Lower, m.Lifetime.Upper)
-			if m.Expired {
-				life += " expired"
-			}
-			rows = append(rows, []string{kind, orUnknown(m.LAN), orUnknown(m.WAN),
-				fmt.Sprintf("%d/%d", m.PacketsOut, m.PacketsIn), life, strconv.Itoa(m.DroppedInbound)})
-		}
-		r.table([]string{"Kind", "LAN", "WAN", "Out/In", "Lifetime", "In lost"}, rows, 1, 2, 4)
+		r.mappings(rep.Mappings)
 	}
 	r.line("")
 	writeSingleFindings(r, rep)
