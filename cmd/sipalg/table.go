@@ -47,20 +47,20 @@ func renderFlows(w io.Writer, s *inventory.Summary) error {
 		fmt.Fprintf(w, "Diagnostics: %s\n", strings.Join(ds, ", "))
 	}
 	fmt.Fprintln(w)
-	t := tablewriter.NewWriter(w)
-	// Eight narrow columns fit an 80-column terminal for IPv4 flows.
-	t.Header("Proto", "Source", "Destination", "Kind", "Pkts →/←", "Bytes →/←", "Dur")
+	// The same compact table as the analyze report.
+	rows := make([][]string, 0, len(s.Flows))
 	for _, f := range s.Flows {
-		if err := t.Append(f.Proto, f.A.String(), f.B.String(), string(f.Kind),
-			strconv.Itoa(f.PacketsAB)+"/"+strconv.Itoa(f.PacketsBA),
-			strconv.FormatInt(f.BytesAB, 10)+"/"+strconv.FormatInt(f.BytesBA, 10),
-			time.Duration(f.Last-f.First).Round(time.Second).String()); err != nil {
-			return err
-		}
+		rows = append(rows, []string{f.Proto, f.A.String(), f.B.String(), string(f.Kind),
+			strconv.Itoa(f.PacketsAB) + "/" + strconv.Itoa(f.PacketsBA),
+			strconv.FormatInt(f.BytesAB, 10) + "/" + strconv.FormatInt(f.BytesBA, 10),
+			time.Duration(f.Last - f.First).Round(time.Second).String()})
 	}
-	if err := t.Render(); err != nil {
+	// No column is cut: an address must stay whole, even past 80
+	// columns (IPv6).
+	if err := renderTable(w, []string{"Proto", "Source", "Destination", "Kind", "Pkts", "Bytes", "Dur"}, rows, pageWidth); err != nil {
 		return err
 	}
+	fmt.Fprintln(w, "Pkts and Bytes: Source → Destination / Destination → Source.")
 	for _, warn := range s.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
