@@ -267,6 +267,7 @@ func isAddressField(f string) bool {
 	case "sdp":
 		return rest == "" || strings.HasPrefix(rest, "c") || strings.HasPrefix(rest, "o") ||
 			strings.HasSuffix(rest, ".port") || strings.HasSuffix(rest, ".c") || strings.Contains(rest, "a[rtcp]") ||
+			strings.Contains(rest, "a[candidate") ||
 			f == "sdp.c" || f == "sdp.o"
 	}
 	return rest == "uri.host" || rest == "uri.port" || rest == "uri.maddr"

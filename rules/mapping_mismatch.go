@@ -50,6 +50,16 @@ var MappingMismatch = &Rule{
 			if a, ok := connAddr(string(ch.After)); ok && !c.IsPublic(a) {
 				return fmt.Sprintf("c= rewritten to %s, which is not the router's public address.", a), true
 			}
+		case head == "sdp" && strings.Contains(rest, "a[candidate"):
+			before, ok1 := candidateEndpoint(ch.Before)
+			after, ok2 := candidateEndpoint(ch.After)
+			if !ok1 || !ok2 || !c.IsPublic(after.Addr()) {
+				return "", false
+			}
+			if mapped, ok := c.mediaMapping(before, remoteOf(m)); ok {
+				return fmt.Sprintf("The candidate %s was rewritten to %s, but its media left the router from %s.", before, after, mapped), true
+			}
+			return fmt.Sprintf("The candidate %s was rewritten to %s, but no media from it ever left the router.", before, after), true
 		case head == "sdp" && strings.Contains(rest, "a[rtcp]"):
 			return fmt.Sprintf("a=rtcp rewritten to %q, which is not the public port of the RTCP flow.", ch.After), true
 		}

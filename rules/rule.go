@@ -55,6 +55,7 @@ func claimOrder() []*Rule {
 		SDPOriginMapped,
 		SDPMediaMapped,
 		SDPRTCPMapped,
+		SDPCandidateMapped,
 		MappingMismatch,
 		ALGAsProxy,
 	}
@@ -86,7 +87,7 @@ func checkOrder() []*Rule {
 func Catalog() []*Rule {
 	return []*Rule{
 		ViaMapped, ContactMapped, SDPConnectionMapped, SDPOriginMapped, SDPMediaMapped,
-		SDPRTCPMapped, ContentLengthUpdated, InboundRestored,
+		SDPRTCPMapped, ContentLengthUpdated, InboundRestored, SDPCandidateMapped,
 		CallIDRewritten, BlindReplace, ReferToMismatch, ParamSeparatorLost, PortOutOfRange,
 		MappingMismatch, ContentLengthStale, SDPPartialRewrite, NATHidden,
 		BindingShorterThanRefresh, InboundDropped, MalformedAfterRewrite, AuthDigestBroken,
