@@ -55,16 +55,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg analyze: %v\n", err)
 		return exitError
 	}
-	limits, limitHelp, err := parseLimits(*limitSpecs)
-	if limitHelp {
+	if limitSpecs.help {
 		printLimits(stdout)
 		return exitOK
 	}
-	if err != nil {
-		fmt.Fprintf(stderr, "sipalg analyze: %v\n", err)
-		return exitError
-	}
-	opt := analyze.Options{Version: toolVersion(), Limits: limits}
+	opt := analyze.Options{Version: toolVersion(), Limits: limitSpecs.limits}
 	fo, err := parseFailOn(*failOnFlag)
 	switch {
 	case fs.NArg() > 0:

@@ -56,6 +56,10 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg batch: %v\n", err)
 		return exitError
 	}
+	if limitSpecs.help {
+		printLimits(stdout)
+		return exitOK
+	}
 	fo, err := parseFailOn(*failOnFlag)
 	var sh shard
 	switch {
@@ -73,16 +77,7 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg batch: %v\n", err)
 		return exitError
 	}
-	limits, limitHelp, err := parseLimits(*limitSpecs)
-	if limitHelp {
-		printLimits(stdout)
-		return exitOK
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "sipalg batch: %v\n", err)
-		return exitError
-	}
-	opt := analyze.Options{Version: toolVersion(), Limits: limits}
+	opt := analyze.Options{Version: toolVersion(), Limits: limitSpecs.limits}
 	cases, notes, err := findCases(fs.Args())
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg batch: %s\n", oneLine(err))

@@ -38,31 +38,44 @@ func limitFields(l *analyze.Limits) map[string]struct {
 	}
 }
 
-// addLimitFlag declares --limit on fs.
-func addLimitFlag(fs *pflag.FlagSet) *[]string {
-	return fs.StringArray("limit", nil, "change a bound, NAME=N (k, M, G multiply by 1024), repeatable; --limit help lists them")
+// limitsFlag is --limit NAME=N, repeatable: each value sets one bound of
+// Limits as the flag is parsed, so a bad one is a flag error. "help" asks
+// for the list of bounds.
+type limitsFlag struct {
+	limits analyze.Limits
+	set    []string
+	help   bool
 }
 
-// parseLimits turns --limit values into analyze.Limits; a bound not named
-// keeps its default. help is set when the user asked for the list.
-func parseLimits(specs []string) (l analyze.Limits, help bool, err error) {
-	fields := limitFields(&l)
-	for _, s := range specs {
-		if s == "help" {
-			return l, true, nil
-		}
-		name, val, ok := strings.Cut(s, "=")
-		f, known := fields[name]
-		if !ok || !known {
-			return l, false, fmt.Errorf("--limit %q: want NAME=N with NAME one of %s", s, strings.Join(limitNames(), ", "))
-		}
-		n, err := parseSize(val)
-		if err != nil || n <= 0 {
-			return l, false, fmt.Errorf("--limit %s: %q is not a positive number", name, val)
-		}
-		*f.v = n
+// addLimitFlag declares --limit on fs.
+func addLimitFlag(fs *pflag.FlagSet) *limitsFlag {
+	l := &limitsFlag{}
+	fs.Var(l, "limit", "change a bound, NAME=N (k, M, G multiply by 1024), repeatable; --limit help lists them")
+	return l
+}
+
+func (l *limitsFlag) String() string { return strings.Join(l.set, ",") }
+
+func (l *limitsFlag) Type() string { return "NAME=N" }
+
+// Set applies one NAME=N; a bound not named keeps its default.
+func (l *limitsFlag) Set(s string) error {
+	if s == "help" {
+		l.help = true
+		return nil
 	}
-	return l, false, nil
+	name, val, ok := strings.Cut(s, "=")
+	f, known := limitFields(&l.limits)[name]
+	if !ok || !known {
+		return fmt.Errorf("want NAME=N with NAME one of %s", strings.Join(limitNames(), ", "))
+	}
+	n, err := parseSize(val)
+	if err != nil || n <= 0 {
+		return fmt.Errorf("%q is not a positive number", val)
+	}
+	*f.v = n
+	l.set = append(l.set, s)
+	return nil
 }
 
 func limitNames() []string {
