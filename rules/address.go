@@ -156,25 +156,13 @@ func (c *Context) mediaMapping(lan netip.AddrPort, remote netip.Addr) (netip.Add
 }
 
 // sdpMediaLAN returns the LAN endpoint media section i of m's LAN SDP
-// announces, and the port it left with on the WAN side.
-func (c *Context) sdpMediaLAN(m *match.Message, i int) (lan netip.AddrPort, wanPort int, ok bool) {
-	ls, ws := c.SDP(m, false), c.SDP(m, true)
-	if ls == nil || ws == nil || i < 0 || i >= len(ls.Media) || i >= len(ws.Media) {
-		return netip.AddrPort{}, 0, false
+// announces, when the WAN SDP has that section too.
+func (c *Context) sdpMediaLAN(m *match.Message, i int) (netip.AddrPort, bool) {
+	ws := c.SDP(m, true)
+	if ws == nil || i < 0 || i >= len(ws.Media) {
+		return netip.AddrPort{}, false
 	}
-	md := &ls.Media[i]
-	caddr := ""
-	if len(md.Conns) > 0 {
-		caddr = string(ls.Bytes(md.Conns[0].Addr))
-	} else if ls.HasConn {
-		caddr = string(ls.Bytes(ls.Conn.Addr))
-	}
-	a, ok := parseAddr(caddr)
-	if !ok || md.PortNum < 0 {
-		return netip.AddrPort{}, 0, false
-	}
-	wp := atoiPort(string(ws.Bytes(ws.Media[i].Port)))
-	return netip.AddrPortFrom(a, uint16(md.PortNum)), wp, true
+	return mediaEndpoint(c.SDP(m, false), i)
 }
 
 // remoteOf is the far end of an outbound message.

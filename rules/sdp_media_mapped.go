@@ -36,7 +36,7 @@ func mediaPortJudgement(c *Context, m *match.Message, ch *fielddiff.Change) (lan
 		return lan, mapped, false
 	}
 	i := mediaIndex(rest)
-	lan, _, ok = c.sdpMediaLAN(m, i)
+	lan, ok = c.sdpMediaLAN(m, i)
 	if !ok {
 		return lan, mapped, false
 	}

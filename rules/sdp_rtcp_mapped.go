@@ -30,7 +30,7 @@ var SDPRTCPMapped = &Rule{
 		if !lanAddr.IsValid() {
 			// a=rtcp without an address: the c= address applies.
 			_, _, rest := fieldPath(ch.Field)
-			if lan, _, ok := c.sdpMediaLAN(m, mediaIndex(rest)); ok {
+			if lan, ok := c.sdpMediaLAN(m, mediaIndex(rest)); ok {
 				lanAddr = lan.Addr()
 			}
 		}
