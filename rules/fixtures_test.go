@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/sipalg/sipalg/analyze"
+	"github.com/sipalg/sipalg/fixtures/algsim"
 	"github.com/sipalg/sipalg/rules"
 )
 
@@ -19,18 +20,6 @@ import (
 type caseFile struct {
 	Must    []string `json:"must"`
 	MustNot []string `json:"must_not"`
-}
-
-// truthFile is what the emulator logged: every rewrite and why it made it.
-type truthFile struct {
-	Messages []struct {
-		LANFrame *int `json:"lan_frame"`
-		WANFrame *int `json:"wan_frame"`
-		Rewrites []struct {
-			Field string `json:"field"`
-			Why   string `json:"why"`
-		} `json:"rewrites"`
-	} `json:"messages"`
 }
 
 // allowed lists, per reason the emulator logged, the verdicts a rewrite
@@ -127,7 +116,7 @@ func checkTruth(t *testing.T, dir string, rep *analyze.Report) {
 	if err != nil {
 		return // a recording: no generator log
 	}
-	var tr truthFile
+	var tr algsim.Truth
 	if err := json.Unmarshal(raw, &tr); err != nil {
 		t.Fatal(err)
 	}

@@ -11,28 +11,13 @@ import (
 
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/sipmsg"
+	"github.com/sipalg/sipalg/fixtures/algsim"
 )
 
 // emulated lists the fixtures written by fixtures/algsim, whose truth.json
 // logs every rewrite.
 var emulated = []string{"correct", "none", "st530", "zyxel660", "wgr614", "wrv200",
 	"semicolon", "port-overflow", "stale-length", "short-timeout", "ice"}
-
-type truthFile struct {
-	Messages []struct {
-		Direction string `json:"direction"`
-		LANFrame  *int   `json:"lan_frame"`
-		WANFrame  *int   `json:"wan_frame"`
-		Method    string `json:"method"`
-		Status    *int   `json:"status"`
-		Dropped   bool   `json:"dropped"`
-		Rewrites  []struct {
-			Field  string  `json:"field"`
-			Before *string `json:"before"`
-			After  *string `json:"after"`
-		} `json:"rewrites"`
-	} `json:"messages"`
-}
 
 // payloads returns the UDP payload of every frame of a capture.
 func payloads(t *testing.T, path string) map[int][]byte {
@@ -79,7 +64,7 @@ func TestFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var tr truthFile
+			var tr algsim.Truth
 			if err := json.Unmarshal(raw, &tr); err != nil {
 				t.Fatal(err)
 			}

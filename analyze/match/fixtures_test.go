@@ -12,6 +12,7 @@ import (
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/fielddiff"
 	"github.com/sipalg/sipalg/analyze/inventory"
+	"github.com/sipalg/sipalg/fixtures/algsim"
 )
 
 // emulated lists the fixtures written by fixtures/algsim, whose truth.json
@@ -23,24 +24,6 @@ var emulated = []string{"correct", "none", "st530", "zyxel660", "wgr614", "wrv20
 // lab lists the recordings through the Linux kernel's ALG.
 var lab = []string{"lab-call-alg", "lab-call-noalg", "lab-register-alg", "lab-transfer-alg",
 	"lab-transfer-escaped-alg", "lab-timeout-alg", "lab-tcp-alg"}
-
-type truthFile struct {
-	Messages []struct {
-		Direction string `json:"direction"`
-		LANFrame  *int   `json:"lan_frame"`
-		WANFrame  *int   `json:"wan_frame"`
-		Method    string `json:"method"`
-		Status    *int   `json:"status"`
-		CallIDLAN string `json:"call_id_lan"`
-		CallIDWAN string `json:"call_id_wan"`
-		Dropped   bool   `json:"dropped"`
-		Rewrites  []struct {
-			Field  string  `json:"field"`
-			Before *string `json:"before"`
-			After  *string `json:"after"`
-		} `json:"rewrites"`
-	} `json:"messages"`
-}
 
 func build(t *testing.T, dir string) *Result {
 	t.Helper()
@@ -85,7 +68,7 @@ func TestEmulatedFixtures(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var tr truthFile
+			var tr algsim.Truth
 			if err := json.Unmarshal(raw, &tr); err != nil {
 				t.Fatal(err)
 			}
