@@ -11,7 +11,7 @@ BENCHTIME ?= 1s
 # 14 GB in all; regenerated only when missing), runs per figure, sections.
 BENCHDIR  ?= /tmp/sipalg-bench
 BENCHRUNS ?= 3
-BENCHONLY ?= large,small,flat,formats
+BENCHONLY ?= large,small,flat,formats,sipheavy
 DEMO_CASE ?= fixtures/st530
 
 export CGO_ENABLED ?= 0

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -140,7 +142,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 	dir := fs.String("dir", filepath.Join(os.TempDir(), "sipalg-bench"), "where the generated captures are cached")
 	runs := fs.Int("runs", 3, "runs per measurement (medians are printed)")
 	sipalg := fs.String("sipalg", "bin/sipalg", "the sipalg binary to time")
-	only := fs.String("only", "large,small,flat,formats", "sections to run: large, small (with tshark), flat, formats")
+	only := fs.String("only", "large,small,flat,formats,sipheavy", "sections to run: large, small (with tshark), flat, formats, sipheavy (with sngrep and tshark)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -162,6 +164,8 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			err = b.flat()
 		case "formats":
 			err = b.formats()
+		case "sipheavy":
+			err = b.sipHeavy()
 		default:
 			err = fmt.Errorf("unknown section %q", s)
 		}
@@ -338,4 +342,272 @@ func (b *bencher) formats() error {
 	}
 	b.row("zcat both files in parallel > /dev/null", zc2, 2*pk, 2*by, pcapAn.wall)
 	return nil
+}
+
+// sipHeavySet is a SIP-heavy pair of issue 15: 230 phones behind one
+// router with a correct ALG, each placing one-second calls one after the
+// other, one every 90 s, and registering every 60 s. 11 calls a phone
+// give about 25,000 SIP messages a side, 32 about 73,000, 320 about
+// 730,000.
+func sipHeavySet(calls int) dataset {
+	c := benchgen.Default()
+	c.Phones, c.Call, c.Calls, c.CallEvery = 230, time.Second, calls, 90*time.Second
+	return dataset{cfg: c}
+}
+
+// sipHeavy: analyze of the 25k and 73k SIP-heavy pairs next to sngrep and
+// tshark over the same two files, then the 730k pair for memory only.
+func (b *bencher) sipHeavy() error {
+	sngrep, serr := exec.LookPath("sngrep")
+	tshark, terr := exec.LookPath("tshark")
+	if serr != nil || terr != nil {
+		b.install()
+		sngrep, serr = exec.LookPath("sngrep")
+		tshark, terr = exec.LookPath("tshark")
+	}
+	for _, calls := range []int{11, 32} {
+		lan, wan, m, err := ensure(b.dir, sipHeavySet(calls), b.log)
+		if err != nil {
+			return err
+		}
+		pk, by := int64(2*m.Counts.Packets), m.Counts.LANBytes+m.Counts.WANBytes
+		b.warm(lan, wan)
+		b.header(fmt.Sprintf("SIP-heavy pair: %d phones, %d calls of %s each, %d SIP messages, %d packets and %.0f MB per side",
+			m.Config.Phones, m.Config.Calls, m.Config.Call, m.Counts.SIPMessages, m.Counts.Packets, float64(m.Counts.LANBytes)/1e6))
+		an, err := b.analyze(b.runs, lan, wan)
+		if err != nil {
+			return err
+		}
+		b.row("sipalg analyze --format json (both sides)", an, pk, by, 0)
+		var sn, ts stats
+		if serr == nil {
+			// Each file on its own, one after the other, as a user would:
+			// given two -I, sngrep 1.6 takes many times as long.
+			if sn, err = b.shell(b.runs, fmt.Sprintf("%s -N -q -I %s && %s -N -q -I %s", sngrep, lan, sngrep, wan)); err != nil {
+				return err
+			}
+			b.row("sngrep -N -q -I, both files", sn, pk, by, an.wall)
+		}
+		if terr == nil {
+			if ts, err = b.shell(b.runs, fmt.Sprintf("%s -r %s -Y sip -T fields -e sip.Call-ID > /dev/null && %s -r %s -Y sip -T fields -e sip.Call-ID > /dev/null", tshark, lan, tshark, wan)); err != nil {
+				return err
+			}
+			b.row("tshark -Y sip -T fields -e sip.Call-ID, both files", ts, pk, by, an.wall)
+		}
+		fmt.Fprintf(b.out, "\n%.1f µs of CPU per SIP message per side (analyze's CPU / %d messages).", float64(an.cpu.Microseconds())/float64(2*m.Counts.SIPMessages), 2*m.Counts.SIPMessages)
+		if serr == nil {
+			fmt.Fprintf(b.out, " sngrep / analyze: %.2f×.", sn.wall.Seconds()/an.wall.Seconds())
+		} else {
+			fmt.Fprint(b.out, " sngrep is not installed.")
+		}
+		if terr == nil {
+			fmt.Fprintf(b.out, " tshark / analyze: %.2f×.", ts.wall.Seconds()/an.wall.Seconds())
+		} else {
+			fmt.Fprint(b.out, " tshark is not installed.")
+		}
+		fmt.Fprintln(b.out)
+		if err := b.reportSizes(lan, wan); err != nil {
+			return err
+		}
+	}
+	// Memory only: one run.
+	lan, wan, m, err := ensure(b.dir, sipHeavySet(320), b.log)
+	if err != nil {
+		return err
+	}
+	b.warm(lan, wan)
+	b.header(fmt.Sprintf("SIP-heavy pair for memory: %d phones, %d calls each, %d SIP messages, %d packets and %.0f MB per side",
+		m.Config.Phones, m.Config.Calls, m.Counts.SIPMessages, m.Counts.Packets, float64(m.Counts.LANBytes)/1e6))
+	an, err := b.analyze(1, lan, wan)
+	if err != nil {
+		return err
+	}
+	b.row("sipalg analyze --format json (both sides)", an, int64(2*m.Counts.Packets), m.Counts.LANBytes+m.Counts.WANBytes, 0)
+	return b.reportCheck(lan, wan, m.Counts.SIPMessages)
+}
+
+// install tries apt-get for the comparison tools when one is missing (as
+// root, on Debian); the section goes on without them if that fails.
+func (b *bencher) install() {
+	if _, err := exec.LookPath("apt-get"); err != nil || os.Geteuid() != 0 {
+		fmt.Fprintln(b.log, "sngrep or tshark missing, and not root with apt-get: no comparison")
+		return
+	}
+	fmt.Fprintln(b.log, "installing sngrep and tshark (apt-get) ...")
+	cmd := exec.Command("apt-get", "install", "-y", "--no-install-recommends", "sngrep", "tshark")
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	cmd.Stdout, cmd.Stderr = b.log, b.log
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintf(b.log, "apt-get: %v\n", err)
+	}
+}
+
+// reportSizes writes the table, JSON and HTML reports of a pair once each
+// and prints their sizes (the table's in lines: what a person scrolls).
+func (b *bencher) reportSizes(lan, wan string) error {
+	dir, err := os.MkdirTemp(b.dir, "reports-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	fmt.Fprint(b.out, "\nReports:")
+	for _, f := range []string{"table", "json", "html"} {
+		out := filepath.Join(dir, "report."+f)
+		cmd := exec.Command(b.sipalg, "analyze", "--lan", lan, "--wan", wan, "--fail-on", "never", "--format", f, "-o", out)
+		var errb bytes.Buffer
+		cmd.Stderr = &errb
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("%s: %v: %s", strings.Join(cmd.Args, " "), err, errb.String())
+		}
+		data, err := os.ReadFile(out)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(b.out, " %s %.1f MB", f, float64(len(data))/1e6)
+		if f == "table" {
+			fmt.Fprintf(b.out, " (%d lines)", bytes.Count(data, []byte("\n")))
+		}
+		if f == "html" {
+			if err := b.htmlLoad(out); err != nil {
+				fmt.Fprintf(b.out, " (not loaded in Chromium: %v)", err)
+			}
+		}
+	}
+	fmt.Fprintln(b.out, ".")
+	return nil
+}
+
+// reportCheck writes the JSON report of a pair to a temporary file and
+// reads it back as a stream: how many messages each side has in it
+// (want, the generator's count, for both) and the report's warnings,
+// which name any limit reached.
+func (b *bencher) reportCheck(lan, wan string, want int) error {
+	f, err := os.CreateTemp(b.dir, "report-*.json")
+	if err != nil {
+		return err
+	}
+	f.Close()
+	defer os.Remove(f.Name())
+	cmd := exec.Command(b.sipalg, "analyze", "--lan", lan, "--wan", wan, "--fail-on", "never", "--format", "json", "-o", f.Name())
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%s: %v: %s", strings.Join(cmd.Args, " "), err, errb.String())
+	}
+	c, err := countReport(f.Name())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.out, "\nThe JSON report (%.0f MB) lists %d messages seen on the LAN side and %d on the WAN side, of %d per side; %d warning(s)",
+		float64(fileSize(f.Name()))/1e6, c.lan, c.wan, want, len(c.warnings))
+	for i, w := range c.warnings {
+		if i == 3 {
+			fmt.Fprintf(b.out, "; …")
+			break
+		}
+		fmt.Fprintf(b.out, "; %q", w)
+	}
+	fmt.Fprintln(b.out, ".")
+	return nil
+}
+
+type reportCount struct {
+	lan, wan int
+	warnings []string
+}
+
+// countReport reads a JSON report element by element (a report of a
+// million messages is over a gigabyte).
+func countReport(path string) (reportCount, error) {
+	var c reportCount
+	f, err := os.Open(path)
+	if err != nil {
+		return c, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(bufio.NewReaderSize(f, 1<<20))
+	if _, err := dec.Token(); err != nil { // {
+		return c, err
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return c, err
+		}
+		switch tok {
+		case "messages":
+			if _, err := dec.Token(); err != nil { // [
+				return c, err
+			}
+			for dec.More() {
+				var m struct {
+					LAN json.RawMessage `json:"lan_frame"`
+					WAN json.RawMessage `json:"wan_frame"`
+				}
+				if err := dec.Decode(&m); err != nil {
+					return c, err
+				}
+				if len(m.LAN) > 0 && string(m.LAN) != "null" {
+					c.lan++
+				}
+				if len(m.WAN) > 0 && string(m.WAN) != "null" {
+					c.wan++
+				}
+			}
+			if _, err := dec.Token(); err != nil { // ]
+				return c, err
+			}
+		case "warnings":
+			if err := dec.Decode(&c.warnings); err != nil {
+				return c, err
+			}
+		default:
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				return c, err
+			}
+		}
+	}
+	return c, nil
+}
+
+// htmlLoad opens an HTML report in headless Chromium through the browser
+// test of cmd/sipalg (go test, from the source tree make bench runs in)
+// and prints what it measured: the time until the page's script is done
+// and the dialogs it lists.
+func (b *bencher) htmlLoad(path string) error {
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat("cmd/sipalg/html_browser_test.go"); err != nil {
+		return fmt.Errorf("not run from the source tree")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(goBin, "test", "./cmd/sipalg", "-run", "^TestHTMLLoadTime$", "-count=1", "-v", "-args", "-html-report", abs)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("%v: %s", err, tail(out.String(), 400))
+	}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if _, m, ok := strings.Cut(l, "HTML load: "); ok {
+			fmt.Fprintf(b.out, " (%s)", m)
+			return nil
+		}
+		if strings.Contains(l, "SKIP") {
+			return fmt.Errorf("%s", strings.TrimSpace(l))
+		}
+	}
+	return fmt.Errorf("no measurement in: %s", tail(out.String(), 400))
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return "…" + s[len(s)-n:]
+	}
+	return s
 }

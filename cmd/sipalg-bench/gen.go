@@ -30,7 +30,11 @@ func (d dataset) dirName() string {
 	if d.gzip {
 		ext += ".gz"
 	}
-	return fmt.Sprintf("%s-p%d-c%ds-%s-s%d", genVersion, d.cfg.Phones, int(d.cfg.Call/time.Second), ext, d.cfg.Seed)
+	calls := ""
+	if d.cfg.Calls > 1 {
+		calls = fmt.Sprintf("-n%de%ds", d.cfg.Calls, int(d.cfg.CallEvery/time.Second))
+	}
+	return fmt.Sprintf("%s-p%d-c%ds%s-%s-s%d", genVersion, d.cfg.Phones, int(d.cfg.Call/time.Second), calls, ext, d.cfg.Seed)
 }
 
 func (d dataset) fileExt() string {
@@ -160,8 +164,10 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sipalg-bench gen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	def := benchgen.Default()
-	phones := fs.Int("phones", def.Phones, "phones, one call each")
+	phones := fs.Int("phones", def.Phones, "phones")
 	call := fs.Duration("call", def.Call, "media duration of each call")
+	calls := fs.Int("calls", 1, "calls per phone, one after the other")
+	every := fs.Duration("every", 0, "with -calls above 1: from one call's INVITE to the next's")
 	format := fs.String("format", string(def.Format), "pcap or pcapng")
 	gz := fs.Bool("gzip", false, "gzip both captures")
 	out := fs.String("o", "", "output directory")
@@ -169,11 +175,12 @@ func runGen(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *out == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: sipalg-bench gen [-phones N] [-call D] [-format pcap|pcapng] [-gzip] -o DIR")
+		fmt.Fprintln(stderr, "usage: sipalg-bench gen [-phones N] [-call D] [-calls N -every D] [-format pcap|pcapng] [-gzip] -o DIR")
 		return 2
 	}
 	d := dataset{cfg: def, gzip: *gz}
 	d.cfg.Phones, d.cfg.Call, d.cfg.Format = *phones, *call, benchgen.Format(*format)
+	d.cfg.Calls, d.cfg.CallEvery = *calls, *every
 	m, err := generate(*out, d)
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg-bench: %v\n", err)

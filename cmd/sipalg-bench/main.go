@@ -5,7 +5,7 @@
 // Usage:
 //
 //	sipalg-bench [-dir DIR] [-runs N] [-sipalg BIN] [-only LIST]   run the benchmarks
-//	sipalg-bench gen [-phones N] [-call D] [-format pcap|pcapng] [-gzip] -o DIR
+//	sipalg-bench gen [-phones N] [-call D] [-calls N -every D] [-format pcap|pcapng] [-gzip] -o DIR
 //	sipalg-bench readloop [-seq] FILE...                           the bare read+decode loop
 //	sipalg-bench phases LAN WAN                                    time and memory of each stage
 //

@@ -266,8 +266,14 @@ func (b *cdpBrowser) mustCall(session, method string, params, result any) {
 // data-ready on <html>).
 func (b *cdpBrowser) navigate(url string) {
 	b.t.Helper()
+	b.navigateWithin(url, 30*time.Second)
+}
+
+// navigateWithin is navigate with a deadline of its own.
+func (b *cdpBrowser) navigateWithin(url string, limit time.Duration) {
+	b.t.Helper()
 	b.mustCall(b.session, "Page.navigate", map[string]any{"url": url}, nil)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		var ready string
 		if err := b.eval(`document.readyState === 'complete' && document.documentElement.getAttribute('data-ready') || ''`, &ready); err == nil && ready == "1" {
@@ -275,7 +281,7 @@ func (b *cdpBrowser) navigate(url string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	b.t.Fatalf("%s: the report's script did not finish in 30 s; problems: %q", url, b.takeProblems())
+	b.t.Fatalf("%s: the report's script did not finish in %v; problems: %q", url, limit, b.takeProblems())
 }
 
 // eval runs a JavaScript expression (a promise is awaited) and decodes its
