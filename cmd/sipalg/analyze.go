@@ -15,7 +15,7 @@ import (
 const analyzeUsage = `Usage:
   sipalg analyze --lan LAN --wan WAN [flags]
   sipalg analyze --capture BOTH --lan-if NAME|ID --wan-if NAME|ID [flags]
-  ... [--format table|json|html] [-o FILE] [--annotate OUT.pcapng] [--fail-on bad|warning|never]
+  ... [--format table|json|html] [-o FILE] [--all] [--annotate OUT.pcapng] [--fail-on bad|warning|never]
   sipalg analyze --wan WAN | --lan LAN [--format table|json] [-o FILE] [--fail-on ...]
 
 Lines up the captures of a router's two sides and reports what its SIP ALG
@@ -41,6 +41,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&sf.wanIface, "wan-if", "", "with --capture: the WAN interface, by pcapng name or index (in an SLL2 capture: the Linux interface index)")
 	format := fs.String("format", "table", "output format: table, json or html")
 	out := fs.StringP("output", "o", "", "write the report to this file instead of stdout")
+	all := fs.Bool("all", false, "table: every mapping, finding and dialog ladder (by default about 400 lines: summaries, examples and the dialogs with problems)")
 	annotateOut := fs.String("annotate", "", "also write both captures merged into this pcapng, findings as packet comments")
 	failOnFlag := fs.String("fail-on", "bad", "exit 1 when a finding is at least this bad: bad, warning or never")
 	limitSpecs := addLimitFlag(fs)
@@ -94,7 +95,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 			return exitError
 		}
 	}
-	if err := writeReport(rep, *format, *out, stdout); err != nil {
+	if err := writeReport(rep, *format, *out, *all, stdout); err != nil {
 		fmt.Fprintf(stderr, "sipalg: %v\n", err)
 		return exitError
 	}
@@ -122,8 +123,8 @@ func fileSize(path string) int64 {
 }
 
 // writeReport writes the report to the file out, or to stdout; colour
-// only for a table on a terminal.
-func writeReport(rep *analyze.Report, format, out string, stdout io.Writer) error {
+// only for a table on a terminal. all lifts the table's bounds.
+func writeReport(rep *analyze.Report, format, out string, all bool, stdout io.Writer) error {
 	render := func(w io.Writer, color bool) error {
 		switch format {
 		case "json":
@@ -131,8 +132,11 @@ func writeReport(rep *analyze.Report, format, out string, stdout io.Writer) erro
 		case "html":
 			return renderHTML(w, rep)
 		}
-		if rep.Single != nil {
+		switch {
+		case rep.Single != nil:
 			return renderSingle(w, rep, color)
+		case all:
+			return renderReportAll(w, rep, color)
 		}
 		return renderReport(w, rep, color)
 	}

@@ -4,21 +4,19 @@ package main
 // section fits an 80-column terminal; tables are drawn by table.go.
 
 import (
+	"bytes"
+	"cmp"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/sipalg/sipalg/analyze"
 	"github.com/sipalg/sipalg/analyze/correlate"
-	"github.com/sipalg/sipalg/analyze/match"
 	"github.com/sipalg/sipalg/rules"
 )
-
-// maxFindingRows bounds the rows listed per rule; the rest are counted
-// (the JSON report lists them all).
-const maxFindingRows = 20
 
 // labelWidth is the width of the section labels on the left.
 const labelWidth = 9
@@ -26,9 +24,11 @@ const labelWidth = 9
 // reportWriter accumulates the first write error, so the sections can be
 // written without checking each line.
 type reportWriter struct {
-	w   io.Writer
-	pal palette
-	err error
+	w     io.Writer
+	pal   palette
+	err   error
+	lines int           // lines written so far
+	buf   *bytes.Buffer // the buffer of a sub-writer (sub)
 }
 
 func (r *reportWriter) line(format string, args ...any) {
@@ -59,24 +59,131 @@ func (r *reportWriter) table(header []string, rows [][]string, shrink ...int) {
 	}
 }
 
-// renderReport writes the table report: the verdict first, then the
-// inputs, clock, NAT and mappings, the findings by rule, the router
-// fingerprint, and a ladder of every dialog.
+// maxTableLines is about as long as the table report gets by default,
+// however large the capture: the verdict, the network and every rule that
+// fired always; examples of findings, mappings and ladders as many as fit.
+// sipalg analyze --all shows everything.
+const maxTableLines = 400
+
+// maxMappingRows is the largest mapping table shown whole by default;
+// beyond it the mappings are summarised.
+const maxMappingRows = 24
+
+// renderReport writes the table report, bounded (about maxTableLines
+// lines): the verdict first, then the inputs, clock, NAT and mappings, the
+// findings by rule, the router fingerprint, and the ladders of the
+// dialogs, only those with problems when not all fit.
 func renderReport(w io.Writer, rep *analyze.Report, color bool) error {
+	return renderTableReport(w, rep, analyze.DigestOf(rep, analyze.DefaultDigestLimits()), color, maxTableLines)
+}
+
+// renderReportAll writes the table report with everything in it (--all):
+// every mapping, every finding, the ladder of every dialog.
+func renderReportAll(w io.Writer, rep *analyze.Report, color bool) error {
+	return renderTableReport(w, rep, analyze.DigestOf(rep, analyze.DigestLimits{}), color, 0)
+}
+
+// renderTableReport writes the table report from the report's summary (verdict,
+// inputs, clock, NAT, mappings, fingerprints, warnings) and the digest of
+// its findings and dialogs: it reads nothing else of rep (not its
+// messages, findings or dialogs), so that it can be given a digest built
+// dialog by dialog. limit bounds the lines (0: no bound).
+func renderTableReport(w io.Writer, rep *analyze.Report, dg *analyze.Digest, color bool, limit int) error {
 	r := &reportWriter{w: w, pal: palette{on: color}}
+	r.w = &lineCounter{w: w, n: &r.lines}
 	writeVerdict(r, rep)
 	r.line("")
-	writeNetwork(r, rep)
+	writeNetwork(r, rep, dg, limit > 0)
 	r.line("")
-	writeFindings(r, rep)
-	r.line("")
-	writeFingerprints(r, rep)
-	r.line("")
-	writeLadder(r, rep)
+	// The sections after the findings, to know the room left.
+	fp := r.sub()
+	writeFingerprints(fp, rep)
+	fp.line("")
+	warns := r.sub()
 	for _, warn := range rep.Warnings {
-		r.para("warning", warn)
+		warns.para("warning", warn)
 	}
+	room := limit - r.lines - fp.lines - warns.lines - 1 // the blank line after the findings
+	findings, ladders := r.fitFindingsAndLadders(rep, dg, limit, room)
+	r.copy(findings)
+	r.line("")
+	r.copy(fp)
+	r.copy(ladders)
+	r.copy(warns)
 	return r.err
+}
+
+// exampleSteps are the numbers of examples per rule tried, most first:
+// up to 20 (the digest's default) when every dialog's ladder fits too, up
+// to 5 when only the problem dialogs are shown (the ladders need the room
+// more).
+var exampleSteps = []int{20, 10, 5, 3, 2, 1}
+
+const maxExamplesBounded = 5
+
+// fitFindingsAndLadders renders the findings and the ladders in room
+// lines: as many examples per rule as let every ladder fit when the
+// digest holds every dialog, else as many as fit in two thirds of the
+// room, the problem ladders taking the rest.
+func (r *reportWriter) fitFindingsAndLadders(rep *analyze.Report, dg *analyze.Digest, limit, room int) (findings, ladders *reportWriter) {
+	if limit <= 0 {
+		findings, ladders = r.sub(), r.sub()
+		writeFindings(findings, dg, 0)
+		writeLadders(ladders, rep, dg, 0)
+		return findings, ladders
+	}
+	render := func(k int) *reportWriter {
+		f := r.sub()
+		writeFindings(f, dg, k)
+		return f
+	}
+	if dg.AllKept {
+		all := r.sub()
+		writeLadders(all, rep, dg, 0)
+		for _, k := range exampleSteps {
+			if f := render(k); f.lines+all.lines <= room {
+				return f, all
+			}
+		}
+	}
+	var f *reportWriter
+	for _, k := range exampleSteps {
+		if k > maxExamplesBounded {
+			continue
+		}
+		if f = render(k); f.lines <= room*2/3 {
+			break
+		}
+	}
+	ladders = r.sub()
+	writeLadders(ladders, rep, dg, room-f.lines)
+	return f, ladders
+}
+
+// lineCounter counts the lines written through it.
+type lineCounter struct {
+	w io.Writer
+	n *int
+}
+
+func (c *lineCounter) Write(p []byte) (int, error) {
+	*c.n += bytes.Count(p, []byte{'\n'})
+	return c.w.Write(p)
+}
+
+// sub returns a writer into a buffer of its own, with r's palette: a
+// section rendered to learn its length before it is written.
+func (r *reportWriter) sub() *reportWriter {
+	s := &reportWriter{pal: r.pal, buf: &bytes.Buffer{}}
+	s.w = &lineCounter{w: s.buf, n: &s.lines}
+	return s
+}
+
+// copy writes what s holds.
+func (r *reportWriter) copy(s *reportWriter) {
+	if r.err == nil && s.buf.Len() > 0 {
+		_, r.err = r.w.Write(s.buf.Bytes())
+	}
 }
 
 func writeVerdict(r *reportWriter, rep *analyze.Report) {
@@ -102,7 +209,7 @@ func writeVerdict(r *reportWriter, rep *analyze.Report) {
 
 func padLabel(s string) string { return s + strings.Repeat(" ", max(labelWidth-textWidth(s), 1)) }
 
-func writeNetwork(r *reportWriter, rep *analyze.Report) {
+func writeNetwork(r *reportWriter, rep *analyze.Report, dg *analyze.Digest, bounded bool) {
 	for _, side := range []string{"lan", "wan"} {
 		in := rep.Inputs[side]
 		file := in.File
@@ -134,7 +241,69 @@ func writeNetwork(r *reportWriter, rep *analyze.Report) {
 	}
 	r.line("")
 	r.line("%s", r.pal.heading("MAPPINGS"))
-	r.mappings(rep.Mappings)
+	if !bounded || len(rep.Mappings) <= maxMappingRows {
+		r.mappings(rep.Mappings)
+		return
+	}
+	r.mappingSummary(rep.Mappings, dg)
+}
+
+// Bounds of the mapping summary.
+const (
+	maxNotableMappings = 20 // expired, losing packets, or named by a finding
+	firstMappings      = 5  // shown when none is notable
+)
+
+// mappingSummary writes, for more mappings than maxMappingRows, their
+// count by kind, then the mappings worth a look (expired, inbound packets
+// lost, an endpoint named by a bad or warning finding), then how many
+// more there are.
+func (r *reportWriter) mappingSummary(ms []correlate.Mapping, dg *analyze.Digest) {
+	var kinds []string
+	count := map[string]int{}
+	expired, lost := 0, 0
+	var notable []correlate.Mapping
+	for _, m := range ms {
+		k := mappingKind(m)
+		if count[k] == 0 {
+			kinds = append(kinds, k)
+		}
+		count[k]++
+		if m.Expired {
+			expired++
+		}
+		if m.DroppedInbound > 0 {
+			lost++
+		}
+		if m.Expired || m.DroppedInbound > 0 || dg.NamedByFinding(m.LAN) || dg.NamedByFinding(m.WAN) {
+			notable = append(notable, m)
+		}
+	}
+	byKind := make([]string, len(kinds))
+	for i, k := range kinds {
+		byKind[i] = fmt.Sprintf("%d %s", count[k], k)
+	}
+	r.para("", fmt.Sprintf("%d mappings: %s; %d expired, %d lost inbound packets.", len(ms), strings.Join(byKind, ", "), expired, lost))
+	shown := notable
+	switch {
+	case len(notable) == 0:
+		shown = ms[:firstMappings]
+		r.para("", fmt.Sprintf("None expired, lost inbound packets or is named by a bad or warning finding; the first %d:", firstMappings))
+	case len(notable) > maxNotableMappings:
+		shown = notable[:maxNotableMappings]
+		r.para("", fmt.Sprintf("Expired, lost inbound packets or named by a bad or warning finding: %d; the first %d:", len(notable), maxNotableMappings))
+	default:
+		r.para("", "Expired, lost inbound packets or named by a bad or warning finding:")
+	}
+	r.mappings(shown)
+	r.line("%d more: sipalg analyze --all, or --format json, lists every mapping", len(ms)-len(shown))
+}
+
+func mappingKind(m correlate.Mapping) string {
+	if m.Proto != "udp" {
+		return m.Proto + "/" + m.Kind.String()
+	}
+	return m.Kind.String()
 }
 
 // mappings writes the mapping table; an endpoint the report does not know
@@ -142,10 +311,7 @@ func writeNetwork(r *reportWriter, rep *analyze.Report) {
 func (r *reportWriter) mappings(ms []correlate.Mapping) {
 	rows := make([][]string, 0, len(ms))
 	for _, m := range ms {
-		kind := m.Kind.String()
-		if m.Proto != "udp" {
-			kind = m.Proto + "/" + kind
-		}
+		kind := mappingKind(m)
 		life := lifetime(m.Lifetime.Lower, m.Lifetime.Upper)
 		if m.Expired {
 			life += " expired"
@@ -201,91 +367,73 @@ func orNone(s string) string {
 	return s
 }
 
-// ruleGroup is the findings of one rule.
-type ruleGroup struct {
-	rule     string
-	verdict  rules.Verdict
-	severity rules.Severity
-	findings []*rules.Finding
-}
-
-// groupFindings groups findings by rule: worst verdict first, then by
-// rule ID; findings keep their report order.
-func groupFindings(fs []rules.Finding) []*ruleGroup {
-	byRule := map[string]*ruleGroup{}
-	var groups []*ruleGroup
-	for i := range fs {
-		f := &fs[i]
-		g := byRule[f.Rule]
-		if g == nil {
-			g = &ruleGroup{rule: f.Rule, verdict: f.Verdict, severity: f.Severity}
-			byRule[f.Rule] = g
-			groups = append(groups, g)
+// sortRules orders rules worst verdict first, then by rule ID; the sort
+// is stable, and each rule's findings keep their report order.
+func sortRules(gs []analyze.RuleDigest) {
+	slices.SortStableFunc(gs, func(a, b analyze.RuleDigest) int {
+		if c := cmp.Compare(b.Verdict.Rank(), a.Verdict.Rank()); c != 0 {
+			return c
 		}
-		g.findings = append(g.findings, f)
-	}
-	sortGroups(groups)
-	return groups
+		return cmp.Compare(a.Rule, b.Rule)
+	})
 }
 
-func sortGroups(gs []*ruleGroup) {
-	for i := 1; i < len(gs); i++ { // insertion sort: few groups, stable
-		for j := i; j > 0 && groupLess(gs[j], gs[j-1]); j-- {
-			gs[j], gs[j-1] = gs[j-1], gs[j]
-		}
-	}
-}
-
-func groupLess(a, b *ruleGroup) bool {
-	if a.verdict.Rank() != b.verdict.Rank() {
-		return a.verdict.Rank() > b.verdict.Rank()
-	}
-	return a.rule < b.rule
-}
-
-func writeFindings(r *reportWriter, rep *analyze.Report) {
-	if len(rep.Findings) == 0 {
+// writeFindings writes every rule that fired, worst first, with its count
+// and its first examples findings (0: all the digest kept).
+func writeFindings(r *reportWriter, dg *analyze.Digest, examples int) {
+	if dg.Findings == 0 {
 		r.para("FINDINGS", "none: the router changed no SIP field, and no rule fired.")
 		return
 	}
-	groups := groupFindings(rep.Findings)
-	r.para("FINDINGS", fmt.Sprintf("%s from %s; frames are those of the LAN and WAN captures.", plural(len(rep.Findings), "finding"), plural(len(groups), "rule")))
+	groups := slices.Clone(dg.Rules)
+	sortRules(groups)
+	r.para("FINDINGS", fmt.Sprintf("%s from %s; frames are those of the LAN and WAN captures.", plural(dg.Findings, "finding"), plural(len(groups), "rule")))
 	titles := catalogTitles()
 	for _, g := range groups {
 		r.line("")
-		label := strings.ToUpper(string(g.verdict))
-		r.line("%s%s (%s, %d×)", r.pal.verdict(g.verdict, padLabel(label)), g.rule, g.severity, len(g.findings))
-		about := titles[g.rule]
-		if about == "" {
-			about = g.findings[0].Explanation
+		label := strings.ToUpper(string(g.Verdict))
+		r.line("%s%s (%s, %d×)", r.pal.verdict(g.Verdict, padLabel(label)), g.Rule, g.Severity, g.Count)
+		about := titles[g.Rule]
+		if about == "" && len(g.Examples) > 0 {
+			about = g.Examples[0].Explanation
 		}
 		r.para("", about)
-		shown := g.findings[:min(len(g.findings), maxFindingRows)]
-		var rows [][]string
-		var told []*rules.Finding // findings with no before/after: said in words
-		for _, f := range shown {
-			if f.Before == "" && f.After == "" {
-				told = append(told, f)
-				continue
-			}
-			rows = append(rows, []string{frame(f.LANFrame), frame(f.WANFrame), f.Method, f.Field, f.Before, f.After})
+		shown := g.Examples
+		if examples > 0 {
+			shown = shown[:min(len(shown), examples)]
 		}
-		if len(rows) > 0 {
-			r.table([]string{"LAN", "WAN", "Method", "Field", "Before", "After"}, rows, 4, 5, 3)
-		}
-		for _, f := range told {
-			where := "LAN frame " + frame(f.LANFrame) + ", WAN frame " + frame(f.WANFrame)
-			if f.Method != "" {
-				where += ", " + f.Method
-			}
-			if f.Field != "" {
-				where += ", " + f.Field
-			}
-			r.para("", where+": "+f.Explanation)
-		}
-		if n := len(g.findings) - maxFindingRows; n > 0 {
+		r.findingRows(shown)
+		if n := g.Count - len(shown); n > 0 {
 			r.line("… and %d more (sipalg analyze --format json lists them all)", n)
 		}
+	}
+}
+
+// findingRows writes findings as table rows, and those with no
+// before/after in words.
+func (r *reportWriter) findingRows(fs []rules.Finding) {
+	var rows [][]string
+	var told []*rules.Finding
+	for i := range fs {
+		f := &fs[i]
+		if f.Before == "" && f.After == "" {
+			told = append(told, f)
+			continue
+		}
+		rows = append(rows, []string{frame(f.LANFrame), frame(f.WANFrame), f.Method, f.Field, f.Before, f.After})
+	}
+	if len(rows) > 0 {
+		r.table([]string{"LAN", "WAN", "Method", "Field", "Before", "After"}, rows, 4, 5, 3)
+	}
+	for _, f := range told {
+		where := "LAN frame " + frame(f.LANFrame) + ", WAN frame " + frame(f.WANFrame)
+		if f.Method != "" {
+			where += ", " + f.Method
+		}
+		if f.Field != "" {
+			where += ", " + f.Field
+		}
+		r.para("", where+": "+f.Explanation)
 	}
 }
 
@@ -331,72 +479,104 @@ const (
 	arrowUnknown = "───"
 )
 
-func writeLadder(r *reportWriter, rep *analyze.Report) {
-	if len(rep.Messages) == 0 {
+// writeLadders writes the ladders the digest kept: every dialog when it
+// kept them all and they fit in room lines, else the dialogs with
+// problems, as many as fit (room 0: no bound).
+func writeLadders(r *reportWriter, rep *analyze.Report, dg *analyze.Digest, room int) {
+	if dg.Messages == 0 {
 		r.para("DIALOGS", "no SIP message seen.")
 		return
 	}
-	r.para("DIALOGS", "every SIP message, by dialog: time since the LAN capture's start, frames on each side, what the router did with it, how many fields it changed.")
-	base := ladderBase(rep)
-	dialogs := rep.Dialogs
-	if len(dialogs) == 0 { // a report read back from JSON has no dialog index
-		all := make([]int, len(rep.Messages))
-		for i := range all {
-			all[i] = i
+	base := ladderBase(rep, dg)
+	if dg.AllKept {
+		r.para("DIALOGS", "every SIP message, by dialog: time since the LAN capture's start, frames on each side, what the router did with it, how many fields it changed.")
+		for _, d := range dg.Kept {
+			r.ladder(d, base, false)
 		}
-		dialogs = append(dialogs, match.Dialog{ID: 1, Messages: all})
+		return
 	}
-	for _, d := range dialogs {
+	if dg.Problems == 0 {
+		r.para("DIALOGS", fmt.Sprintf("none of the %s (%s) has a problem: no message dropped or generated by the router, no bad or warning finding. sipalg analyze --all shows every ladder; --format json lists every message.",
+			plural(dg.Dialogs, "dialog"), plural(dg.Messages, "SIP message")))
+		return
+	}
+	head := r.sub()
+	head.para("DIALOGS", fmt.Sprintf("%d of %s (%s) have problems: a message dropped or generated by the router, or a bad or warning finding. Their ladders follow, as many as fit: time since the LAN capture's start, frames on each side, what the router did, fields changed. sipalg analyze --all shows every ladder; --format json lists every message.",
+		dg.Problems, plural(dg.Dialogs, "dialog"), plural(dg.Messages, "SIP message")))
+	used := head.lines + 1 // and the closing line
+	r.copy(head)
+	shown := 0
+	for _, d := range dg.Kept {
+		l := r.sub()
+		l.ladder(d, base, true)
+		if room > 0 && used+l.lines > room {
+			break
+		}
+		used += l.lines
+		r.copy(l)
+		shown++
+	}
+	if n := dg.Problems - shown; n > 0 {
 		r.line("")
-		head := fmt.Sprintf("Dialog %d · %s", d.ID, d.Method)
-		lanIDs, wanIDs := strings.Join(d.CallIDsLAN, ", "), strings.Join(d.CallIDsWAN, ", ")
-		switch {
-		case lanIDs != "":
-			head += " · Call-ID " + lanIDs
-		case wanIDs != "":
-			head += " · Call-ID " + wanIDs + " (WAN side only)"
-		}
-		r.line("%s", r.pal.heading(shorten(head, pageWidth)))
-		if lanIDs != "" && wanIDs != "" && lanIDs != wanIDs {
-			r.line("%s", shorten("  on the WAN side: Call-ID "+wanIDs, pageWidth))
-		}
-		rows := make([][]string, 0, len(d.Messages))
-		for _, i := range d.Messages {
-			if i < 0 || i >= len(rep.Messages) {
-				continue
-			}
-			m := &rep.Messages[i]
-			arrow := arrowUnknown
-			switch m.Direction {
-			case "outbound":
-				arrow = arrowOut
-			case "inbound":
-				arrow = arrowIn
-			}
-			what := m.Method
-			if m.Status != nil {
-				what = strconv.Itoa(*m.Status) + " " + m.Method
-			}
-			retx := ""
-			if m.Retransmission {
-				retx = "retx"
-			}
-			rows = append(rows, []string{fmt.Sprintf("%.3f", float64(m.TS-base)/1e9), frame(m.LANFrame), arrow, frame(m.WANFrame),
-				what, m.State, strconv.Itoa(m.ChangedFields), retx})
-		}
-		r.table([]string{"Time", "LAN", "", "WAN", "Message", "State", "Changed", ""}, rows)
+		r.line("… and %d more %s with problems (sipalg analyze --all shows them)", n, map[bool]string{true: "dialog", false: "dialogs"}[n == 1])
 	}
+}
+
+// ladder writes one dialog's ladder; problem adds why it is shown.
+func (r *reportWriter) ladder(d analyze.DialogDigest, base int64, problem bool) {
+	r.line("")
+	head := fmt.Sprintf("Dialog %d · %s", d.ID, d.Method)
+	lanIDs, wanIDs := strings.Join(d.CallIDsLAN, ", "), strings.Join(d.CallIDsWAN, ", ")
+	switch {
+	case lanIDs != "":
+		head += " · Call-ID " + lanIDs
+	case wanIDs != "":
+		head += " · Call-ID " + wanIDs + " (WAN side only)"
+	}
+	r.line("%s", r.pal.heading(shorten(head, pageWidth)))
+	if lanIDs != "" && wanIDs != "" && lanIDs != wanIDs {
+		r.line("%s", shorten("  on the WAN side: Call-ID "+wanIDs, pageWidth))
+	}
+	if problem && d.Problem != "" {
+		r.line("%s", shorten("  "+d.Problem, pageWidth))
+	}
+	rows := make([][]string, 0, len(d.Rows)+2)
+	next := 0 // the next position in the dialog
+	gap := func(to int) {
+		if to > next {
+			rows = append(rows, []string{"…", "", "", "", plural(to-next, "message"), "", "", ""})
+		}
+	}
+	for _, m := range d.Rows {
+		gap(m.Pos)
+		next = m.Pos + 1
+		arrow := arrowUnknown
+		switch m.Direction {
+		case "outbound":
+			arrow = arrowOut
+		case "inbound":
+			arrow = arrowIn
+		}
+		what := m.Method
+		if m.Status != nil {
+			what = strconv.Itoa(*m.Status) + " " + m.Method
+		}
+		retx := ""
+		if m.Retransmission {
+			retx = "retx"
+		}
+		rows = append(rows, []string{fmt.Sprintf("%.3f", float64(m.TS-base)/1e9), frame(m.LANFrame), arrow, frame(m.WANFrame),
+			what, m.State, strconv.Itoa(m.ChangedFields), retx})
+	}
+	gap(d.Messages)
+	r.table([]string{"Time", "LAN", "", "WAN", "Message", "State", "Changed", ""}, rows)
 }
 
 // ladderBase is the LAN capture's first timestamp (Wireshark's time
 // reference), or the first message's.
-func ladderBase(rep *analyze.Report) int64 {
+func ladderBase(rep *analyze.Report, dg *analyze.Digest) int64 {
 	if t, err := time.Parse(time.RFC3339Nano, rep.Inputs["lan"].FirstTS); err == nil {
 		return t.UnixNano()
 	}
-	base := rep.Messages[0].TS
-	for _, m := range rep.Messages {
-		base = min(base, m.TS)
-	}
-	return base
+	return dg.FirstTS
 }

@@ -64,7 +64,7 @@ func runSingle(src capture.Source, side, format, out, annotate string, fo failOn
 		fmt.Fprintf(stderr, "sipalg: %s\n", oneLine(err))
 		return exitError
 	}
-	if err := writeReport(rep, format, out, stdout); err != nil {
+	if err := writeReport(rep, format, out, false, stdout); err != nil {
 		fmt.Fprintf(stderr, "sipalg: %v\n", err)
 		return exitError
 	}
@@ -160,6 +160,10 @@ func orUnknown(a netip.AddrPort) string {
 	return a.String()
 }
 
+// maxSingleExamples bounds the findings listed per rule; the rest are
+// counted (the JSON report lists them all).
+const maxSingleExamples = 20
+
 // writeSingleFindings writes the findings grouped by rule, each with its
 // evidence frames and explanation.
 func writeSingleFindings(r *reportWriter, rep *analyze.Report) {
@@ -168,7 +172,10 @@ func writeSingleFindings(r *reportWriter, rep *analyze.Report) {
 		r.para("FINDINGS", "none. One capture shows less than two: see the limits below.")
 		return
 	}
-	groups := groupFindings(rep.Findings)
+	dg := analyze.NewDigest(analyze.DigestLimits{Examples: maxSingleExamples})
+	dg.AddFindings(rep.Findings)
+	groups := dg.Rules
+	sortRules(groups)
 	r.para("FINDINGS", fmt.Sprintf("%s from %s; frames are those of the %s capture.", plural(len(rep.Findings), "finding"), plural(len(groups), "rule"), side))
 	titles := map[string]string{}
 	for _, rule := range rules.SingleCatalog() {
@@ -176,16 +183,16 @@ func writeSingleFindings(r *reportWriter, rep *analyze.Report) {
 	}
 	for _, g := range groups {
 		r.line("")
-		r.line("%s%s (%s, %d×)", r.pal.verdict(g.verdict, padLabel(strings.ToUpper(string(g.verdict)))), g.rule, g.severity, len(g.findings))
-		r.para("", titles[g.rule])
-		for _, f := range g.findings[:min(len(g.findings), maxFindingRows)] {
+		r.line("%s%s (%s, %d×)", r.pal.verdict(g.Verdict, padLabel(strings.ToUpper(string(g.Verdict)))), g.Rule, g.Severity, g.Count)
+		r.para("", titles[g.Rule])
+		for _, f := range g.Examples {
 			what := strings.TrimSpace(f.Method + " " + f.Field)
 			if what == "" {
 				what = "capture"
 			}
 			r.para("", fmt.Sprintf("%s (%s): %s", what, frameWords(f.Frames), f.Explanation))
 		}
-		if n := len(g.findings) - maxFindingRows; n > 0 {
+		if n := g.Count - len(g.Examples); n > 0 {
 			r.line("… and %d more (sipalg analyze --format json lists them all)", n)
 		}
 	}
