@@ -360,3 +360,48 @@ func TestHTMLManyDialogsInChromium(t *testing.T) {
 	}
 	pageProblems(t, b)
 }
+
+// TestHTMLProblemDialogsFirstInChromium: a report of more dialogs than
+// one page lists those with problems first; unticking the box lists them
+// all, a page at a time.
+func TestHTMLProblemDialogsFirstInChromium(t *testing.T) {
+	base := hostileReport()
+	rep := *base
+	rep.Messages, rep.Dialogs, rep.Findings = nil, nil, nil
+	const n, every = 1000, 50
+	for i := 0; i < n; i++ {
+		m := base.Messages[0] // matched: a problem only with a warning
+		m.ID, m.Dialog = i+1, i+1
+		rep.Messages = append(rep.Messages, m)
+		rep.Dialogs = append(rep.Dialogs, match.Dialog{ID: i + 1, Method: "INVITE", Messages: []int{i}})
+		if i%every == 0 {
+			f := base.Findings[0]
+			id := i + 1
+			f.MessageID = &id
+			rep.Findings = append(rep.Findings, f)
+		}
+	}
+	if base.Findings[0].Verdict != "warning" {
+		t.Fatalf("the hostile report's first finding is %s; the test needs a warning", base.Findings[0].Verdict)
+	}
+	url := writeReportPage(t, &rep, "problems.html")
+	b := startChromium(t, 1200, 900)
+	b.navigate(url)
+	var got struct {
+		Listed, Problems int
+		Count            string
+	}
+	b.mustEval(`({Listed: document.querySelectorAll('#dialogs details.dialog').length,
+		Problems: document.querySelectorAll('#dialogs details.dialog.problem').length,
+		Count: document.getElementById('d-count').textContent})`, &got)
+	if want := n / every; got.Listed != want || got.Problems != want || !strings.HasPrefix(got.Count, fmt.Sprintf("%d of %d dialogs", want, n)) {
+		t.Errorf("listed %d dialogs, %d with problems, count %q; want the %d with problems of %d", got.Listed, got.Problems, got.Count, want, n)
+	}
+	b.mustEval(`(() => { const c = document.getElementById('d-problems'); c.checked = false; c.dispatchEvent(new Event('change')); return 0; })()`, nil)
+	b.mustEval(`({Listed: document.querySelectorAll('#dialogs details.dialog').length, Problems: 0,
+		Count: document.getElementById('d-count').textContent})`, &got)
+	if got.Listed != 200 || got.Count != fmt.Sprintf("%d of %d dialogs", n, n) {
+		t.Errorf("unticked: listed %d, count %q; want the first page of 200 and %d of %d", got.Listed, got.Count, n, n)
+	}
+	pageProblems(t, b)
+}

@@ -113,7 +113,8 @@
       b.addEventListener('click', function () { dShown += DIALOG_PAGE; renderDialogList(); });
       dlist.appendChild(b);
     }
-    dCount.textContent = matching.length + ' of ' + data.dialogs.length + ' dialogs';
+    dCount.textContent = matching.length + ' of ' + data.dialogs.length + ' dialogs' +
+      (dProblems.checked ? ' (those with problems; untick the box to list every dialog)' : '');
   }
 
   // dialogElement returns the dialog's <details>, listing it if a filter or
@@ -449,7 +450,11 @@
     fRule.value = r;
   }
   if (params.has('q')) fText.value = params.get('q');
-  if (params.get('problems') === '1') dProblems.checked = true;
+  // A report of more dialogs than one page lists the dialogs with problems
+  // first (the box is ticked; unticking it lists every dialog); ?problems=0
+  // or =1 says which.
+  if (params.has('problems')) dProblems.checked = params.get('problems') === '1';
+  else if (data.dialogs.length > DIALOG_PAGE && data.dialogs.some(problem)) dProblems.checked = true;
 
   dText.addEventListener('input', function () { dShown = DIALOG_PAGE; renderDialogList(); });
   dProblems.addEventListener('change', function () { dShown = DIALOG_PAGE; renderDialogList(); });
