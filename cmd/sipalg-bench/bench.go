@@ -395,17 +395,19 @@ func (b *bencher) sipHeavy() error {
 			b.row("tshark -Y sip -T fields -e sip.Call-ID, both files", ts, pk, by, an.wall)
 		}
 		fmt.Fprintf(b.out, "\n%.1f µs of CPU per SIP message per side (analyze's CPU / %d messages).", float64(an.cpu.Microseconds())/float64(2*m.Counts.SIPMessages), 2*m.Counts.SIPMessages)
-		if serr == nil {
-			fmt.Fprintf(b.out, " sngrep / analyze: %.2f×.", sn.wall.Seconds()/an.wall.Seconds())
-		} else {
-			fmt.Fprint(b.out, " sngrep is not installed.")
-		}
-		if terr == nil {
-			fmt.Fprintf(b.out, " tshark / analyze: %.2f×.", ts.wall.Seconds()/an.wall.Seconds())
-		} else {
-			fmt.Fprint(b.out, " tshark is not installed.")
+		for _, c := range []struct {
+			name string
+			err  error
+			s    stats
+		}{{"sngrep", serr, sn}, {"tshark", terr, ts}} {
+			if c.err != nil {
+				fmt.Fprintf(b.out, " %s is not installed.", c.name)
+				continue
+			}
+			fmt.Fprintf(b.out, " %s / analyze: %.2f× in wall time, %.2f× in CPU time.", c.name, c.s.wall.Seconds()/an.wall.Seconds(), c.s.cpu.Seconds()/an.cpu.Seconds())
 		}
 		fmt.Fprintln(b.out)
+		fmt.Fprintf(b.out, "Load average after the runs: %s (2 cores: above 2, other processes took turns with these).\n", loadAvg())
 		if err := b.reportSizes(lan, wan); err != nil {
 			return err
 		}
@@ -610,4 +612,18 @@ func tail(s string, n int) string {
 		return "…" + s[len(s)-n:]
 	}
 	return s
+}
+
+// loadAvg is the first three fields of /proc/loadavg, or "unknown": the
+// figures of a shared machine are read with it.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
 }
