@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,16 +25,8 @@ func sipHeavyPair(t *testing.T) (lan, wan string, c benchgen.Counts) {
 	cfg.Phones, cfg.Call, cfg.Calls, cfg.CallEvery = 40, time.Second, 4, 4*time.Second
 	dir := t.TempDir()
 	lan, wan = filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap")
-	lf, err := os.Create(lan)
+	c, err := benchgen.WriteFiles(cfg, lan, wan)
 	if err != nil {
-		t.Fatal(err)
-	}
-	wf, err := os.Create(wan)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err = benchgen.Write(cfg, lf, wf)
-	if err := errors.Join(err, lf.Close(), wf.Close()); err != nil {
 		t.Fatal(err)
 	}
 	return lan, wan, c
