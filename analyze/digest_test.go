@@ -44,9 +44,20 @@ func TestDigestProblems(t *testing.T) {
 		{"warning", nil, rules.Warning, "1 warning"},
 	}
 	d := NewDigest(DigestLimits{})
+	rep := &Report{}
 	for i, c := range cases {
 		dlg := dialogOf(&msgs, i+1, 3, c.states)
-		d.AddDialog(dlg, msgs, []rules.Finding{finding("X", c.v, msgs[dlg.Messages[0]].ID)})
+		f := finding("X", c.v, msgs[dlg.Messages[0]].ID)
+		d.AddDialog(dlg, msgs, []rules.Finding{f})
+		rep.Dialogs, rep.Findings = append(rep.Dialogs, dlg), append(rep.Findings, f)
+	}
+	rep.Messages = msgs
+	// ProblemDialogs (the HTML report's) agrees, from the report alone.
+	got := ProblemDialogs(rep)
+	for i, c := range cases {
+		if got[i+1] != (c.want != "") {
+			t.Errorf("%s: ProblemDialogs says %v", c.name, got[i+1])
+		}
 	}
 	if len(d.Kept) != len(cases) || !d.AllKept {
 		t.Fatalf("kept %d dialogs (all %v), want all %d", len(d.Kept), d.AllKept, len(cases))

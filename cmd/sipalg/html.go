@@ -230,7 +230,7 @@ func renderHTML(w io.Writer, rep *analyze.Report) error {
 	bw.WriteString(`<script type="application/json" id="sipalg-data">`)
 	// json.Encoder escapes <, > and & (SetEscapeHTML is on by default)
 	// and U+2028/U+2029, so nothing in the data can end the element.
-	if err := json.NewEncoder(bw).Encode(buildHTMLData(rep, reportOrigin(rep))); err != nil {
+	if err := json.NewEncoder(bw).Encode(buildHTMLData(rep, reportOrigin(rep), maxHTMLRawBytes)); err != nil {
 		return err
 	}
 	bw.WriteString("</script>\n")
@@ -409,8 +409,9 @@ func niceTicks(span float64) []float64 {
 }
 
 // buildHTMLData makes the JSON block: messages with their text split at
-// every change's span, their findings, and the dialogs.
-func buildHTMLData(rep *analyze.Report, origin time.Time) *htmlData {
+// every change's span, their findings, and the dialogs; the texts take at
+// most rawBudget bytes (maxHTMLRawBytes).
+func buildHTMLData(rep *analyze.Report, origin time.Time, rawBudget int) *htmlData {
 	d := &htmlData{
 		Origin:   origin.Format(time.RFC3339Nano),
 		OffsetS:  rep.Clock.OffsetS,
@@ -449,11 +450,26 @@ func buildHTMLData(rep *analyze.Report, origin time.Time) *htmlData {
 		}
 		return best
 	}
-	budget := maxHTMLRawBytes
+	// The messages of dialogs with problems get their text first: the
+	// budget is split so that, in a capture too large for every text,
+	// they are not the ones left out.
+	problems := analyze.ProblemDialogs(rep)
+	problemRaw := 0
+	for i := range rep.Messages {
+		if m := &rep.Messages[i]; problems[m.Dialog] {
+			problemRaw += rawLen(m.LAN) + rawLen(m.WAN)
+		}
+	}
+	problemBudget := min(problemRaw, rawBudget)
+	restBudget := rawBudget - problemBudget
 	idByIndex := make([]int, len(rep.Messages))
 	for i := range rep.Messages {
 		m := &rep.Messages[i]
 		idByIndex[i] = m.ID
+		budget := &restBudget
+		if problems[m.Dialog] {
+			budget = &problemBudget
+		}
 		hm := htmlMessage{
 			ID: m.ID, Dir: m.Direction, LANFrame: m.LANFrame, WANFrame: m.WANFrame,
 			Method: m.Method, Status: m.Status, CSeq: m.CSeq, State: m.State,
@@ -489,8 +505,8 @@ func buildHTMLData(rep *analyze.Report, origin time.Time) *htmlData {
 			lanSpans = append(lanSpans, a)
 			wanSpans = append(wanSpans, b)
 		}
-		hm.LAN = textOf(m.LAN, lanSpans, &budget, &d.RawOmitted)
-		hm.WAN = textOf(m.WAN, wanSpans, &budget, &d.RawOmitted)
+		hm.LAN = textOf(m.LAN, lanSpans, budget, &d.RawOmitted)
+		hm.WAN = textOf(m.WAN, wanSpans, budget, &d.RawOmitted)
 		d.Messages = append(d.Messages, hm)
 	}
 	for _, dl := range rep.Dialogs {
@@ -545,6 +561,14 @@ type markSpan struct {
 
 // textOf splits one side of a message into marked runs, within the size
 // budget; nil when the side is missing.
+// rawLen is the length of a message side's text as the page holds it.
+func rawLen(m *sipmsg.Message) int {
+	if m == nil {
+		return 0
+	}
+	return min(len(m.Raw), maxHTMLMessageBytes)
+}
+
 func textOf(m *sipmsg.Message, spans []markSpan, budget *int, omitted *int) *htmlText {
 	if m == nil {
 		return nil

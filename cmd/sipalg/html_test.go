@@ -456,8 +456,43 @@ func TestHTMLRawBudget(t *testing.T) {
 	if txt == nil || !txt.Omitted || omitted != 1 || len(txt.Segs) != 0 {
 		t.Errorf("text %+v, omitted %d", txt, omitted)
 	}
-	if d := buildHTMLData(rep, origin); d.RawOmitted != 0 {
+	if d := buildHTMLData(rep, origin, maxHTMLRawBytes); d.RawOmitted != 0 {
 		t.Errorf("st530 fits the budget, %d sides omitted", d.RawOmitted)
+	}
+
+	// A budget that holds only the texts of the dialogs with problems:
+	// they get theirs, the others' are left out, whatever the order.
+	// (zyxel660: 4 of its 7 dialogs have problems; all of st530's do.)
+	rep = fixtureReport(t, "../../fixtures/zyxel660")
+	origin = reportOrigin(rep)
+	problems := analyze.ProblemDialogs(rep)
+	need, sides, others := 0, 0, 0
+	for i := range rep.Messages {
+		m := &rep.Messages[i]
+		for _, side := range []*sipmsg.Message{m.LAN, m.WAN} {
+			switch {
+			case side == nil:
+			case problems[m.Dialog]:
+				need += rawLen(side)
+				sides++
+			default:
+				others++
+			}
+		}
+	}
+	if sides == 0 || others == 0 {
+		t.Fatalf("zyxel660: %d sides in dialogs with problems, %d in others; the test needs both", sides, others)
+	}
+	d := buildHTMLData(rep, origin, need)
+	if d.RawOmitted != others {
+		t.Errorf("%d sides omitted, want the %d outside dialogs with problems", d.RawOmitted, others)
+	}
+	for _, hm := range d.Messages {
+		for _, txt := range []*htmlText{hm.LAN, hm.WAN} {
+			if txt != nil && txt.Omitted == problems[hm.Dialog] {
+				t.Errorf("message %d (dialog %d, problem %v): text omitted %v", hm.ID, hm.Dialog, problems[hm.Dialog], txt.Omitted)
+			}
+		}
 	}
 }
 
