@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sipalg/sipalg/analyze"
+	"github.com/sipalg/sipalg/analyze/match"
 	"github.com/sipalg/sipalg/fixtures/benchgen"
 )
 
@@ -70,6 +71,11 @@ func TestTableBoundedOnSIPHeavyCapture(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(table, "\n"), "\n")
 	if len(lines) > maxTableLines {
 		t.Errorf("the table is %d lines, more than %d", len(lines), maxTableLines)
+	}
+	for i, l := range lines {
+		if textWidth(l) > pageWidth {
+			t.Errorf("line %d is %d columns wide: %q", i+1, textWidth(l), l)
+		}
 	}
 	if !strings.HasPrefix(lines[0], "VERDICT  ") {
 		t.Errorf("the table opens with %q, not the verdict", lines[0])
@@ -152,5 +158,43 @@ func TestTableNeedsOnlyTheDigest(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTableLaddersWhenAllDoNotFit: a digest that kept every dialog (few,
+// but long) whose ladders do not fit shows only those with problems.
+func TestTableLaddersWhenAllDoNotFit(t *testing.T) {
+	var msgs []match.Message
+	rep := &analyze.Report{Inputs: map[string]analyze.Input{}}
+	for id := 1; id <= 10; id++ {
+		d := match.Dialog{ID: id, Method: "REGISTER"}
+		for k := 0; k < 60; k++ {
+			st := match.Matched
+			if id == 4 && k == 30 {
+				st = match.Dropped
+			}
+			msgs = append(msgs, match.Message{ID: len(msgs) + 1, Dialog: id, Method: "REGISTER", State: st, TS: int64(id*1e9 + k)})
+			d.Messages = append(d.Messages, len(msgs)-1)
+		}
+		rep.Dialogs = append(rep.Dialogs, d)
+	}
+	rep.Messages = msgs
+	dg := analyze.DigestOf(rep, analyze.DefaultDigestLimits())
+	if !dg.AllKept {
+		t.Fatal("the digest did not keep all 10 dialogs")
+	}
+	var b bytes.Buffer
+	if err := renderTableReport(&b, rep, dg, false, 120); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	if n := strings.Count(out, "\n"); n > 120 {
+		t.Errorf("%d lines, more than 120:\n%s", n, out)
+	}
+	if strings.Count(out, "\nDialog ") != 1 || !strings.Contains(out, "\nDialog 4 · REGISTER") || !strings.Contains(out, "1 of 10 dialogs (600 SIP messages) has a problem") {
+		t.Errorf("want only dialog 4's ladder (its dropped message):\n%s", out)
+	}
+	if !strings.Contains(out, "  1 dropped\n") || !strings.Contains(out, " dropped  ") || !strings.Contains(out, " 18 messages") {
+		t.Errorf("dialog 4's ladder lacks why it is shown, its dropped message or the cut:\n%s", out)
 	}
 }
