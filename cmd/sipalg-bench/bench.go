@@ -412,7 +412,8 @@ func (b *bencher) sipHeavy() error {
 			return err
 		}
 	}
-	// Memory only: one run.
+	// Memory only: one run, its JSON report written to a file and read
+	// back for the messages it lists.
 	lan, wan, m, err := ensure(b.dir, sipHeavySet(320), b.log)
 	if err != nil {
 		return err
@@ -420,16 +421,20 @@ func (b *bencher) sipHeavy() error {
 	b.warm(lan, wan)
 	b.header(fmt.Sprintf("SIP-heavy pair for memory: %d phones, %d calls each, %d SIP messages, %d packets and %.0f MB per side",
 		m.Config.Phones, m.Config.Calls, m.Counts.SIPMessages, m.Counts.Packets, float64(m.Counts.LANBytes)/1e6))
-	an, err := b.analyze(1, lan, wan)
+	f, err := os.CreateTemp(b.dir, "report-*.json")
 	if err != nil {
 		return err
 	}
-	b.row("sipalg analyze --format json (both sides)", an, int64(2*m.Counts.Packets), m.Counts.LANBytes+m.Counts.WANBytes, 0)
-	return b.reportCheck(lan, wan, m.Counts.SIPMessages)
+	f.Close()
+	defer os.Remove(f.Name())
+	an, err := b.measure(1, b.sipalg, "analyze", "--lan", lan, "--wan", wan, "--fail-on", "never", "--format", "json", "-o", f.Name())
+	if err != nil {
+		return err
+	}
+	b.row("sipalg analyze --format json -o FILE (both sides)", an, int64(2*m.Counts.Packets), m.Counts.LANBytes+m.Counts.WANBytes, 0)
+	return b.reportCheck(f.Name(), m.Counts.SIPMessages)
 }
 
-// install tries apt-get for the comparison tools when one is missing (as
-// root, on Debian); the section goes on without them if that fails.
 func (b *bencher) install() {
 	if _, err := exec.LookPath("apt-get"); err != nil || os.Geteuid() != 0 {
 		fmt.Fprintln(b.log, "sngrep or tshark missing, and not root with apt-get: no comparison")
@@ -479,29 +484,16 @@ func (b *bencher) reportSizes(lan, wan string) error {
 	return nil
 }
 
-// reportCheck writes the JSON report of a pair to a temporary file and
-// reads it back as a stream: how many messages each side has in it
-// (want, the generator's count, for both) and the report's warnings,
-// which name any limit reached.
-func (b *bencher) reportCheck(lan, wan string, want int) error {
-	f, err := os.CreateTemp(b.dir, "report-*.json")
-	if err != nil {
-		return err
-	}
-	f.Close()
-	defer os.Remove(f.Name())
-	cmd := exec.Command(b.sipalg, "analyze", "--lan", lan, "--wan", wan, "--fail-on", "never", "--format", "json", "-o", f.Name())
-	var errb bytes.Buffer
-	cmd.Stderr = &errb
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("%s: %v: %s", strings.Join(cmd.Args, " "), err, errb.String())
-	}
-	c, err := countReport(f.Name())
+// reportCheck reads a JSON report back as a stream: how many messages
+// each side has in it (want, the generator's count, for both) and the
+// report's warnings, which name any limit reached.
+func (b *bencher) reportCheck(path string, want int) error {
+	c, err := countReport(path)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(b.out, "\nThe JSON report (%.0f MB) lists %d messages seen on the LAN side and %d on the WAN side, of %d per side; %d warning(s)",
-		float64(fileSize(f.Name()))/1e6, c.lan, c.wan, want, len(c.warnings))
+		float64(fileSize(path))/1e6, c.lan, c.wan, want, len(c.warnings))
 	for _, w := range c.warnings {
 		fmt.Fprintf(b.out, "; %q", w)
 	}
