@@ -470,7 +470,11 @@ func (b *bencher) reportSizes(lan, wan string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(b.out, " %s %.1f MB", f, float64(len(data))/1e6)
+		if len(data) < 1e6 {
+			fmt.Fprintf(b.out, " %s %.1f kB", f, float64(len(data))/1e3)
+		} else {
+			fmt.Fprintf(b.out, " %s %.1f MB", f, float64(len(data))/1e6)
+		}
 		if f == "table" {
 			fmt.Fprintf(b.out, " (%d lines)", bytes.Count(data, []byte("\n")))
 		}
