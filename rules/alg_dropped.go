@@ -16,6 +16,7 @@ var ALGDropped = &Rule{
 		"or when no media port is free): the call stalls or fails with a timeout.",
 	Fix:  "Turn the router's SIP ALG off.",
 	Refs: []string{"Linux nf_nat_sip.c (NF_DROP on mangle failure)", "rigacci.org: nf_conntrack_expect"},
+	Capture: true,
 	Check: func(c *Context) []Finding {
 		var out []Finding
 		for i := range c.Messages {

@@ -18,6 +18,7 @@ var InboundDropped = &Rule{
 		"rang.",
 	Fix:  "See BINDING-SHORTER-THAN-REFRESH: keep the mapping alive, or turn the ALG off so the registrar does.",
 	Refs: []string{"seed: \"Lack of incoming calls\"", "RFC 4787 REQ-5"},
+	Capture: true,
 	Check: func(c *Context) []Finding {
 		var out []Finding
 		copies := map[int]int{}

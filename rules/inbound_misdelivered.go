@@ -15,6 +15,7 @@ var InboundMisdelivered = &Rule{
 		"reached a socket that did not open the mapping. Responses and media are lost or reach the wrong phone.",
 	Fix:  "Turn the router's SIP ALG off; update the router's firmware.",
 	Refs: []string{"public report: pjsip NAT router notes (wrong forwarding to internal address)"},
+	Capture: true,
 	Check: func(c *Context) []Finding {
 		var out []Finding
 		ms := c.Corr.Mappings

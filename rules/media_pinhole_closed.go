@@ -16,6 +16,7 @@ var MediaPinholeClosed = &Rule{
 		"maximum call duration). Audio is lost while the call stays up.",
 	Fix:  "Turn the router's SIP ALG off, or raise its media inactivity timer (Junos: inactive-media-timeout).",
 	Refs: []string{"Junos SIP ALG inactive-media-timeout"},
+	Capture: true,
 	Check: func(c *Context) []Finding {
 		var out []Finding
 		for i := range c.Corr.Mappings {
