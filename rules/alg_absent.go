@@ -9,8 +9,8 @@ var ALGAbsent = &Rule{
 	Title: "No SIP ALG: SIP crosses the router unchanged",
 	Text: "Every SIP message that crossed the router left it byte for byte as it entered: the router has no SIP " +
 		"ALG, or it is turned off. NAT traversal is up to the phone and the server.",
-	Fix:  "Nothing to fix on the router; see PRIVATE-ADDRESS-LEAKED for what the server must do.",
-	Refs: []string{"RFC 4787 REQ-10", "RFC 6314"},
+	Fix:     "Nothing to fix on the router; see PRIVATE-ADDRESS-LEAKED for what the server must do.",
+	Refs:    []string{"RFC 4787 REQ-10", "RFC 6314"},
 	Capture: true,
 	Check: func(c *Context) []Finding {
 		if c.agg.changed || c.agg.matched == 0 {

@@ -26,7 +26,7 @@ var NATHidden = &Rule{
 		"dropped at the router. Only REGISTER: on a call, the same rewrite is what makes it work.",
 	Fix: "Turn the router's SIP ALG off so the registrar sees the NAT, or make the phone send keepalives (SIP " +
 		"OPTIONS or CRLF pings, RFC 5626) more often than the router's UDP timeout, or register more often.",
-	Refs: []string{"seed: \"Lack of incoming calls\"", "RFC 3261 §18.2.1", "RFC 3581", "RFC 5626 §4.4", "Kamailio nathelper nat_uac_test"},
+	Refs:    []string{"seed: \"Lack of incoming calls\"", "RFC 3261 §18.2.1", "RFC 3581", "RFC 5626 §4.4", "Kamailio nathelper nat_uac_test"},
 	Capture: true,
 	Check: func(c *Context) []Finding {
 		hs := make([]*hiddenRegister, 0, len(c.agg.hidden))

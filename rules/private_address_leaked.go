@@ -15,8 +15,8 @@ var PrivateAddressLeaked = &Rule{
 	Text: "Messages left the router with the phone's private address in Via or Contact. That is not an ALG bug " +
 		"by itself: a server that does NAT traversal (rport, received, Contact rewriting, media latching) handles it, " +
 		"and this is what every phone behind a router without an ALG sends. The server must do NAT traversal.",
-	Fix:  "Make sure the server or SBC has NAT traversal enabled (force rport, fix Contact, latch media).",
-	Refs: []string{"RFC 3581", "RFC 6314", "RFC 7362"},
+	Fix:     "Make sure the server or SBC has NAT traversal enabled (force rport, fix Contact, latch media).",
+	Refs:    []string{"RFC 3581", "RFC 6314", "RFC 7362"},
 	Capture: true,
 	Check: func(c *Context) []Finding {
 		first := c.agg.leakFirst

@@ -65,7 +65,7 @@ type aggregates struct {
 	leakFirst *match.Message
 	leakWhere string
 	callIDs   bool // a Call-ID differs between the sides
-	look DialogLookup
+	look      DialogLookup
 }
 
 // DialogLookup is what an [Evaluator] asks about dialogs beyond the one it

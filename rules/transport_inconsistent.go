@@ -14,8 +14,8 @@ var TransportInconsistent = &Rule{
 	Text: "The router rewrote SIP over one transport but let messages over another (or large messages) through " +
 		"untouched, still carrying private addresses. A phone that switches transport, or a message that grows, " +
 		"behaves differently through the same router.",
-	Fix:  "Turn the ALG off so all SIP is treated alike, and let the server do NAT traversal.",
-	Refs: []string{"Cisco IOS NAT TCP SIP ALG support", "Huawei NE NAT ALG (UDP only, 8192 bytes)"},
+	Fix:     "Turn the ALG off so all SIP is treated alike, and let the server do NAT traversal.",
+	Refs:    []string{"Cisco IOS NAT TCP SIP ALG support", "Huawei NE NAT ALG (UDP only, 8192 bytes)"},
 	Capture: true,
 	Check: func(c *Context) []Finding {
 		var out []Finding

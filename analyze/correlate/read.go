@@ -52,7 +52,7 @@ type sideReader struct {
 	// keepSIP asks scan to keep every SIP message in sip, up to
 	// maxSIP bytes of payload; sipRefused counts those past the bound. Read
 	// by the consumer only after out is closed.
-	keepSIP    bool
+	keepSIP bool
 	// streamSIP attaches each SIP message to its event (event.rec) for
 	// Options.SIPSink instead of keeping it.
 	streamSIP  bool

@@ -271,4 +271,3 @@ func frameOr(a, b *int) int {
 	}
 	return 0
 }
-
