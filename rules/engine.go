@@ -57,7 +57,7 @@ func Evaluate(in *Input) ([]Finding, []Fingerprint, Summary) {
 	}
 	cf, fps, sum, _ := e.Finish()
 	fs = append(fs, cf...)
-	slices.SortStableFunc(fs, compareFindings)
+	slices.SortStableFunc(fs, CompareFindings)
 	if fs == nil {
 		fs = []Finding{}
 	}
@@ -90,7 +90,9 @@ func messageFinding(m *match.Message, text string) Finding {
 		Method: m.Method, Explanation: text}
 }
 
-func compareFindings(a, b Finding) int {
+// CompareFindings orders findings by message (findings about the capture
+// last), then field, then rule.
+func CompareFindings(a, b Finding) int {
 	key := func(f Finding) int {
 		if f.MessageID == nil {
 			return 1 << 30

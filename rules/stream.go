@@ -166,9 +166,9 @@ func (e *Evaluator) Finish() ([]Finding, []Fingerprint, Summary, []string) {
 	for i := range fs {
 		e.count(&fs[i])
 	}
-	slices.SortStableFunc(fs, compareFindings)
+	slices.SortStableFunc(fs, CompareFindings)
 	reps := slices.Clone(e.reps)
-	slices.SortStableFunc(reps, compareFindings)
+	slices.SortStableFunc(reps, CompareFindings)
 	fps := fingerprints(c, reps)
 	var warns []string
 	if e.agg.cut > 0 {

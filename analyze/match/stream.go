@@ -13,10 +13,18 @@ import (
 
 // Close points of a dialog, in capture time (DESIGN.md "State that ends").
 const (
-	// Quiet is how long a dialog must be silent before its messages are
-	// judged and released: 64·T1, the longest a transaction lives after
-	// its last message (RFC 3261 §17, Timers B, F, H and J).
+	// Quiet is how long a transaction is kept after its last message, for
+	// its late retransmissions, and how long a dialog that ended is kept
+	// after its last message: 64·T1, the longest a transaction lives
+	// (RFC 3261 §17, Timers B, F, H and J).
 	Quiet = int64(64 * 500e6)
+	// FlushAfter is how long a dialog must be silent before its messages
+	// so far are judged and released. A transaction's messages come within
+	// a round trip, and everything a later message needs of them (its
+	// transaction, the outbound rewrites it may restore) stays with the
+	// dialog; waiting longer only holds more messages (at 1,000 SIP
+	// messages a second, 32 s held 60,000 parsed messages).
+	FlushAfter = int64(2e9)
 	// DefaultIdleClose is how long the state of a dialog that has not
 	// ended (a call without its BYE, a registration) is kept after its
 	// last message: the default registration lifetime (RFC 3261
@@ -38,6 +46,11 @@ const (
 	// scanEvery is how often, in capture time, open dialogs are checked
 	// for their close points.
 	scanEvery = int64(1e9)
+	// maxSigs bounds the start lines a transaction remembers: a hostile
+	// capture can send a thousand different responses in one.
+	maxSigs = 32
+	// maxClosedKept bounds the closed dialogs DialogOf still finds.
+	maxClosedKept = 4096
 )
 
 // StreamOptions tune a [Streamer].
@@ -90,8 +103,14 @@ type Streamer struct {
 	byTx      map[txKey]*openDialog
 	evicted   int
 	retx      int
-	messages  int
-	maxOpenAt int
+	rewritten bool // a Call-ID differs between the sides
+	// closed remembers the dialogs closed last by their LAN Call-IDs, for
+	// DialogOf: a transfer names a dialog that may have ended.
+	closed     map[string]Dialog
+	closedRing []string
+	closedNext int
+	messages   int
+	maxOpenAt  int
 }
 
 type sortKey struct {
@@ -149,7 +168,7 @@ type openDialog struct {
 type txState struct {
 	parent *txState
 	root   int // ID of its first message
-	sigs   map[retxSig]bool
+	sigs   []retxSig // the start lines seen, per direction and CSeq: a handful
 	lastTS int64
 }
 
@@ -183,6 +202,7 @@ func NewStreamer(clk correlate.Clock, opt StreamOptions, emit func(*Batch)) *Str
 		opt: opt, offset: int64(clk.OffsetS * 1e9), drift: clk.DriftPPM, emit: emit,
 		open: map[int]*openDialog{}, byLAN: map[string]*openDialog{}, byWAN: map[string]*openDialog{},
 		byTx: map[txKey]*openDialog{}, nextID: 1, nextDlg: 1, start: -1,
+		closed: map[string]Dialog{}, closedRing: make([]string, maxClosedKept),
 	}
 }
 
@@ -240,6 +260,20 @@ func (s *Streamer) Close() {
 	}
 }
 
+// DialogOf returns the dialog, open or among the last closed, that has
+// the LAN Call-ID id.
+func (s *Streamer) DialogOf(id string) (Dialog, bool) {
+	if d := s.byLAN[id]; d != nil {
+		return d.d, true
+	}
+	d, ok := s.closed[id]
+	return d, ok
+}
+
+// CallIDRewritten reports whether a message so far had different Call-IDs
+// on the two sides.
+func (s *Streamer) CallIDRewritten() bool { return s.rewritten }
+
 // Warnings says what the bounds cut short.
 func (s *Streamer) Warnings() []string {
 	if s.evicted == 0 {
@@ -282,6 +316,9 @@ func (s *Streamer) process(k sortKey, sm correlate.SIPMessage) {
 		m.WANSrc, m.WANDst, m.Proto = r.Src, r.Dst, protoName(r.Proto)
 	}
 	describe(&m)
+	if m.CallIDLAN != "" && m.CallIDWAN != "" && m.CallIDLAN != m.CallIDWAN {
+		s.rewritten = true
+	}
 	if m.LAN != nil && m.WAN != nil {
 		if m.Direction == "inbound" {
 			m.Changes = fielddiff.Diff(m.WAN, m.LAN)
@@ -410,8 +447,10 @@ func (s *Streamer) transaction(d *openDialog, m *Message, keys [2]txKey, hasKey 
 				t, u = u, t
 			}
 			u.parent = t
-			for sg := range u.sigs {
-				t.sigs[sg] = true
+			for _, sg := range u.sigs {
+				if !slices.Contains(t.sigs, sg) {
+					t.sigs = append(t.sigs, sg)
+				}
 			}
 			u.sigs = nil
 			t.lastTS = max(t.lastTS, u.lastTS)
@@ -419,7 +458,7 @@ func (s *Streamer) transaction(d *openDialog, m *Message, keys [2]txKey, hasKey 
 		}
 	}
 	if t == nil {
-		t = &txState{root: m.ID, sigs: map[retxSig]bool{}}
+		t = &txState{root: m.ID}
 		d.d.Transactions++
 	}
 	t.lastTS = max(t.lastTS, m.TS)
@@ -438,11 +477,12 @@ func (s *Streamer) transaction(d *openDialog, m *Message, keys [2]txKey, hasKey 
 		return
 	}
 	sg := retxSig{m.Direction, string(p.Bytes(p.StartLine)), m.CSeq}
-	if t.sigs[sg] {
+	if slices.Contains(t.sigs, sg) {
 		m.Retransmission = true
 		s.retx++
+	} else if len(t.sigs) < maxSigs {
+		t.sigs = append(t.sigs, sg)
 	}
-	t.sigs[sg] = true
 }
 
 // observe updates what the dialog is from m: its method, tags, and
@@ -542,7 +582,7 @@ func (s *Streamer) scan(now int64) {
 		switch {
 		case idle >= s.closeAfter(d):
 			closing = append(closing, d)
-		case idle >= Quiet && len(d.pending) > 0:
+		case idle >= FlushAfter && len(d.pending) > 0:
 			s.flush(d, false)
 		}
 	}
@@ -622,6 +662,12 @@ func (s *Streamer) close(d *openDialog) {
 		if s.byLAN[id] == d {
 			delete(s.byLAN, id)
 		}
+		if old := s.closedRing[s.closedNext]; old != "" {
+			delete(s.closed, old)
+		}
+		s.closedRing[s.closedNext] = id
+		s.closedNext = (s.closedNext + 1) % maxClosedKept
+		s.closed[id] = Dialog{ID: d.d.ID, Method: d.d.Method, CallIDsLAN: d.d.CallIDsLAN, CallIDsWAN: d.d.CallIDsWAN}
 	}
 	for _, id := range d.d.CallIDsWAN {
 		if s.byWAN[id] == d {

@@ -77,7 +77,8 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg batch: %v\n", err)
 		return exitError
 	}
-	opt := analyze.Options{Version: toolVersion(), Limits: limitSpecs.limits}
+	// Each case's report is JSON or only summarised: stream it.
+	opt := analyze.Options{Version: toolVersion(), Limits: limitSpecs.limits, Stream: true}
 	cases, notes, err := findCases(fs.Args())
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg batch: %s\n", oneLine(err))
