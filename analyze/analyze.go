@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
@@ -95,12 +97,8 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 		Warnings:      res.Warnings,
 	}
 	j := newJudge(res, lim, opt)
-	if err := sip.Each(func(_, v []byte) error {
-		sm, err := match.DecodeSIP(v)
-		if err != nil {
-			return err
-		}
-		j.streamer.Add(sm)
+	if err := prepareInOrder(sip, runtime.GOMAXPROCS(0), func(sm correlate.SIPMessage, m match.Message) error {
+		j.streamer.AddPrepared(sm, m)
 		return j.err
 	}); err != nil {
 		return nil, fmt.Errorf("analyze: matching SIP: %w", err)
@@ -118,6 +116,69 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 		rep.Warnings = []string{}
 	}
 	return rep, nil
+}
+
+// prepareInOrder decodes and prepares (parses, diffs) the spooled SIP
+// messages on up to workers goroutines and calls f with each, in spool
+// order, on the calling goroutine. Parsing and diffing are most of the
+// cost of a SIP-heavy capture; grouping and judging stay sequential.
+func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, match.Message) error) error {
+	type job struct {
+		sm  correlate.SIPMessage
+		m   match.Message
+		err error
+		// done carries the job back once prepared; jobs are consumed in
+		// the order they were queued, so the order needs no sorting.
+		done chan *job
+	}
+	if workers < 2 {
+		return sip.Each(func(_, v []byte) error {
+			sm, err := match.DecodeSIP(v)
+			if err != nil {
+				return err
+			}
+			return f(sm, match.Prepare(sm))
+		})
+	}
+	work := make(chan *job, 4*workers)
+	queue := make(chan *job, 4*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for jb := range work {
+				jb.m = match.Prepare(jb.sm)
+				jb.done <- jb
+			}
+		}()
+	}
+	consumed := make(chan error, 1)
+	go func() {
+		var err error
+		for jb := range queue {
+			<-jb.done
+			if err == nil {
+				err = f(jb.sm, jb.m)
+			}
+		}
+		consumed <- err
+	}()
+	feedErr := sip.Each(func(_, v []byte) error {
+		sm, err := match.DecodeSIP(v)
+		if err != nil {
+			return err
+		}
+		jb := &job{sm: sm, done: make(chan *job, 1)}
+		work <- jb
+		queue <- jb
+		return nil
+	})
+	close(work)
+	close(queue)
+	err := <-consumed
+	wg.Wait()
+	return errors.Join(feedErr, err)
 }
 
 // judge takes the dialogs from the streamer to the evaluator, and their

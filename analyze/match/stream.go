@@ -131,7 +131,7 @@ func (a sortKey) cmp(b sortKey) int {
 
 type item struct {
 	key sortKey
-	msg correlate.SIPMessage
+	msg Message
 }
 
 type reorderHeap []item
@@ -167,7 +167,7 @@ type openDialog struct {
 // message seen under two keys form a union-find forest.
 type txState struct {
 	parent *txState
-	root   int // ID of its first message
+	root   int       // ID of its first message
 	sigs   []retxSig // the start lines seen, per direction and CSeq: a handful
 	lastTS int64
 }
@@ -207,7 +207,11 @@ func NewStreamer(clk correlate.Clock, opt StreamOptions, emit func(*Batch)) *Str
 }
 
 // Add takes the next SIP message as correlate decided it.
-func (s *Streamer) Add(sm correlate.SIPMessage) {
+func (s *Streamer) Add(sm correlate.SIPMessage) { s.AddPrepared(sm, Prepare(sm)) }
+
+// AddPrepared takes the next SIP message as correlate decided it, with m
+// its [Prepare]d form.
+func (s *Streamer) AddPrepared(sm correlate.SIPMessage, m Message) {
 	var ts, seen int64
 	switch {
 	case sm.LAN != nil:
@@ -232,7 +236,7 @@ func (s *Streamer) Add(sm correlate.SIPMessage) {
 	if frame == 0 {
 		frame = sm.WANFrame
 	}
-	heap.Push(&s.reorder, item{key: sortKey{ts, frame, s.seq}, msg: sm})
+	heap.Push(&s.reorder, item{key: sortKey{ts, frame, s.seq}, msg: m})
 	s.seq++
 	// A message decided later can be older than this one by at most the
 	// pairing window (it waited for its twin that long), plus what the
@@ -296,11 +300,11 @@ func abs(v float64) float64 {
 	return v
 }
 
-// process matches one message, in ID order.
-func (s *Streamer) process(k sortKey, sm correlate.SIPMessage) {
-	m := Message{ID: s.nextID, Direction: sm.Direction, State: sm.State, TS: k.ts}
-	s.nextID++
-	s.messages++
+// Prepare parses and diffs one SIP message: the part of matching that
+// needs nothing but the message itself, so that callers may run it on
+// several cores and hand the result to [Streamer.AddPrepared] in order.
+func Prepare(sm correlate.SIPMessage) Message {
+	m := Message{Direction: sm.Direction, State: sm.State}
 	if sm.LANFrame > 0 {
 		m.LANFrame = intp(sm.LANFrame)
 	}
@@ -316,9 +320,6 @@ func (s *Streamer) process(k sortKey, sm correlate.SIPMessage) {
 		m.WANSrc, m.WANDst, m.Proto = r.Src, r.Dst, protoName(r.Proto)
 	}
 	describe(&m)
-	if m.CallIDLAN != "" && m.CallIDWAN != "" && m.CallIDLAN != m.CallIDWAN {
-		s.rewritten = true
-	}
 	if m.LAN != nil && m.WAN != nil {
 		if m.Direction == "inbound" {
 			m.Changes = fielddiff.Diff(m.WAN, m.LAN)
@@ -326,6 +327,17 @@ func (s *Streamer) process(k sortKey, sm correlate.SIPMessage) {
 			m.Changes = fielddiff.Diff(m.LAN, m.WAN)
 		}
 		m.ChangedFields = len(m.Changes)
+	}
+	return m
+}
+
+// process matches one message, in ID order.
+func (s *Streamer) process(k sortKey, m Message) {
+	m.ID, m.TS = s.nextID, k.ts
+	s.nextID++
+	s.messages++
+	if m.CallIDLAN != "" && m.CallIDWAN != "" && m.CallIDLAN != m.CallIDWAN {
+		s.rewritten = true
 	}
 	var keys [2]txKey
 	var hasKey [2]bool

@@ -19,9 +19,14 @@ import (
 	"slices"
 )
 
-// DefaultBudget is the memory a Spool fills before it writes a run: 8 MiB
-// of keys and values, some 20,000 messages of the report.
-const DefaultBudget = 8 << 20
+// DefaultBudget is the memory a Spool fills before it writes a run: 4 MiB
+// of keys and values, some 10,000 messages of the report. A report of a
+// million messages then merges a few hundred runs, each read through a
+// 16 KiB buffer.
+const DefaultBudget = 4 << 20
+
+// runBuffer is the read buffer of each run while merging.
+const runBuffer = 16 << 10
 
 // Spool collects records and returns them in key order. The zero value
 // is not usable; see [New].
@@ -139,7 +144,7 @@ func (s *Spool) Each(f func(key, val []byte) error) error {
 	}
 	h := make(mergeHeap, 0, len(s.runs))
 	for _, r := range s.runs {
-		rr := &runReader{r: bufio.NewReaderSize(io.NewSectionReader(s.file, r.off, r.end-r.off), 64<<10)}
+		rr := &runReader{r: bufio.NewReaderSize(io.NewSectionReader(s.file, r.off, r.end-r.off), runBuffer)}
 		ok, err := rr.next()
 		if err != nil {
 			return err
