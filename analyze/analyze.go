@@ -38,6 +38,9 @@ type Options struct {
 	// (spool.DefaultBudget when zero; tests make it small to spill).
 	TempDir     string
 	SpoolBudget int
+
+	// flushAfter overrides match.FlushAfter (tests).
+	flushAfter int64
 }
 
 // Passes is how many times [RunSources] reads each source: correlate's
@@ -198,7 +201,7 @@ type judge struct {
 
 func newJudge(res *correlate.Result, lim Limits, opt Options) *judge {
 	j := &judge{stream: opt.Stream, digest: newDigest()}
-	j.streamer = match.NewStreamer(res.Clock, match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs}, j.batch)
+	j.streamer = match.NewStreamer(res.Clock, match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs, FlushAfter: opt.flushAfter}, j.batch)
 	j.eval = rules.NewEvaluator(res, rules.DialogLookup{DialogOf: j.streamer.DialogOf, CallIDRewritten: j.streamer.CallIDRewritten})
 	if opt.Stream {
 		j.msgs, j.fnds = spool.New(opt.TempDir, opt.SpoolBudget), spool.New(opt.TempDir, opt.SpoolBudget)

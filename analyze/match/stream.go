@@ -62,6 +62,9 @@ type StreamOptions struct {
 	// DefaultMaxOpenDialogs.
 	IdleClose      int64
 	MaxOpenDialogs int
+	// FlushAfter replaces the constant FlushAfter when positive (tests
+	// hand every message over alone).
+	FlushAfter int64
 }
 
 // Batch is what a [Streamer] hands over when a dialog falls quiet or
@@ -197,6 +200,9 @@ func NewStreamer(clk correlate.Clock, opt StreamOptions, emit func(*Batch)) *Str
 	}
 	if opt.MaxOpenDialogs <= 0 {
 		opt.MaxOpenDialogs = DefaultMaxOpenDialogs
+	}
+	if opt.FlushAfter <= 0 {
+		opt.FlushAfter = FlushAfter
 	}
 	return &Streamer{
 		opt: opt, offset: int64(clk.OffsetS * 1e9), drift: clk.DriftPPM, emit: emit,
@@ -339,6 +345,11 @@ func (s *Streamer) process(k sortKey, m Message) {
 	if m.CallIDLAN != "" && m.CallIDWAN != "" && m.CallIDLAN != m.CallIDWAN {
 		s.rewritten = true
 	}
+	// Close points first: a dialog silent past one is handed over before
+	// this message can join it.
+	if k.ts-s.lastScan >= min(scanEvery, s.opt.FlushAfter) {
+		s.scan(k.ts)
+	}
 	var keys [2]txKey
 	var hasKey [2]bool
 	for i, p := range [2]*sipmsg.Message{m.LAN, m.WAN} {
@@ -357,7 +368,7 @@ func (s *Streamer) process(k sortKey, m Message) {
 	if len(s.open) > s.maxOpenAt {
 		s.maxOpenAt = len(s.open)
 	}
-	if k.ts-s.lastScan >= scanEvery || len(s.open) > s.opt.MaxOpenDialogs {
+	if len(s.open) > s.opt.MaxOpenDialogs {
 		s.scan(k.ts)
 	}
 }
@@ -594,7 +605,7 @@ func (s *Streamer) scan(now int64) {
 		switch {
 		case idle >= s.closeAfter(d):
 			closing = append(closing, d)
-		case idle >= FlushAfter && len(d.pending) > 0:
+		case idle >= s.opt.FlushAfter && len(d.pending) > 0:
 			s.flush(d, false)
 		}
 	}

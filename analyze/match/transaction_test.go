@@ -48,3 +48,45 @@ func TestRFC2543Transactions(t *testing.T) {
 }
 
 func sprintf(format, arg string) string { return fmt.Sprintf(format, arg) }
+
+// TestBatchCarriesOutChanges: a dialog handed over in several batches
+// (here every message alone) passes the outbound rewrites of its earlier
+// batches to the later ones, with their values, for recognising an
+// inbound restoration; and a retransmission is still known as one.
+func TestBatchCarriesOutChanges(t *testing.T) {
+	const invite = "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK1\r\nFrom: <sip:a@example.com>;tag=a1\r\nTo: <sip:bob@example.com>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+	const ok = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP %s:5060;branch=z9hG4bK1\r\nFrom: <sip:a@example.com>;tag=a1\r\nTo: <sip:bob@example.com>;tag=b1\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+	var batches []*Batch
+	s := NewStreamer(correlate.Clock{}, StreamOptions{FlushAfter: 1}, func(b *Batch) { batches = append(batches, b) })
+	add := func(i int, dir, lan, wan string) {
+		l := &correlate.SIPRecord{Frame: i, TS: int64(i) * 100e6, Data: []byte(lan)}
+		w := &correlate.SIPRecord{Frame: i, TS: int64(i) * 100e6, Data: []byte(wan)}
+		s.Add(correlate.SIPMessage{SIPPair: correlate.SIPPair{LANFrame: i, WANFrame: i, Direction: dir, State: Matched}, LAN: l, WAN: w})
+	}
+	add(1, "outbound", fmt.Sprintf(invite, "192.168.1.10"), fmt.Sprintf(invite, "203.0.113.1"))
+	add(2, "outbound", fmt.Sprintf(invite, "192.168.1.10"), fmt.Sprintf(invite, "203.0.113.1"))
+	add(3, "inbound", fmt.Sprintf(ok, "192.168.1.10"), fmt.Sprintf(ok, "203.0.113.1"))
+	s.Close()
+	if len(batches) != 3 {
+		t.Fatalf("%d batches, want one a message", len(batches))
+	}
+	last := batches[2]
+	if len(last.Messages) != 1 || last.Messages[0].Direction != "inbound" {
+		t.Fatalf("last batch: %+v", last.Messages)
+	}
+	found := false
+	for _, c := range last.OutChanges {
+		if c.Field == "Via[0].sent-by" && string(c.Before) == "192.168.1.10:5060" && string(c.After) == "203.0.113.1:5060" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the 200's batch does not carry the INVITE's Via rewrite: %+v", last.OutChanges)
+	}
+	if !batches[1].Messages[0].Retransmission || batches[1].Messages[0].Transaction != 1 {
+		t.Errorf("the INVITE's copy, alone in its batch: retransmission %v, transaction %d", batches[1].Messages[0].Retransmission, batches[1].Messages[0].Transaction)
+	}
+	if last.Messages[0].Transaction != 1 || last.Dialog.ID != 1 {
+		t.Errorf("the 200: transaction %d, dialog %d", last.Messages[0].Transaction, last.Dialog.ID)
+	}
+}
