@@ -244,7 +244,6 @@ func (b *browser) takeProblems() []string {
 	return p
 }
 
-
 // TestBrowserSeesPageErrors proves the collector the browser tests rely
 // on: an uncaught exception and a console.error on a page are reported.
 func TestBrowserSeesPageErrors(t *testing.T) {
