@@ -23,7 +23,7 @@ import (
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/fixtures/benchgen"
 	"github.com/sipalg/sipalg/fixtures/testcap"
-	"github.com/sipalg/sipalg/internal/reportschema"
+	"github.com/sipalg/sipalg/analyze/reportschema"
 )
 
 // The hostile suite: captures that are empty, cut, lying, crafted or

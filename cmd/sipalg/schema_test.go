@@ -8,7 +8,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/sipalg/sipalg/internal/reportschema"
+	"github.com/sipalg/sipalg/analyze/reportschema"
 )
 
 // loadSchema compiles docs/report.schema.json (see [reportschema]).
