@@ -78,6 +78,9 @@ type Options struct {
 	MaxMappings int
 	MaxSIPBytes int
 	MaxSIPPairs int
+	// MaxStreams bounds the RTP streams counted in Result.Streams; zero
+	// means DefaultMaxStreams.
+	MaxStreams int
 	// Inventory makes the first pass also take each capture's inventory
 	// (Result.LANInventory, WANInventory), its flow table bounded by
 	// MaxFlows (zero means inventory.MaxFlows).
@@ -104,6 +107,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxSIPPairs <= 0 {
 		o.MaxSIPPairs = DefaultMaxSIPPairs
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = DefaultMaxStreams
 	}
 	return o
 }
@@ -243,6 +249,9 @@ type Result struct {
 	// in capture order.
 	LANSIP, WANSIP []SIPRecord `json:"-"`
 	Warnings       []string    `json:"-"`
+	// Streams are the RTP streams that crossed (or tried to cross) the
+	// router, counted on both sides, in order of their first packet.
+	Streams []Stream `json:"-"`
 	// LANInventory and WANInventory are what each capture holds, with
 	// Options.Inventory.
 	LANInventory, WANInventory *inventory.Summary `json:"-"`

@@ -23,6 +23,10 @@ type event struct {
 	proto      uint8
 	kind       Kind
 	seq        int32 // index in the side's SIPRecords, -1 when not kept
+	// ssrc and rseq are an RTP packet's SSRC and sequence number, or an
+	// RTCP packet's sender SSRC.
+	ssrc uint32
+	rseq uint16
 }
 
 // batchLen events travel together between a reader goroutine and the
@@ -159,6 +163,7 @@ func packetEvents(p *capture.Packet, keys *sipKeys, hashes bool, f func(e event,
 	switch p.Proto {
 	case capture.ProtoUDP:
 		e.kind, e.key = udpKey(p.Payload, keys.key)
+		e.ssrc, e.rseq = rtpFields(e.kind, p.Payload)
 		return f(e, p.Payload)
 	case capture.ProtoTCP:
 		for _, m := range p.SIP {
