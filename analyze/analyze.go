@@ -37,6 +37,7 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	res, err := correlate.CorrelateSources(lan, wan, correlate.Options{
 		Limits: lim.Capture, KeepSIP: true, Inventory: true, MaxFlows: lim.MaxFlows,
 		MaxPending: lim.MaxPending, MaxMappings: lim.MaxMappings, MaxSIPBytes: lim.MaxSIPBytes, MaxSIPPairs: lim.MaxSIPPairs,
+		MaxStreams: lim.MaxStreams,
 	})
 	if err != nil {
 		return nil, err
@@ -56,7 +57,9 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 		Unpaired:      res.Unpaired,
 		Warnings:      append(res.Warnings, m.Warnings...),
 	}
-	rep.Findings, rep.Fingerprints, rep.Verdict = rules.Evaluate(&rules.Input{Correlation: res, Match: m})
+	in := &rules.Input{Correlation: res, Match: m}
+	rep.Findings, rep.Fingerprints, rep.Verdict = rules.Evaluate(in)
+	rep.Media = rules.Media(in)
 	if rep.Mappings == nil {
 		rep.Mappings = []correlate.Mapping{}
 	}

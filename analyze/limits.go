@@ -34,6 +34,9 @@ type Limits struct {
 	// MaxMessages bounds the messages matched, diffed and reported
 	// (match.DefaultMaxMessages).
 	MaxMessages int
+	// MaxStreams bounds the RTP streams counted for the media section
+	// (correlate.DefaultMaxStreams).
+	MaxStreams int
 }
 
 // DefaultLimits are the limits a zero Limits stands for.
@@ -46,6 +49,7 @@ func DefaultLimits() Limits {
 		MaxSIPBytes: correlate.DefaultMaxSIPBytes,
 		MaxSIPPairs: correlate.DefaultMaxSIPPairs,
 		MaxMessages: match.DefaultMaxMessages,
+		MaxStreams:  correlate.DefaultMaxStreams,
 	}
 }
 
@@ -56,6 +60,7 @@ func (l Limits) withDefaults() Limits {
 	for _, f := range []struct{ v, def *int }{
 		{&l.MaxFlows, &d.MaxFlows}, {&l.MaxPending, &d.MaxPending}, {&l.MaxMappings, &d.MaxMappings},
 		{&l.MaxSIPBytes, &d.MaxSIPBytes}, {&l.MaxSIPPairs, &d.MaxSIPPairs}, {&l.MaxMessages, &d.MaxMessages},
+		{&l.MaxStreams, &d.MaxStreams},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.def

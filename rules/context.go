@@ -33,6 +33,9 @@ type Context struct {
 	outChanges map[int][]*fielddiff.Change
 	// regs caches registrations(); nil until first asked.
 	regs *[]*registration
+	// mediaCache holds the media section and the calls' media plans; nil
+	// until first asked.
+	mediaCache *mediaState
 }
 
 type lanKey struct {

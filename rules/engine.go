@@ -54,8 +54,13 @@ func Evaluate(in *Input) ([]Finding, []Fingerprint, Summary) {
 }
 
 // fill sets what a finding takes from its rule.
+// A Check may grade a finding itself (MEDIA-LOSS-AT-ROUTER: bad or a
+// warning); otherwise it takes the rule's verdict and severity.
 func fill(f *Finding, r *Rule) {
-	f.Rule, f.Verdict, f.Severity = r.ID, r.Verdict, r.Severity
+	f.Rule = r.ID
+	if f.Verdict == "" {
+		f.Verdict, f.Severity = r.Verdict, r.Severity
+	}
 	if f.Explanation == "" {
 		f.Explanation = r.Text
 	}
@@ -121,7 +126,7 @@ func summarize(c *Context, fs []Finding, fps []Fingerprint) Summary {
 	var parts []string
 	var badRewrites, badEffects []string
 	for _, r := range Catalog() {
-		if r.Verdict != Bad || rules[r.ID] == 0 {
+		if r.Verdict != Bad || rules[r.ID] == 0 || mediaRules[r.ID] {
 			continue
 		}
 		if consequence[r.ID] {
@@ -141,6 +146,7 @@ func summarize(c *Context, fs []Finding, fps []Fingerprint) Summary {
 	if len(badEffects) > 0 {
 		parts = append(parts, "calls break at the router ("+strings.Join(badEffects, ", ")+")")
 	}
+	parts = append(parts, mediaSummary(c, fs)...)
 	if s.IncomingCallsAtRisk {
 		parts = append(parts, "incoming calls are at risk"+riskReason(c, rules))
 	}
@@ -149,6 +155,47 @@ func summarize(c *Context, fs []Finding, fps []Fingerprint) Summary {
 	}
 	s.Summary = strings.Join(parts, "; ") + "."
 	return s
+}
+
+// mediaSummary names one-way audio and the RTP the router lost, ALG or
+// not: they are what the caller hears.
+func mediaSummary(c *Context, fs []Finding) []string {
+	var oneWay, pinholes int
+	for _, f := range fs {
+		switch f.Rule {
+		case MediaOneWay.ID:
+			oneWay++
+		case MediaPinholeClosed.ID:
+			pinholes++
+		}
+	}
+	var parts []string
+	if oneWay > 0 {
+		parts = append(parts, fmt.Sprintf("one-way audio on %d call(s) (MEDIA-ONE-WAY: %s)", oneWay, strings.Join(uniq(c.mediaInfo().causes), "; ")))
+	}
+	if pinholes > 0 {
+		parts = append(parts, fmt.Sprintf("audio stopped crossing the router mid-call on %d stream(s) (MEDIA-PINHOLE-CLOSED)", pinholes))
+	}
+	var lost, entered, streams int
+	worst := 0.0
+	for _, r := range c.media() {
+		if n := scatteredLoss(c, &r); n > 0 && crossed(&r) {
+			lost += n
+			entered += r.Entered
+			streams++
+			worst = max(worst, float64(n)*100/float64(r.Entered))
+		}
+	}
+	if lost > 0 {
+		parts = append(parts, fmt.Sprintf("the router lost %d RTP packet(s) it should have forwarded, in %d stream(s), up to %.1f %% of a stream (MEDIA-LOSS-AT-ROUTER)", lost, streams, worst))
+	}
+	return parts
+}
+
+// mediaRules are named in the summary by mediaSummary, with or without
+// an ALG.
+var mediaRules = map[string]bool{
+	"MEDIA-ONE-WAY": true, "MEDIA-PINHOLE-CLOSED": true, "MEDIA-LOSS-AT-ROUTER": true,
 }
 
 // consequence lists the bad rules about what happens to traffic rather

@@ -75,6 +75,7 @@ func checkOrder() []*Rule {
 		InboundMisdelivered,
 		MediaPinholeClosed,
 		MediaOneWay,
+		MediaLossAtRouter,
 		TransportInconsistent,
 		ALGAsProxy,
 		PrivateAddressLeaked,
@@ -92,7 +93,7 @@ func Catalog() []*Rule {
 		MappingMismatch, ContentLengthStale, SDPPartialRewrite, NATHidden,
 		BindingShorterThanRefresh, InboundDropped, MalformedAfterRewrite, AuthDigestBroken,
 		ICECandidateMismatch, ViaReceivedCorrupted, ALGDropped, MappingChanged,
-		InboundMisdelivered, MediaPinholeClosed, MediaOneWay,
+		InboundMisdelivered, MediaPinholeClosed, MediaOneWay, MediaLossAtRouter,
 		UnexplainedRewrite, TransportInconsistent, ALGAsProxy, FromToRewritten,
 		PrivateAddressLeaked, ALGAbsent,
 	}

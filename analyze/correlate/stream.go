@@ -351,6 +351,9 @@ func (ss *streams) result(adj float64) []Stream {
 			continue // RTCP only
 		}
 		s.First, s.Last = time.Unix(0, st.first).UTC(), time.Unix(0, st.last).UTC()
+		if st.pairs == 0 {
+			s.TailLost = 0 // never crossed: no tail to speak of
+		}
 		if s.TailLost > 0 {
 			s.TailStart, s.TailEnd = time.Unix(0, st.tailStart).UTC(), time.Unix(0, st.tailEnd).UTC()
 		}

@@ -29,6 +29,7 @@ func limitFields(l *analyze.Limits) map[string]struct {
 		"sip-bytes":     {&l.MaxSIPBytes, "bytes of SIP kept per side for matching"},
 		"sip-pairs":     {&l.MaxSIPPairs, "SIP message pairs listed for matching"},
 		"messages":      {&l.MaxMessages, "SIP messages matched, diffed and reported"},
+		"streams":       {&l.MaxStreams, "RTP streams counted for the media section"},
 		"frag-sets":     {&l.Capture.MaxFragSets, "IP datagrams under reassembly at once"},
 		"frags":         {&l.Capture.MaxFragsPerSet, "fragments of one IP datagram"},
 		"tcp-streams":   {&l.Capture.MaxTCPStreams, "TCP directions tracked at once"},
