@@ -1,0 +1,82 @@
+package rules_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/sipalg/sipalg/analyze"
+)
+
+// mediaTruth is one stream of case.json's media list: counts a person
+// took from the captures with tshark (each fixture's README gives the
+// commands).
+type mediaTruth struct {
+	SSRC            string `json:"ssrc"`
+	Direction       string `json:"direction"`
+	Entered         int    `json:"entered"`
+	Left            int    `json:"left"`
+	LostAtRouter    int    `json:"lost_at_router"`
+	MaxLossBurst    int    `json:"max_loss_burst"`
+	Duplicated      int    `json:"duplicated"`
+	Reordered       int    `json:"reordered"`
+	StoppedCrossing int    `json:"stopped_crossing"`
+	OneWay          bool   `json:"one_way"`
+}
+
+// TestMediaTruth checks the media section of every fixture whose
+// case.json lists its RTP streams: the same streams, and each count
+// exactly the one tshark gave.
+func TestMediaTruth(t *testing.T) {
+	n := 0
+	for _, dir := range fixtureDirs(t) {
+		raw, err := os.ReadFile(filepath.Join(dir, "case.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cs struct {
+			Media []mediaTruth `json:"media"`
+		}
+		if err := json.Unmarshal(raw, &cs); err != nil {
+			t.Fatalf("%s: %v", dir, err)
+		}
+		if cs.Media == nil {
+			continue
+		}
+		n++
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			rep, err := analyze.Run(filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap"), analyze.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]mediaTruth{}
+			for _, m := range rep.Media {
+				k := m.SSRC + " " + m.Direction
+				if _, dup := got[k]; dup {
+					t.Errorf("stream %s listed twice", k)
+				}
+				got[k] = mediaTruth{SSRC: m.SSRC, Direction: m.Direction, Entered: m.Entered, Left: m.Left,
+					LostAtRouter: m.LostAtRouter, MaxLossBurst: m.MaxLossBurst, Duplicated: m.Duplicated,
+					Reordered: m.Reordered, StoppedCrossing: m.StoppedCrossing, OneWay: m.OneWay}
+				if m.Dialog == nil {
+					t.Errorf("stream %s tied to no call", k)
+				}
+			}
+			if len(got) != len(cs.Media) {
+				t.Errorf("%d streams, case.json has %d: %+v", len(got), len(cs.Media), got)
+			}
+			for _, want := range cs.Media {
+				k := want.SSRC + " " + want.Direction
+				if g, ok := got[k]; !ok {
+					t.Errorf("stream %s missing", k)
+				} else if g != want {
+					t.Errorf("stream %s:\n got %+v\nwant %+v", k, g, want)
+				}
+			}
+		})
+	}
+	if n == 0 {
+		t.Fatal("no fixture's case.json lists media")
+	}
+}
