@@ -4,9 +4,12 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sipalg/sipalg/analyze"
+	"github.com/sipalg/sipalg/analyze/match"
+	"github.com/sipalg/sipalg/rules"
 )
 
 // mediaTruth is one stream of case.json's media list: counts a person
@@ -78,5 +81,34 @@ func TestMediaTruth(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no fixture's case.json lists media")
+	}
+}
+
+// TestLossGrading checks MEDIA-LOSS-AT-ROUTER's two grades: bad from 1 %
+// of a stream lost, a warning below.
+func TestLossGrading(t *testing.T) {
+	for file, want := range map[string]rules.Verdict{"fires.txtar": rules.Bad, "fires-warning.txtar": rules.Warning} {
+		t.Run(file, func(t *testing.T) {
+			sc, err := loadScenario(filepath.Join("testdata", rules.MediaLossAtRouter.ID, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs, _, sum := rules.Evaluate(&rules.Input{Correlation: sc.res, Match: match.Build(sc.res, match.Limits{})})
+			n := 0
+			for _, f := range fs {
+				if f.Rule == rules.MediaLossAtRouter.ID {
+					n++
+					if f.Verdict != want {
+						t.Errorf("verdict %s, want %s: %s", f.Verdict, want, f.Explanation)
+					}
+				}
+			}
+			if n == 0 {
+				t.Fatal("did not fire")
+			}
+			if !strings.Contains(sum.Summary, "the router lost") {
+				t.Errorf("summary does not name the loss: %s", sum.Summary)
+			}
+		})
 	}
 }
