@@ -46,7 +46,7 @@ var MediaLossAtRouter = &Rule{
 				continue
 			}
 			pct := float64(lost) * 100 / float64(r.Entered)
-			f := Finding{Direction: r.Direction, Field: "rtp", Before: fmt.Sprint(r.Entered), After: fmt.Sprint(r.Entered - lost),
+			f := Finding{Direction: r.Direction, Field: "rtp",
 				Explanation: fmt.Sprintf("RTP stream %s (%s, %s): the router lost %d of the %d packets that entered it (%.2f %%, longest burst %d)%s.",
 					r.SSRC, r.Direction, streamEnds(&r), lost, r.Entered, pct, r.MaxLossBurst, lossVerdictText(pct))}
 			if fr := r.Stream.GapFrames; len(fr) > 0 {

@@ -98,10 +98,8 @@ func oneWayFinding(c *Context, rows []MediaStream, r *MediaStream, plan *mediaPl
 			return Finding{}, "", false // the phone sent nothing: not the router's doing
 		}
 		// Nothing came back to the router at all.
-		f.Before, f.After = "", ""
 		if plan != nil {
 			if ep, ok := unreachableEndpoint(c, plan); ok {
-				f.Before = ep.String()
 				f.Explanation = fmt.Sprintf("%s, but no RTP came back: the phone's SDP left the router announcing %s, a private address "+
 					"(no ALG rewrote it), so the far end sent its RTP where it cannot arrive, and nothing relayed the media "+
 					"(no RTP for this call reached the router's public side). Fix: a media relay or media latching "+
@@ -118,9 +116,6 @@ func oneWayFinding(c *Context, rows []MediaStream, r *MediaStream, plan *mediaPl
 		f.WANFrame = intp(b.Stream.GapFrames[0])
 	} else {
 		f.LANFrame = intp(b.Stream.GapFrames[0])
-	}
-	if b.WAN != nil {
-		f.Before = b.WAN.String()
 	}
 	blockedText := fmt.Sprintf("the %d RTP packet(s) %s were all dropped at the router", b.Entered, streamEnds(b))
 	if b.Direction == "outbound" {

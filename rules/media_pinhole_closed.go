@@ -25,7 +25,7 @@ var MediaPinholeClosed = &Rule{
 				continue
 			}
 			s := r.Stream
-			f := Finding{Direction: r.Direction, Field: "rtp", Before: fmt.Sprint(r.Left), After: fmt.Sprint(r.StoppedCrossing),
+			f := Finding{Direction: r.Direction, Field: "rtp",
 				Explanation: fmt.Sprintf("RTP stream %s (%s, %s): %d packet(s) crossed the router, then the last %d that entered (%s, from %s on) were not forwarded.",
 					r.SSRC, r.Direction, streamEnds(&r), r.Left-r.Duplicated, r.StoppedCrossing,
 					s.TailEnd.Sub(s.TailStart).Round(time.Millisecond), s.TailStart.Format("15:04:05.000"))}
