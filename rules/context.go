@@ -36,6 +36,8 @@ type Context struct {
 	// mediaCache holds the media section and the calls' media plans; nil
 	// until first asked.
 	mediaCache *mediaState
+	// kas caches keepaliveIndex(); nil until first asked.
+	kas *keepalives
 }
 
 type lanKey struct {
