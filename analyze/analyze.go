@@ -57,9 +57,8 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 		Unpaired:      res.Unpaired,
 		Warnings:      append(res.Warnings, m.Warnings...),
 	}
-	in := &rules.Input{Correlation: res, Match: m}
-	rep.Findings, rep.Fingerprints, rep.Verdict = rules.Evaluate(in)
-	rep.Media = rules.Media(in)
+	rr := rules.EvaluateAll(&rules.Input{Correlation: res, Match: m})
+	rep.Findings, rep.Fingerprints, rep.Verdict, rep.Media = rr.Findings, rr.Fingerprints, rr.Summary, rr.Media
 	if rep.Mappings == nil {
 		rep.Mappings = []correlate.Mapping{}
 	}

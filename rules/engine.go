@@ -23,7 +23,29 @@ type Input struct {
 // capture, and returns them sorted, with the router profiles that fit and
 // the verdict.
 func Evaluate(in *Input) ([]Finding, []Fingerprint, Summary) {
+	r := EvaluateAll(in)
+	return r.Findings, r.Fingerprints, r.Summary
+}
+
+// Result is everything the rules conclude about a capture pair.
+type Result struct {
+	Findings     []Finding
+	Fingerprints []Fingerprint
+	Summary      Summary
+	// Media is the report's media section: every RTP stream correlate
+	// counted, tied to its call.
+	Media []MediaStream
+}
+
+// EvaluateAll is [Evaluate] with the media section, from one look at the
+// input.
+func EvaluateAll(in *Input) Result {
 	c := newContext(in)
+	fs, fps, sum := evaluate(c)
+	return Result{Findings: fs, Fingerprints: fps, Summary: sum, Media: c.media()}
+}
+
+func evaluate(c *Context) ([]Finding, []Fingerprint, Summary) {
 	fs := []Finding{}
 	claims := claimOrder()
 	for i := range c.Messages {

@@ -59,12 +59,6 @@ type MediaStream struct {
 	Stream *correlate.Stream `json:"-"`
 }
 
-// Media returns the report's media section: every RTP stream correlate
-// counted, tied to its call.
-func Media(in *Input) []MediaStream {
-	return newContext(in).media()
-}
-
 // mediaPlan is what one call's SDP says about its media: the phone's
 // endpoints as its SDP entered the router (LAN side) and as it left (WAN
 // side), the far end's as its SDP reached the router (WAN side), the
