@@ -285,6 +285,7 @@ func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 	// Pass 2: pair everything.
 	p := newPairer(clk, opt)
 	p.keys = first.keys
+	p.streams.setSpans(first.spans, clk)
 	if err := p.run(lan, wan, opt.Limits, opt.KeepSIP); err != nil {
 		return nil, err
 	}

@@ -570,7 +570,7 @@ func (p *pairer) streamUnpaired(e *event, dir direction, state string, t int64) 
 	if state == "dropped" {
 		p.streams.lost(e, dir, t)
 	} else {
-		p.streams.extra(e, dir)
+		p.streams.extra(e, dir, t)
 	}
 }
 

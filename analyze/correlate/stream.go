@@ -207,6 +207,36 @@ type streams struct {
 	list    []*sstate
 	max     int
 	refused int // packets of streams beyond max
+	// lan and wan are the captures' spans in the LAN clock: a packet seen
+	// on one side only while the other capture was not running is no
+	// evidence of loss or duplication; unobserved counts those.
+	lan, wan   span
+	unobserved int
+}
+
+// edgeMargin is how close to the end of the capture of the side it
+// leaves by a packet must enter to be taken as unobserved there rather
+// than lost: the time a router takes to forward it (well under 10 ms).
+const edgeMargin = int64(10 * time.Millisecond)
+
+func (ss *streams) setSpans(sp [2]span, clk clockModel) {
+	ss.lan = sp[0]
+	if sp[1].first != 0 {
+		ss.wan = span{clk.toLAN(sp[1].first), clk.toLAN(sp[1].last)}
+	}
+}
+
+// observed reports whether the capture of the side a packet of direction
+// dir entered by (enter) or leaves by (!enter) was running at t.
+func (ss *streams) observed(dir direction, enter bool, t int64) bool {
+	sp := ss.wan
+	if (dir == dirOutbound) == enter {
+		sp = ss.lan
+	}
+	if sp.first == 0 && sp.last == 0 {
+		return true // no span known (tests that build a pairer by hand)
+	}
+	return t >= sp.first && t <= sp.last-edgeMargin
 }
 
 func newStreams(max int) *streams {
@@ -286,6 +316,10 @@ func (st *sstate) enter(t int64) {
 // lost counts a packet that entered and never left; losses come in the
 // order the packets entered.
 func (ss *streams) lost(e *event, dir direction, t int64) {
+	if !ss.observed(dir, false, t) {
+		ss.unobserved++
+		return
+	}
 	st := ss.get(enterKey(e, dir), t)
 	if st == nil {
 		return
@@ -327,7 +361,11 @@ func (ss *streams) lost(e *event, dir direction, t int64) {
 
 // extra counts a packet that left without entering: the router sent it
 // twice (or it entered before the capture began).
-func (ss *streams) extra(e *event, dir direction) {
+func (ss *streams) extra(e *event, dir direction, t int64) {
+	if !ss.observed(dir, true, t) {
+		ss.unobserved++
+		return
+	}
 	id, ok := ss.byKey[leaveKey(e, dir)]
 	if !ok {
 		return
@@ -377,8 +415,12 @@ func (ss *streams) result(adj float64) []Stream {
 }
 
 func (ss *streams) warnings() []string {
-	if ss.refused == 0 {
-		return nil
+	var w []string
+	if ss.refused > 0 {
+		w = append(w, fmt.Sprintf("%d RTP/RTCP packet(s) of streams beyond the first %d were paired but not counted per stream", ss.refused, ss.max))
 	}
-	return []string{fmt.Sprintf("%d RTP/RTCP packet(s) of streams beyond the first %d were paired but not counted per stream", ss.refused, ss.max)}
+	if ss.unobserved > 0 {
+		w = append(w, fmt.Sprintf("media: %d RTP/RTCP packet(s) seen on one side while the other capture was not running: not counted in the streams (neither lost nor duplicated)", ss.unobserved))
+	}
+	return w
 }

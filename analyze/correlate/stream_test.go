@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/netip"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,6 +65,11 @@ func TestStreams(t *testing.T) {
 			lan.udp(t, inAt.Add(50*time.Microsecond), far, phone, in)
 		}
 	}
+	// Both captures run a little past the last RTP: nothing is lost for
+	// a capture that stopped.
+	end := t0.Add(n*20*time.Millisecond + time.Second)
+	lan.udp(t, end, phone, netip.MustParseAddrPort("192.168.1.1:53"), []byte("end"))
+	wan.udp(t, end, public, netip.MustParseAddrPort("198.51.100.53:53"), []byte("end"))
 	lan.close(t)
 	wan.close(t)
 	res, err := Correlate(lanPath, wanPath, Options{})
@@ -130,6 +136,49 @@ func TestStreams(t *testing.T) {
 	// In the LAN clock: the WAN time less the estimated offset.
 	if want := t0.Add(300*20*time.Millisecond + 10*time.Millisecond); in.TailStart.Sub(want).Abs() > time.Millisecond {
 		t.Errorf("tail starts %s, want %s", in.TailStart, want)
+	}
+}
+
+// TestStreamsCaptureEdge checks that packets entering while the capture
+// of the side they leave by had stopped (or not begun) are neither lost
+// nor counted, and are warned about.
+func TestStreamsCaptureEdge(t *testing.T) {
+	dir := t.TempDir()
+	lanPath, wanPath := filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap")
+	lan, wan := newPcapWriter(t, lanPath), newPcapWriter(t, wanPath)
+	phone := netip.MustParseAddrPort("192.168.1.10:6000")
+	public := netip.MustParseAddrPort("203.0.113.1:46000")
+	far := netip.MustParseAddrPort("198.51.100.7:7000")
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	// The WAN capture starts at packet 10 and stops after packet 59 of
+	// 100: the router forwarded all of them.
+	for i := 0; i < 100; i++ {
+		at := t0.Add(time.Duration(i) * 20 * time.Millisecond)
+		p := rtpPacket(0x0a11ce01, uint16(i))
+		lan.udp(t, at, phone, far, p)
+		if i >= 10 && i < 60 {
+			wan.udp(t, at.Add(100*time.Microsecond), public, far, p)
+		}
+	}
+	lan.close(t)
+	wan.close(t)
+	res, err := Correlate(lanPath, wanPath, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Streams) != 1 {
+		t.Fatalf("%d streams, want 1", len(res.Streams))
+	}
+	s := res.Streams[0]
+	if s.Entered != 50 || s.Left != 50 || s.Lost != 0 || s.TailLost != 0 {
+		t.Errorf("entered %d, left %d, lost %d, tail %d; want 50, 50, 0, 0", s.Entered, s.Left, s.Lost, s.TailLost)
+	}
+	found := false
+	for _, w := range res.Warnings {
+		found = found || strings.HasPrefix(w, "media: 50 RTP/RTCP packet(s) seen on one side while the other capture was not running")
+	}
+	if !found {
+		t.Errorf("no warning about the 50 unobserved packets: %q", res.Warnings)
 	}
 }
 
