@@ -112,3 +112,36 @@ func TestLossGrading(t *testing.T) {
 		})
 	}
 }
+
+// TestOneWayGrading checks that one-way audio the captures do not blame
+// on the router (nothing came back, the SDP reachable) is a warning, and
+// the causes they show are bad.
+func TestOneWayGrading(t *testing.T) {
+	for file, want := range map[string]rules.Verdict{
+		"fires-nothing-back.txtar": rules.Warning, "fires-private-sdp.txtar": rules.Bad,
+		"fires-other-host.txtar": rules.Bad, "fires.txtar": rules.Bad,
+	} {
+		t.Run(file, func(t *testing.T) {
+			sc, err := loadScenario(filepath.Join("testdata", rules.MediaOneWay.ID, file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs, _, sum := rules.Evaluate(&rules.Input{Correlation: sc.res, Match: match.Build(sc.res, match.Limits{})})
+			n := 0
+			for _, f := range fs {
+				if f.Rule == rules.MediaOneWay.ID {
+					n++
+					if f.Verdict != want {
+						t.Errorf("verdict %s, want %s: %s", f.Verdict, want, f.Explanation)
+					}
+				}
+			}
+			if n != 1 {
+				t.Fatalf("%d MEDIA-ONE-WAY findings, want 1", n)
+			}
+			if !strings.Contains(sum.Summary, "one-way audio on 1 call(s)") {
+				t.Errorf("summary does not name the one-way audio: %s", sum.Summary)
+			}
+		})
+	}
+}

@@ -16,7 +16,8 @@ var MediaOneWay = &Rule{
 		"address no ALG rewrote, and nothing relays the media), so the far end's RTP never arrives at the " +
 		"router; or the far end's RTP reached the router and was not forwarded — to a port the NAT never " +
 		"mapped (the SDP announced another), from a host other than the signalling peer (an ALG that only " +
-		"lets media in from it), or into a pinhole the router refused to open.",
+		"lets media in from it), or into a pinhole the router refused to open. When no RTP came back and the SDP " +
+		"names a reachable address, the captures show nothing wrong at the router: graded a warning.",
 	Fix: "Depends on the cause named: for an unreachable SDP address, a media relay or media latching " +
 		"(symmetric RTP, RFC 4961) on the server, or STUN/ICE on the phone; for media from another host, the " +
 		"ALG's setting (Linux nf_conntrack_sip sip_direct_media=0, Zyxel \"restrict peer to peer media\" off) " +
@@ -108,7 +109,9 @@ func oneWayFinding(c *Context, rows []MediaStream, r *MediaStream, plan *mediaPl
 			}
 		}
 		f.Explanation = fmt.Sprintf("%s, but no RTP came back to the router's public side: the far end sent none, or it was lost "+
-			"beyond the router; these captures cannot tell which. Capture at the far end.", okText)
+			"beyond the router; these captures cannot tell which, and show nothing wrong at the router (graded a warning). "+
+			"Capture at the far end.", okText)
+		f.Verdict, f.Severity = Warning, Major
 		return f, causeNoReturn, true
 	}
 	b := blocked

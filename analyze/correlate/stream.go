@@ -79,14 +79,27 @@ type StreamDelay struct {
 
 // streamKey names a stream by where it enters (or, with leave set, where
 // it leaves) the router: the SSRC, the direction, the router-side host
-// (the phone's LAN address outbound, the public address inbound) and the
-// far end's address. RTP and RTCP of one sender share it.
+// (the phone's LAN address, or the public one) and the far end's
+// endpoint, with the phone's port where that side shows it. Ports are
+// halved: RTP on an even port and its RTCP on the next (RFC 3550 §11), or
+// both on one port (RFC 5761), share a stream. The public port is left
+// out: a NAT need not keep RTP and RTCP on a pair.
 type streamKey struct {
-	ssrc   uint32
-	dir    direction
-	leave  bool
-	local  netip.Addr
-	remote netip.Addr
+	ssrc                  uint32
+	dir                   direction
+	leave                 bool
+	local, remote         netip.Addr
+	localPair, remotePair uint16
+}
+
+// newStreamKey makes a key; local is the router-side endpoint, phone
+// whether it is the phone's own (LAN side).
+func newStreamKey(ssrc uint32, dir direction, leave bool, local, remote netip.AddrPort, phone bool) streamKey {
+	k := streamKey{ssrc: ssrc, dir: dir, leave: leave, local: local.Addr(), remote: remote.Addr(), remotePair: remote.Port() >> 1}
+	if phone {
+		k.localPair = local.Port() >> 1
+	}
+	return k
 }
 
 // Delay sketch: residuals relative to the stream's first one, bucketed
@@ -188,17 +201,16 @@ func rtpFields(k Kind, b []byte) (ssrc uint32, seq uint16) {
 // direction dir: where it entered, and where it left.
 func enterKey(e *event, dir direction) streamKey {
 	if dir == dirOutbound {
-		return streamKey{ssrc: e.ssrc, dir: dir, local: e.src.Addr(), remote: e.dst.Addr()}
+		return newStreamKey(e.ssrc, dir, false, e.src, e.dst, true)
 	}
-	return streamKey{ssrc: e.ssrc, dir: dir, local: e.dst.Addr(), remote: e.src.Addr()}
+	return newStreamKey(e.ssrc, dir, false, e.dst, e.src, false)
 }
 
 func leaveKey(e *event, dir direction) streamKey {
-	k := streamKey{ssrc: e.ssrc, dir: dir, leave: true, local: e.src.Addr(), remote: e.dst.Addr()}
-	if dir == dirInbound {
-		k.local, k.remote = e.dst.Addr(), e.src.Addr()
+	if dir == dirOutbound {
+		return newStreamKey(e.ssrc, dir, true, e.src, e.dst, false)
 	}
-	return k
+	return newStreamKey(e.ssrc, dir, true, e.dst, e.src, true)
 }
 
 // streams counts the RTP streams of the second pass.

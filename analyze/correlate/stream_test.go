@@ -65,6 +65,14 @@ func TestStreams(t *testing.T) {
 			lan.udp(t, inAt.Add(50*time.Microsecond), far, phone, in)
 		}
 	}
+	// One RTCP sender report from the phone's RTCP port, counted with its
+	// RTP stream.
+	sr := make([]byte, 28)
+	sr[0], sr[1], sr[3] = 0x80, 200, 6
+	binary.BigEndian.PutUint32(sr[4:], 0x0a11ce01)
+	rtcpAt := t0.Add(5*time.Second + 5*time.Millisecond)
+	lan.udp(t, rtcpAt, netip.MustParseAddrPort("192.168.1.10:6001"), netip.MustParseAddrPort("198.51.100.7:7001"), sr)
+	wan.udp(t, rtcpAt.Add(100*time.Microsecond), netip.MustParseAddrPort("203.0.113.1:46007"), netip.MustParseAddrPort("198.51.100.7:7001"), sr)
 	// Both captures run a little past the last RTP: nothing is lost for
 	// a capture that stopped.
 	end := t0.Add(n*20*time.Millisecond + time.Second)
@@ -101,6 +109,8 @@ func TestStreams(t *testing.T) {
 		{"in burst", in.MaxLossBurst, n - 300},
 		{"in tail", in.TailLost, n - 300},
 		{"in duplicated", in.Duplicated, 0},
+		{"out RTCP entered", out.RTCPEntered, 1},
+		{"out RTCP left", out.RTCPLeft, 1},
 	} {
 		if c.got != c.want {
 			t.Errorf("%s = %d, want %d", c.name, c.got, c.want)
