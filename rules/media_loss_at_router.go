@@ -28,7 +28,9 @@ var MediaLossAtRouter = &Rule{
 	Title: "The router lost RTP it should have forwarded",
 	Text: "RTP packets were captured entering the router and never left it, while the rest of the stream " +
 		"crossed: the router itself dropped them (an overloaded CPU or queue, a rate limit, a faulty link on " +
-		"the router). Every other point of the path is excluded, since both sides of the router were captured. " +
+		"the router). The rest of the path is excluded: the packets were captured on both sides of the router. (A " +
+		"capture taken further away than the router's own interface, at the SIP server say, moves that point: the " +
+		"loss then lies between the two capture points, the router among them.) " +
 		"Graded bad from 1 % of a stream's packets — where the ITU-T E-model (G.107, with G.113's loss " +
 		"robustness for G.711) puts the call below the \"users satisfied\" rating — and a warning below. A " +
 		"stream that stopped crossing altogether is MEDIA-PINHOLE-CLOSED, not loss.",

@@ -102,8 +102,8 @@ func oneWayFinding(c *Context, rows []MediaStream, r *MediaStream, plan *mediaPl
 		if plan != nil {
 			if ep, ok := unreachableEndpoint(c, plan); ok {
 				f.Explanation = fmt.Sprintf("%s, but no RTP came back: the phone's SDP left the router announcing %s, a private address "+
-					"(no ALG rewrote it), so the far end sent its RTP where it cannot arrive, and nothing relayed the media "+
-					"(no RTP for this call reached the router's public side). Fix: a media relay or media latching "+
+					"(no ALG rewrote it), so the far end's RTP, if it sent any, went where it cannot arrive: none reached the "+
+					"router's public side, and nothing relayed the media. Fix: a media relay or media latching "+
 					"(symmetric RTP) on the server, or STUN/ICE on the phone.", okText, ep)
 				return f, causeUnreachableSDP, true
 			}
