@@ -108,7 +108,7 @@ func analyzeWithProgress(lan, wan capture.Source, opt analyze.Options, stderr io
 	if wantProgress(stderr) {
 		lan.Progress, wan.Progress = &read, &read
 	}
-	bar := startProgress(stderr, "analyze", "bytes", analyze.Passes*(fileSize(lan.Path)+fileSize(wan.Path)), &read)
+	bar := startProgress(stderr, "analyze", "bytes", analyze.Passes*(fileSize(lan.Path)+fileSize(wan.Path)), &read, nil)
 	defer bar.Stop()
 	return analyze.RunSources(lan, wan, opt)
 }

@@ -99,8 +99,10 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	var done atomic.Int64
-	bar := startProgress(stderr, "batch", "cases", int64(len(mine)), &done)
+	var current atomic.Pointer[string] // the case started last
+	bar := startProgress(stderr, "batch", "cases", int64(len(mine)), &done, &current)
 	results := runCases(mine, *jobs, func(c batchCase) caseSummary {
+		current.Store(&c.Name)
 		defer done.Add(1)
 		return runCase(c, fo, opt, *outDir)
 	})
