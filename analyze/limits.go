@@ -31,9 +31,18 @@ type Limits struct {
 	// MaxSIPPairs bounds the SIP message pairs listed for matching
 	// (correlate.DefaultMaxSIPPairs).
 	MaxSIPPairs int
-	// MaxMessages bounds the messages matched, diffed and reported
-	// (match.DefaultMaxMessages).
+	// MaxMessages bounds the messages matched, diffed and reported in
+	// single-capture analysis (match.DefaultMaxMessages); MaxSIPBytes and
+	// MaxSIPPairs too only bound single-capture analysis. Paired analysis
+	// streams its SIP through a spool and keeps no message past its
+	// dialog.
 	MaxMessages int
+	// MaxOpenDialogs bounds the dialogs open at once in paired analysis
+	// (match.DefaultMaxOpenDialogs).
+	MaxOpenDialogs int
+	// MaxStreams bounds the RTP streams counted for the media section
+	// (correlate.DefaultMaxStreams).
+	MaxStreams int
 }
 
 // DefaultLimits are the limits a zero Limits stands for.
@@ -46,6 +55,9 @@ func DefaultLimits() Limits {
 		MaxSIPBytes: correlate.DefaultMaxSIPBytes,
 		MaxSIPPairs: correlate.DefaultMaxSIPPairs,
 		MaxMessages: match.DefaultMaxMessages,
+
+		MaxOpenDialogs: match.DefaultMaxOpenDialogs,
+		MaxStreams:     correlate.DefaultMaxStreams,
 	}
 }
 
@@ -55,7 +67,8 @@ func (l Limits) withDefaults() Limits {
 	l.Capture = l.Capture.WithDefaults()
 	for _, f := range []struct{ v, def *int }{
 		{&l.MaxFlows, &d.MaxFlows}, {&l.MaxPending, &d.MaxPending}, {&l.MaxMappings, &d.MaxMappings},
-		{&l.MaxSIPBytes, &d.MaxSIPBytes}, {&l.MaxSIPPairs, &d.MaxSIPPairs}, {&l.MaxMessages, &d.MaxMessages},
+		{&l.MaxSIPBytes, &d.MaxSIPBytes}, {&l.MaxSIPPairs, &d.MaxSIPPairs}, {&l.MaxMessages, &d.MaxMessages}, {&l.MaxOpenDialogs, &d.MaxOpenDialogs},
+		{&l.MaxStreams, &d.MaxStreams},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.def

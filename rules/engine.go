@@ -21,41 +21,72 @@ type Input struct {
 // one verdict (the first rule of the claim order that explains it, or
 // UNEXPLAINED-REWRITE), adds the findings about messages, dialogs and the
 // capture, and returns them sorted, with the router profiles that fit and
-// the verdict.
+// the verdict. It is the [Evaluator] run over the dialogs of a whole
+// match result, one batch each.
 func Evaluate(in *Input) ([]Finding, []Fingerprint, Summary) {
-	c := newContext(in)
-	fs := []Finding{}
-	claims := claimOrder()
-	for i := range c.Messages {
-		m := &c.Messages[i]
-		for j := range m.Changes {
-			ch := &m.Changes[j]
-			rule, text := UnexplainedRewrite, ""
-			for _, r := range claims {
-				if t, ok := r.Claim(c, m, ch); ok {
-					rule, text = r, t
-					break
-				}
+	r := EvaluateAll(in)
+	return r.Findings, r.Fingerprints, r.Summary
+}
+
+// Result is everything the rules conclude about a capture pair.
+type Result struct {
+	Findings     []Finding
+	Fingerprints []Fingerprint
+	Summary      Summary
+	// Media is the report's media section: every RTP stream correlate
+	// counted, tied to its call.
+	Media []MediaStream
+	// Warnings say what the evaluator's bounds left out.
+	Warnings []string
+}
+
+// EvaluateAll is [Evaluate] with the media section.
+func EvaluateAll(in *Input) Result {
+	byLAN := map[string]int{}
+	rewritten := false
+	for i, d := range in.Match.Dialogs {
+		for _, id := range d.CallIDsLAN {
+			if _, ok := byLAN[id]; !ok {
+				byLAN[id] = i
 			}
-			f := changeFinding(m, ch, text)
-			fill(&f, rule)
-			fs = append(fs, f)
 		}
 	}
-	for _, r := range checkOrder() {
-		for _, f := range r.Check(c) {
-			fill(&f, r)
-			fs = append(fs, f)
-		}
+	for i := range in.Match.Messages {
+		m := &in.Match.Messages[i]
+		rewritten = rewritten || m.CallIDLAN != "" && m.CallIDWAN != "" && m.CallIDLAN != m.CallIDWAN
 	}
-	slices.SortStableFunc(fs, compareFindings)
-	fps := fingerprints(c, fs)
-	return fs, fps, summarize(c, fs, fps)
+	e := NewEvaluator(in.Correlation, DialogLookup{
+		DialogOf: func(id string) (match.Dialog, bool) {
+			i, ok := byLAN[id]
+			if !ok {
+				return match.Dialog{}, false
+			}
+			return in.Match.Dialogs[i], true
+		},
+		CallIDRewritten: func() bool { return rewritten },
+	})
+	var fs []Finding
+	for _, d := range in.Match.Dialogs {
+		b := &match.Batch{Dialog: d, Closed: true, Messages: make([]match.Message, 0, len(d.Messages))}
+		for _, i := range d.Messages {
+			b.Messages = append(b.Messages, in.Match.Messages[i])
+		}
+		fs = append(fs, e.Batch(b)...)
+	}
+	r := e.Finish()
+	r.Findings = append(fs, r.Findings...)
+	slices.SortStableFunc(r.Findings, CompareFindings)
+	return r
 }
 
 // fill sets what a finding takes from its rule.
+// A Check may grade a finding itself (MEDIA-LOSS-AT-ROUTER: bad or a
+// warning); otherwise it takes the rule's verdict and severity.
 func fill(f *Finding, r *Rule) {
-	f.Rule, f.Verdict, f.Severity = r.ID, r.Verdict, r.Severity
+	f.Rule = r.ID
+	if f.Verdict == "" {
+		f.Verdict, f.Severity = r.Verdict, r.Severity
+	}
 	if f.Explanation == "" {
 		f.Explanation = r.Text
 	}
@@ -79,7 +110,9 @@ func messageFinding(m *match.Message, text string) Finding {
 		Method: m.Method, Explanation: text}
 }
 
-func compareFindings(a, b Finding) int {
+// CompareFindings orders findings by message (findings about the capture
+// last), then field, then rule.
+func CompareFindings(a, b Finding) int {
 	key := func(f Finding) int {
 		if f.MessageID == nil {
 			return 1 << 30
@@ -95,33 +128,18 @@ func compareFindings(a, b Finding) int {
 	return cmp.Compare(a.Rule, b.Rule)
 }
 
-// summarize counts the verdicts and says in one sentence what matters.
-func summarize(c *Context, fs []Finding, fps []Fingerprint) Summary {
-	var s Summary
-	rules := map[string]int{}
-	for _, f := range fs {
-		switch f.Verdict {
-		case Correct:
-			s.Correct++
-		case Bad:
-			s.Bad++
-		case Warning:
-			s.Warnings++
-		}
-		rules[f.Rule]++
-	}
-	for i := range c.Messages {
-		if len(c.Messages[i].Changes) > 0 {
-			s.ALGDetected = true
-			break
-		}
-	}
+// summarize says in one sentence what matters, from the counts of every
+// finding.
+func (e *Evaluator) summarize(c *Context, fps []Fingerprint) Summary {
+	s := e.sum
+	rules := e.counts
+	s.ALGDetected = e.agg.changed
 	s.IncomingCallsAtRisk = rules[BindingShorterThanRefresh.ID] > 0 || rules[InboundDropped.ID] > 0 ||
 		(rules[NATHidden.ID] > 0 && !refreshCovered(c))
 	var parts []string
 	var badRewrites, badEffects []string
 	for _, r := range Catalog() {
-		if r.Verdict != Bad || rules[r.ID] == 0 {
+		if r.Verdict != Bad || rules[r.ID] == 0 || mediaRules[r.ID] {
 			continue
 		}
 		if consequence[r.ID] {
@@ -141,6 +159,7 @@ func summarize(c *Context, fs []Finding, fps []Fingerprint) Summary {
 	if len(badEffects) > 0 {
 		parts = append(parts, "calls break at the router ("+strings.Join(badEffects, ", ")+")")
 	}
+	parts = append(parts, mediaSummary(c, rules)...)
 	if s.IncomingCallsAtRisk {
 		parts = append(parts, "incoming calls are at risk"+riskReason(c, rules))
 	}
@@ -149,6 +168,39 @@ func summarize(c *Context, fs []Finding, fps []Fingerprint) Summary {
 	}
 	s.Summary = strings.Join(parts, "; ") + "."
 	return s
+}
+
+// mediaSummary names one-way audio and the RTP the router lost, ALG or
+// not: they are what the caller hears. counts are the findings per rule.
+func mediaSummary(c *Context, counts map[string]int) []string {
+	oneWay, pinholes := counts[MediaOneWay.ID], counts[MediaPinholeClosed.ID]
+	var parts []string
+	if oneWay > 0 {
+		parts = append(parts, fmt.Sprintf("one-way audio on %d call(s) (MEDIA-ONE-WAY: %s)", oneWay, strings.Join(uniq(c.mediaInfo().causes), "; ")))
+	}
+	if pinholes > 0 {
+		parts = append(parts, fmt.Sprintf("audio stopped crossing the router mid-call on %d stream(s) (MEDIA-PINHOLE-CLOSED)", pinholes))
+	}
+	var lost, entered, streams int
+	worst := 0.0
+	for _, r := range c.media() {
+		if n := scatteredLoss(c, &r); n > 0 && crossed(&r) {
+			lost += n
+			entered += r.Entered
+			streams++
+			worst = max(worst, float64(n)*100/float64(r.Entered))
+		}
+	}
+	if lost > 0 {
+		parts = append(parts, fmt.Sprintf("the router lost %d RTP packet(s) it should have forwarded, in %d stream(s), up to %.1f %% of a stream (MEDIA-LOSS-AT-ROUTER)", lost, streams, worst))
+	}
+	return parts
+}
+
+// mediaRules are named in the summary by mediaSummary, with or without
+// an ALG.
+var mediaRules = map[string]bool{
+	"MEDIA-ONE-WAY": true, "MEDIA-PINHOLE-CLOSED": true, "MEDIA-LOSS-AT-ROUTER": true,
 }
 
 // consequence lists the bad rules about what happens to traffic rather

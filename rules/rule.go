@@ -28,6 +28,12 @@ type Rule struct {
 	// capture; the engine fills in the rule's ID, verdict, severity and
 	// references.
 	Check func(c *Context) []Finding
+	// Capture marks a Check about the whole capture: it runs once, after
+	// every dialog, on the mappings and the aggregates the Evaluator
+	// kept (Context.Messages then holds the dropped messages only).
+	// Other Checks run on each dialog as it closes and must look no
+	// further than its messages.
+	Capture bool
 	// CheckSingle is Check for single-capture analysis (SingleCatalog):
 	// the rule sees one side of the router only.
 	CheckSingle func(c *SingleContext) []Finding
@@ -75,6 +81,7 @@ func checkOrder() []*Rule {
 		InboundMisdelivered,
 		MediaPinholeClosed,
 		MediaOneWay,
+		MediaLossAtRouter,
 		TransportInconsistent,
 		ALGAsProxy,
 		PrivateAddressLeaked,
@@ -92,7 +99,7 @@ func Catalog() []*Rule {
 		MappingMismatch, ContentLengthStale, SDPPartialRewrite, NATHidden,
 		BindingShorterThanRefresh, InboundDropped, MalformedAfterRewrite, AuthDigestBroken,
 		ICECandidateMismatch, ViaReceivedCorrupted, ALGDropped, MappingChanged,
-		InboundMisdelivered, MediaPinholeClosed, MediaOneWay,
+		InboundMisdelivered, MediaPinholeClosed, MediaOneWay, MediaLossAtRouter,
 		UnexplainedRewrite, TransportInconsistent, ALGAsProxy, FromToRewritten,
 		PrivateAddressLeaked, ALGAbsent,
 	}

@@ -72,12 +72,22 @@ type Options struct {
 	// KeepSIP keeps every SIP message of both sides in Result.LANSIP and
 	// Result.WANSIP, for matching (bounded per side by MaxSIPBytes).
 	KeepSIP bool
+	// SIPSink, when set, receives every SIP message of both sides with
+	// its twin as the second pass decides it (matched when the twin
+	// arrives, dropped or generated when the pairing window closes), in
+	// that order; the messages are then neither kept nor listed in
+	// Result.SIPPairs, so memory does not grow with them. It is called on
+	// the pass's own goroutine. KeepSIP is ignored.
+	SIPSink func(SIPMessage)
 	// MaxPending, MaxMappings, MaxSIPBytes and MaxSIPPairs bound the
 	// tables of the same names; zero means the Default of each.
 	MaxPending  int
 	MaxMappings int
 	MaxSIPBytes int
 	MaxSIPPairs int
+	// MaxStreams bounds the RTP streams counted in Result.Streams; zero
+	// means DefaultMaxStreams.
+	MaxStreams int
 	// Inventory makes the first pass also take each capture's inventory
 	// (Result.LANInventory, WANInventory), its flow table bounded by
 	// MaxFlows (zero means inventory.MaxFlows).
@@ -104,6 +114,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxSIPPairs <= 0 {
 		o.MaxSIPPairs = DefaultMaxSIPPairs
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = DefaultMaxStreams
 	}
 	return o
 }
@@ -210,6 +223,7 @@ type Unpaired struct {
 	Src   netip.AddrPort `json:"src"`
 	Dst   netip.AddrPort `json:"dst"`
 	seq   int            // index in Result.LANSIP or WANSIP, or -1
+	rec   *SIPRecord     // the SIP message, streaming to Options.SIPSink
 }
 
 // SIPPair is a SIP message and its twin; a frame is 0 on the side the
@@ -224,6 +238,14 @@ type SIPPair struct {
 	// ambiguous: one TCP segment can complete several messages.
 	LANSeq int `json:"-"`
 	WANSeq int `json:"-"`
+}
+
+// SIPMessage is one SIP message as the second pass decided it: the pair
+// (State matched, dropped or generated) and the message on each side, nil
+// on a side it is missing from. LANSeq and WANSeq are -1.
+type SIPMessage struct {
+	SIPPair
+	LAN, WAN *SIPRecord
 }
 
 // Result is what [Correlate] found.
@@ -243,6 +265,9 @@ type Result struct {
 	// in capture order.
 	LANSIP, WANSIP []SIPRecord `json:"-"`
 	Warnings       []string    `json:"-"`
+	// Streams are the RTP streams that crossed (or tried to cross) the
+	// router, counted on both sides, in order of their first packet.
+	Streams []Stream `json:"-"`
 	// LANInventory and WANInventory are what each capture holds, with
 	// Options.Inventory.
 	LANInventory, WANInventory *inventory.Summary `json:"-"`
@@ -276,6 +301,7 @@ func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 	// Pass 2: pair everything.
 	p := newPairer(clk, opt)
 	p.keys = first.keys
+	p.streams.setSpans(first.spans, clk)
 	if err := p.run(lan, wan, opt.Limits, opt.KeepSIP); err != nil {
 		return nil, err
 	}

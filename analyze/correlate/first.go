@@ -15,7 +15,12 @@ type firstPass struct {
 	inv   [2]*inventory.Summary // with Options.Inventory
 	keys  [2]*sipKeys           // for the second pass to replay
 	warns []string
+	// spans are each capture's first and last timestamp (own clock, Unix
+	// ns; zero when it has none): what a stream's counts may rest on.
+	spans [2]span
 }
+
+type span struct{ first, last int64 }
 
 // readFirst is the first pass: both sides read in parallel, each packet's
 // key into its side's sampler (for the clock) and, with Options.Inventory,
@@ -37,7 +42,7 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 		go func() {
 			defer wg.Done()
 			fp.keys[i] = &sipKeys{}
-			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &failed)
+			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &failed, &fp.spans[i])
 			if errs[i] != nil {
 				failed.Store(true)
 			}
@@ -53,7 +58,7 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 
 // scanFirst is the first pass over one side; it gives up, with no error
 // of its own, once failed is set.
-func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, failed *atomic.Bool) (*inventory.Summary, []string, error) {
+func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, failed *atomic.Bool, sp *span) (*inventory.Summary, []string, error) {
 	r, err := capture.OpenSource(src)
 	if err != nil {
 		return nil, nil, err
@@ -76,6 +81,10 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, faile
 			return nil, nil, nil
 		}
 		memo.m = nil // the buffer a message was parsed from is reused
+		if sp.first == 0 || p.TS < sp.first {
+			sp.first = p.TS
+		}
+		sp.last = max(sp.last, p.TS)
 		if inv != nil {
 			inv.Add(p)
 		}

@@ -218,6 +218,8 @@ type pairer struct {
 	// maxRemotesTotal.
 	unmappedPairs, sipPairsRefused, remotesRefused int
 	remotes                                        int
+	streams                                        *streams
+	adj                                            float64 // finishClock's refinement of the offset, ns
 }
 
 func newPairer(clk clockModel, opt Options) *pairer {
@@ -228,6 +230,7 @@ func newPairer(clk clockModel, opt Options) *pairer {
 		keyCache: flowcache.New[mkey, int32](12), wanCache: flowcache.New[epKey, int32](12),
 		lanHosts: make(map[netip.Addr]bool), public: make(map[netip.Addr]bool),
 		out: reservoir{rng: 0x9e3779b97f4a7c15}, in: reservoir{rng: 0x2545f4914f6cdd1d},
+		streams: newStreams(opt.MaxStreams),
 	}
 }
 
@@ -242,6 +245,10 @@ func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) 
 	defer close(done)
 	lr, wr := newSideReader(lan, lim, done), newSideReader(wan, lim, done)
 	lr.keepSIP, wr.keepSIP = keepSIP, keepSIP
+	if p.opt.SIPSink != nil {
+		lr.keepSIP, wr.keepSIP = false, false
+		lr.streamSIP, wr.streamSIP = true, true
+	}
 	lr.maxSIP, wr.maxSIP = p.opt.MaxSIPBytes, p.opt.MaxSIPBytes
 	lr.keys, wr.keys = &sipKeys{replay: true}, &sipKeys{replay: true}
 	if p.keys[0] != nil && p.keys[1] != nil {
@@ -367,8 +374,11 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 		p.in.add(r)
 		mk, mh, remote = mkey{l.proto, l.dst, w.dst}, flowcache.Pair(l.hdst, w.hdst), w.src
 	}
+	if l.kind == KindRTP || l.kind == KindRTCP {
+		p.streams.pair(l, w, dir, lt, wt, r)
+	}
 	if l.kind == KindSIP {
-		p.addSIPPair(SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)})
+		p.addSIPPair(SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)}, l.rec, w.rec)
 	}
 	id, ok := p.mapping(mk, mh)
 	if !ok {
@@ -458,7 +468,12 @@ func (p *pairer) addRemote(ms *mstate, r netip.AddrPort) {
 }
 
 // addSIPPair lists a SIP message pair, up to MaxSIPPairs.
-func (p *pairer) addSIPPair(sp SIPPair) {
+func (p *pairer) addSIPPair(sp SIPPair, lan, wan *SIPRecord) {
+	if p.opt.SIPSink != nil {
+		sp.LANSeq, sp.WANSeq = -1, -1
+		p.opt.SIPSink(SIPMessage{SIPPair: sp, LAN: lan, WAN: wan})
+		return
+	}
 	if len(p.res.SIPPairs) >= p.opt.MaxSIPPairs {
 		p.sipPairsRefused++
 		return
@@ -518,6 +533,8 @@ func (p *pairer) newMapping(mk mkey, remote netip.AddrPort, t int64) int32 {
 }
 
 func (p *pairer) addUnpaired(u Unpaired) {
+	rec := u.rec
+	u.rec = nil // listed without the message: the list outlives the pass
 	if u.State == "dropped" {
 		p.res.Dropped++
 	} else {
@@ -528,12 +545,13 @@ func (p *pairer) addUnpaired(u Unpaired) {
 	}
 	if u.Kind == KindSIP {
 		sp := SIPPair{Direction: u.Direction, State: u.State, LANSeq: -1, WANSeq: -1}
+		var lrec, wrec *SIPRecord
 		if u.Side == SideLAN {
-			sp.LANFrame, sp.LANSeq = u.Frame, u.seq
+			sp.LANFrame, sp.LANSeq, lrec = u.Frame, u.seq, rec
 		} else {
-			sp.WANFrame, sp.WANSeq = u.Frame, u.seq
+			sp.WANFrame, sp.WANSeq, wrec = u.Frame, u.seq, rec
 		}
-		p.addSIPPair(sp)
+		p.addSIPPair(sp, lrec, wrec)
 	}
 }
 
@@ -551,7 +569,21 @@ func (p *pairer) unpairedLAN(w *pend) {
 	if dir == dirOutbound {
 		state = "dropped"
 	}
-	p.addUnpaired(Unpaired{Side: SideLAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq)})
+	p.addUnpaired(Unpaired{Side: SideLAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq), rec: e.rec})
+	p.streamUnpaired(e, dir, state, w.t)
+}
+
+// streamUnpaired counts an RTP or RTCP packet seen on one side only in
+// its stream: lost when it was seen where it entered, extra otherwise.
+func (p *pairer) streamUnpaired(e *event, dir direction, state string, t int64) {
+	if e.kind != KindRTP && e.kind != KindRTCP || dir == dirUnknown {
+		return
+	}
+	if state == "dropped" {
+		p.streams.lost(e, dir, t)
+	} else {
+		p.streams.extra(e, dir, t)
+	}
 }
 
 func (p *pairer) unpairedWAN(w *pend) {
@@ -567,7 +599,8 @@ func (p *pairer) unpairedWAN(w *pend) {
 	if dir == dirOutbound {
 		state = "generated"
 	}
-	p.addUnpaired(Unpaired{Side: SideWAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq)})
+	p.addUnpaired(Unpaired{Side: SideWAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq), rec: e.rec})
+	p.streamUnpaired(e, dir, state, w.t)
 	if w.mapID < 0 {
 		return
 	}

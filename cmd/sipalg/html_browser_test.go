@@ -37,7 +37,7 @@ func writeReportPage(t *testing.T, rep *analyze.Report, name string) string {
 
 // pageProblems fails the test on any uncaught exception or console error
 // (Content-Security-Policy violations are console errors).
-func pageProblems(t *testing.T, b *cdpBrowser) {
+func pageProblems(t *testing.T, b *browser) {
 	t.Helper()
 	for _, p := range b.takeProblems() {
 		t.Errorf("page: %s", p)
@@ -215,7 +215,7 @@ func TestHTMLInChromium(t *testing.T) {
 
 // checkDetail reads the message panel: both sides' text, each rewritten
 // field highlighted with the value the diff found, and the findings.
-func checkDetail(t *testing.T, b *cdpBrowser, rep *analyze.Report, m *match.Message) {
+func checkDetail(t *testing.T, b *browser, rep *analyze.Report, m *match.Message) {
 	t.Helper()
 	type mark struct {
 		C    string
@@ -402,6 +402,36 @@ func TestHTMLProblemDialogsFirstInChromium(t *testing.T) {
 		Count: document.getElementById('d-count').textContent})`, &got)
 	if got.Listed != 200 || got.Count != fmt.Sprintf("%d of %d dialogs", n, n) {
 		t.Errorf("unticked: listed %d, count %q; want the first page of 200 and %d of %d", got.Listed, got.Count, n, n)
+	}
+	pageProblems(t, b)
+}
+
+// TestHTMLMediaInChromium opens the pinhole fixture's call and reads the
+// RTP streams drawn under its SIP: both streams, what entered and left,
+// and the inbound one marked as having stopped crossing.
+func TestHTMLMediaInChromium(t *testing.T) {
+	dir := "../../fixtures/lab-pinhole-alg"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("fixture lab-pinhole-alg not present")
+	}
+	rep := fixtureReport(t, dir)
+	url := writeReportPage(t, rep, "pinhole.html")
+	b := startChromium(t, 1200, 900)
+	b.navigate(url + "?open=all")
+	var got struct {
+		Streams []string
+		Bad     int
+	}
+	b.mustEval(`({Streams: [...document.querySelectorAll('svg.ladder g.stream')].map(g => g.textContent),
+		Bad: document.querySelectorAll('svg.ladder g.stream.bad').length})`, &got)
+	if len(got.Streams) != 2 || got.Bad != 1 {
+		t.Fatalf("streams %q, %d bad; want 2 streams, the inbound one bad", got.Streams, got.Bad)
+	}
+	joined := strings.Join(got.Streams, " | ")
+	for _, want := range []string{"RTP 0x0b0b0b02 500 in", "209 out · lost 291 (58.2 %, run 291) · stopped crossing", "RTP 0x0a11ce01 500 in", "500 out · none lost"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("ladder streams %q lack %q", joined, want)
+		}
 	}
 	pageProblems(t, b)
 }

@@ -74,13 +74,13 @@ const maxMappingRows = 24
 // findings by rule, the router fingerprint, and the ladders of the
 // dialogs, only those with problems when not all fit.
 func renderReport(w io.Writer, rep *analyze.Report, color bool) error {
-	return renderTableReport(w, rep, analyze.DigestOf(rep, analyze.DefaultDigestLimits()), color, maxTableLines)
+	return renderTableReport(w, rep, analyze.TableDigestOf(rep, analyze.DefaultTableLimits()), color, maxTableLines)
 }
 
 // renderReportAll writes the table report with everything in it (--all):
 // every mapping, every finding, the ladder of every dialog.
 func renderReportAll(w io.Writer, rep *analyze.Report, color bool) error {
-	return renderTableReport(w, rep, analyze.DigestOf(rep, analyze.DigestLimits{}), color, 0)
+	return renderTableReport(w, rep, analyze.TableDigestOf(rep, analyze.TableLimits{}), color, 0)
 }
 
 // renderTableReport writes the table report from the report's summary (verdict,
@@ -88,12 +88,13 @@ func renderReportAll(w io.Writer, rep *analyze.Report, color bool) error {
 // its findings and dialogs: it reads nothing else of rep (not its
 // messages, findings or dialogs), so that it can be given a digest built
 // dialog by dialog. limit bounds the lines (0: no bound).
-func renderTableReport(w io.Writer, rep *analyze.Report, dg *analyze.Digest, color bool, limit int) error {
+func renderTableReport(w io.Writer, rep *analyze.Report, dg *analyze.TableDigest, color bool, limit int) error {
 	r := &reportWriter{w: w, pal: palette{on: color}}
 	r.w = &lineCounter{w: w, n: &r.lines}
 	writeVerdict(r, rep)
 	r.line("")
 	writeNetwork(r, rep, dg, limit > 0)
+	writeMedia(r, rep)
 	r.line("")
 	// The sections after the findings, to know the room left.
 	fp := r.sub()
@@ -125,7 +126,7 @@ const maxExamplesBounded = 5
 // lines: as many examples per rule as let every ladder fit when the
 // digest holds every dialog, else as many as fit in two thirds of the
 // room, the problem ladders taking the rest.
-func (r *reportWriter) fitFindingsAndLadders(rep *analyze.Report, dg *analyze.Digest, limit, room int) (findings, ladders *reportWriter) {
+func (r *reportWriter) fitFindingsAndLadders(rep *analyze.Report, dg *analyze.TableDigest, limit, room int) (findings, ladders *reportWriter) {
 	if limit <= 0 {
 		findings, ladders = r.sub(), r.sub()
 		writeFindings(findings, dg, 0)
@@ -209,7 +210,7 @@ func writeVerdict(r *reportWriter, rep *analyze.Report) {
 
 func padLabel(s string) string { return s + strings.Repeat(" ", max(labelWidth-textWidth(s), 1)) }
 
-func writeNetwork(r *reportWriter, rep *analyze.Report, dg *analyze.Digest, bounded bool) {
+func writeNetwork(r *reportWriter, rep *analyze.Report, dg *analyze.TableDigest, bounded bool) {
 	for _, side := range []string{"lan", "wan"} {
 		in := rep.Inputs[side]
 		file := in.File
@@ -258,7 +259,7 @@ const (
 // count by kind, then the mappings worth a look (expired, inbound packets
 // lost, an endpoint named by a bad or warning finding), then how many
 // more there are.
-func (r *reportWriter) mappingSummary(ms []correlate.Mapping, dg *analyze.Digest) {
+func (r *reportWriter) mappingSummary(ms []correlate.Mapping, dg *analyze.TableDigest) {
 	var kinds []string
 	count := map[string]int{}
 	expired, lost := 0, 0
@@ -369,8 +370,8 @@ func orNone(s string) string {
 
 // sortRules orders rules worst verdict first, then by rule ID; the sort
 // is stable, and each rule's findings keep their report order.
-func sortRules(gs []analyze.RuleDigest) {
-	slices.SortStableFunc(gs, func(a, b analyze.RuleDigest) int {
+func sortRules(gs []analyze.TableRule) {
+	slices.SortStableFunc(gs, func(a, b analyze.TableRule) int {
 		if c := cmp.Compare(b.Verdict.Rank(), a.Verdict.Rank()); c != 0 {
 			return c
 		}
@@ -380,7 +381,7 @@ func sortRules(gs []analyze.RuleDigest) {
 
 // writeFindings writes every rule that fired, worst first, with its count
 // and its first examples findings (0: all the digest kept).
-func writeFindings(r *reportWriter, dg *analyze.Digest, examples int) {
+func writeFindings(r *reportWriter, dg *analyze.TableDigest, examples int) {
 	if dg.Findings == 0 {
 		r.para("FINDINGS", "none: the router changed no SIP field, and no rule fired.")
 		return
@@ -482,7 +483,7 @@ const (
 // writeLadders writes the ladders the digest kept: with every set (the
 // digest kept every dialog), all of them; else the dialogs with problems,
 // as many as fit in room lines (0: no bound).
-func writeLadders(r *reportWriter, rep *analyze.Report, dg *analyze.Digest, room int, every bool) {
+func writeLadders(r *reportWriter, rep *analyze.Report, dg *analyze.TableDigest, room int, every bool) {
 	if dg.Messages == 0 {
 		r.para("DIALOGS", "no SIP message seen.")
 		return
@@ -530,7 +531,7 @@ func writeLadders(r *reportWriter, rep *analyze.Report, dg *analyze.Digest, room
 }
 
 // ladder writes one dialog's ladder; problem adds why it is shown.
-func (r *reportWriter) ladder(d analyze.DialogDigest, base int64, problem bool) {
+func (r *reportWriter) ladder(d analyze.TableDialog, base int64, problem bool) {
 	r.line("")
 	head := fmt.Sprintf("Dialog %d · %s", d.ID, d.Method)
 	lanIDs, wanIDs := strings.Join(d.CallIDsLAN, ", "), strings.Join(d.CallIDsWAN, ", ")
@@ -581,7 +582,7 @@ func (r *reportWriter) ladder(d analyze.DialogDigest, base int64, problem bool) 
 
 // ladderBase is the LAN capture's first timestamp (Wireshark's time
 // reference), or the first message's.
-func ladderBase(rep *analyze.Report, dg *analyze.Digest) int64 {
+func ladderBase(rep *analyze.Report, dg *analyze.TableDigest) int64 {
 	if t, err := time.Parse(time.RFC3339Nano, rep.Inputs["lan"].FirstTS); err == nil {
 		return t.UnixNano()
 	}

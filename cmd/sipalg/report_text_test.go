@@ -139,11 +139,11 @@ func TestTableNeedsOnlyTheDigest(t *testing.T) {
 	for name, rep := range reps {
 		t.Run(name, func(t *testing.T) {
 			for _, lim := range []struct {
-				dl    analyze.DigestLimits
+				dl    analyze.TableLimits
 				lines int
-			}{{analyze.DefaultDigestLimits(), maxTableLines}, {analyze.DigestLimits{}, 0}} {
+			}{{analyze.DefaultTableLimits(), maxTableLines}, {analyze.TableLimits{}, 0}} {
 				var whole, digested bytes.Buffer
-				dg := analyze.DigestOf(rep, lim.dl)
+				dg := analyze.TableDigestOf(rep, lim.dl)
 				if err := renderTableReport(&whole, rep, dg, false, lim.lines); err != nil {
 					t.Fatal(err)
 				}
@@ -179,7 +179,7 @@ func TestTableLaddersWhenAllDoNotFit(t *testing.T) {
 		rep.Dialogs = append(rep.Dialogs, d)
 	}
 	rep.Messages = msgs
-	dg := analyze.DigestOf(rep, analyze.DefaultDigestLimits())
+	dg := analyze.TableDigestOf(rep, analyze.DefaultTableLimits())
 	if !dg.AllKept {
 		t.Fatal("the digest did not keep all 10 dialogs")
 	}

@@ -57,7 +57,7 @@ func runSingle(src capture.Source, side, format, out, annotate string, fo failOn
 	if wantProgress(stderr) {
 		src.Progress = &read
 	}
-	bar := startProgress(stderr, "analyze", "bytes", analyze.SinglePasses*fileSize(src.Path), &read)
+	bar := startProgress(stderr, "analyze", "bytes", analyze.SinglePasses*fileSize(src.Path), &read, nil)
 	rep, err := analyze.RunSingleSource(src, side, opt)
 	bar.Stop()
 	if err != nil {
@@ -172,7 +172,7 @@ func writeSingleFindings(r *reportWriter, rep *analyze.Report) {
 		r.para("FINDINGS", "none. One capture shows less than two: see the limits below.")
 		return
 	}
-	dg := analyze.NewDigest(analyze.DigestLimits{Examples: maxSingleExamples})
+	dg := analyze.NewTableDigest(analyze.TableLimits{Examples: maxSingleExamples})
 	dg.AddFindings(rep.Findings)
 	groups := dg.Rules
 	sortRules(groups)

@@ -43,7 +43,7 @@ func TestDigestProblems(t *testing.T) {
 		{"bad", nil, rules.Bad, "1 bad"},
 		{"warning", nil, rules.Warning, "1 warning"},
 	}
-	d := NewDigest(DigestLimits{})
+	d := NewTableDigest(TableLimits{})
 	rep := &Report{}
 	for i, c := range cases {
 		dlg := dialogOf(&msgs, i+1, 3, c.states)
@@ -77,7 +77,7 @@ func TestDigestProblems(t *testing.T) {
 // problem rows, and examples to Limits.Examples while counts stay whole.
 func TestDigestBounds(t *testing.T) {
 	var msgs []match.Message
-	d := NewDigest(DigestLimits{Dialogs: 3, LadderRows: 12, Examples: 2})
+	d := NewTableDigest(TableLimits{Dialogs: 3, LadderRows: 12, Examples: 2})
 	d.AddDialog(dialogOf(&msgs, 1, 2, nil), msgs, nil)
 	d.AddDialog(dialogOf(&msgs, 2, 2, map[int]string{0: "dropped"}), msgs, nil)
 	if !d.AllKept || len(d.Kept) != 2 {
