@@ -198,3 +198,40 @@ func TestTableLaddersWhenAllDoNotFit(t *testing.T) {
 		t.Errorf("dialog 4's ladder lacks why it is shown, its dropped message or the cut:\n%s", out)
 	}
 }
+
+// TestTableLineBoundSweep: whatever the bound, the table stays within it
+// once the sections that are always shown fit (here 16 lines), with
+// ladders cut and the closing "… and N more" line counted.
+func TestTableLineBoundSweep(t *testing.T) {
+	var msgs []match.Message
+	rep := &analyze.Report{Inputs: map[string]analyze.Input{}}
+	for id := 1; id <= 30; id++ {
+		d := match.Dialog{ID: id, Method: "INVITE"}
+		for k := 0; k < 7; k++ {
+			st := match.Matched
+			if id%3 == 0 && k == 2 {
+				st = match.Dropped
+			}
+			msgs = append(msgs, match.Message{ID: len(msgs) + 1, Dialog: id, Method: "INVITE", State: st, TS: int64(id*1e9 + k)})
+			d.Messages = append(d.Messages, len(msgs)-1)
+		}
+		rep.Dialogs = append(rep.Dialogs, d)
+	}
+	rep.Messages = msgs
+	for limit := 40; limit <= 200; limit++ {
+		var b bytes.Buffer
+		if err := renderTableReport(&b, rep, analyze.TableDigestOf(rep, analyze.DefaultTableLimits()), false, limit); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if n := strings.Count(out, "\n"); n > limit {
+			t.Errorf("bound %d: %d lines", limit, n)
+		}
+		if !strings.Contains(out, "10 of 30 dialogs (210 SIP messages) have problems") {
+			t.Fatalf("bound %d: no DIALOGS count:\n%s", limit, out)
+		}
+		if shown := strings.Count(out, "\nDialog "); shown < 10 && !strings.Contains(out, fmt.Sprintf("… and %d more dialog", 10-shown)) {
+			t.Errorf("bound %d: %d ladders and no count of the rest", limit, shown)
+		}
+	}
+}
