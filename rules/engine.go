@@ -144,8 +144,14 @@ func summarize(c *Context, fs []Finding, fps []Fingerprint) Summary {
 	if s.IncomingCallsAtRisk {
 		parts = append(parts, "incoming calls are at risk"+riskReason(c, rules))
 	}
-	if len(fps) > 0 && fps[0].Score >= 0.6 && (len(fps) == 1 || fps[0].Score-fps[1].Score >= 0.15) {
-		parts = append(parts, "it looks like "+profileTitle(fps[0].Profile))
+	switch {
+	case len(fps) == 0:
+	case fps[0].Profile != Undetermined:
+		parts = append(parts, "it looks like "+profileTitle(fps[0].Profile)+" ("+strings.Join(fps[0].Evidence, ", ")+")")
+	case s.ALGDetected:
+		if t := candidatesText(fps); t != "" {
+			parts = append(parts, "the router's make is not known: consistent with "+t+"; not enough to tell them apart")
+		}
 	}
 	s.Summary = strings.Join(parts, "; ") + "."
 	return s

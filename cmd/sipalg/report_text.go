@@ -311,7 +311,25 @@ func writeFingerprints(r *reportWriter, rep *analyze.Report) {
 		return
 	}
 	best := rep.Fingerprints[0]
-	r.para("ROUTER", fmt.Sprintf("%s (score %.2f)", best.Profile, best.Score))
+	if best.Profile == rules.Undetermined {
+		// No vendor's advice as if the make were known: the generic
+		// advice, then each candidate's own, conditionally.
+		var names []string
+		for _, fp := range rep.Fingerprints[1:] {
+			names = append(names, fp.Profile)
+		}
+		if len(names) == 0 {
+			r.para("ROUTER", "undetermined: no known router profile fits these findings.")
+		} else {
+			r.para("ROUTER", "undetermined: consistent with "+strings.Join(names, ", ")+"; the captures do not tell them apart.")
+		}
+		r.para("", "To turn its SIP ALG off: "+best.DisableHint+".")
+		for _, fp := range rep.Fingerprints[1:] {
+			r.para("", "If it is "+fp.Profile+": "+fp.DisableHint)
+		}
+		return
+	}
+	r.para("ROUTER", fmt.Sprintf("%s (score %.2f; evidence: %s)", best.Profile, best.Score, strings.Join(best.Evidence, ", ")))
 	if best.DisableHint != "" {
 		r.para("", "To turn its SIP ALG off: "+best.DisableHint)
 	}
