@@ -238,6 +238,18 @@ func chances(c *Context) map[string]bool {
 	return ch
 }
 
+// ProfileIDs lists the router profiles fingerprints rank.
+func ProfileIDs() []string {
+	ids := make([]string, 0, len(profiles))
+	for _, p := range profiles {
+		ids = append(ids, p.id)
+	}
+	return ids
+}
+
+// ProfileTitle is how the verdict names a profile.
+func ProfileTitle(id string) string { return profileTitle(id) }
+
 func profileTitle(id string) string {
 	for _, p := range profiles {
 		if p.id == id {
