@@ -173,8 +173,12 @@ func riskReason(c *Context, rules map[string]int) string {
 		case b.Upper != nil && *b.Upper < iv:
 			return fmt.Sprintf(" (the mapping lived at most %s idle; %s)", secs(*b.Upper), why)
 		case rules[NATHidden.ID] > 0 && (b.Lower == nil || *b.Lower < iv):
-			return fmt.Sprintf(" (the registrar cannot see the NAT; the mapping must survive %s idle and is only known to last %s; %s)",
-				secs(iv), boundsText(b), why)
+			known := "how long it lasts idle is unknown"
+			if b.Lower != nil || b.Upper != nil {
+				known = "it is only known to last " + boundsText(b)
+			}
+			return fmt.Sprintf(" (the registrar cannot see the NAT; the mapping must survive %s idle and %s; %s)",
+				secs(iv), known, why)
 		}
 	}
 	if rules[InboundDropped.ID] > 0 {

@@ -23,6 +23,13 @@ const DefaultWindow = 2 * time.Second
 // in the field are 30 s).
 const minExpiryGap = 10 * time.Second
 
+// MinIdleBound is the shortest survived idle gap that bounds a mapping's
+// timeout from below. A shorter one is a round trip (a request and its
+// answer), not idleness: "the mapping lasts at least 0.0 s" is no
+// information, so below this the lower bound is unknown (nil), never 0.
+// (2026-12, issue 16: the mapping table showed "≥0.0s".)
+const MinIdleBound = time.Second
+
 // maxUnpairedListed bounds Result.Unpaired; the counts stay exact.
 const maxUnpairedListed = 10000
 

@@ -25,7 +25,9 @@ func (p *pairer) result() *Result {
 		m.LastSeen = time.Unix(0, ms.last).UTC()
 		if ms.survived {
 			m.MaxIdleS = round(ns2s(ms.maxIdle), 6)
-			m.Lifetime.Lower = f64(m.MaxIdleS)
+			if ms.maxIdle >= int64(MinIdleBound) {
+				m.Lifetime.Lower = f64(m.MaxIdleS)
+			}
 		}
 		if ms.expiryUpper > 0 {
 			m.Lifetime.Upper = f64(round(ns2s(ms.expiryUpper), 6))
@@ -197,7 +199,7 @@ func (p *pairer) finishNAT(res *Result) {
 		if ms.m.Proto != "udp" {
 			continue
 		}
-		if ms.survived {
+		if ms.survived && ms.maxIdle >= int64(MinIdleBound) {
 			v := round(ns2s(ms.maxIdle), 6)
 			if n.UDPTimeout.Lower == nil || v > *n.UDPTimeout.Lower {
 				n.UDPTimeout.Lower = f64(v)

@@ -184,7 +184,7 @@ func udpTimeout(lo, hi *float64) string {
 	case hi != nil:
 		return fmt.Sprintf(p+"after at most %.1f s idle.", *hi)
 	}
-	return "UDP timeout unknown: no mapping was idle long enough to tell."
+	return fmt.Sprintf("UDP timeout unknown: no mapping was seen to survive %.0f s or more idle, none to expire.", correlate.MinIdleBound.Seconds())
 }
 
 func plural(n int, noun string) string {
