@@ -56,6 +56,11 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 		Unpaired:      res.Unpaired,
 		Warnings:      append(res.Warnings, m.Warnings...),
 	}
+	var warn string
+	rep.Window, warn = captureWindow(res, m.Messages)
+	if warn != "" {
+		rep.Warnings = append(rep.Warnings, warn)
+	}
 	rep.Findings, rep.Fingerprints, rep.Verdict = rules.Evaluate(&rules.Input{Correlation: res, Match: m})
 	if rep.Mappings == nil {
 		rep.Mappings = []correlate.Mapping{}

@@ -30,7 +30,11 @@ var NATHidden = &Rule{
 		seen := map[int]bool{}
 		for i := range c.Messages {
 			m := &c.Messages[i]
-			if m.Method != "REGISTER" || m.Status != nil || m.State != match.Matched || m.Direction != "outbound" || seen[m.Dialog] {
+			if m.Method != "REGISTER" || m.Status != nil || m.Direction != "outbound" || seen[m.Dialog] {
+				continue
+			}
+			outside := m.State == match.Outside && m.LAN == nil && m.WAN != nil
+			if m.State != match.Matched && !outside {
 				continue
 			}
 			src := m.WANSrc
@@ -47,13 +51,29 @@ var NATHidden = &Rule{
 				ch, cp := uriHostPort(m.WAN, a.URI)
 				hidden = hidden && sameEndpoint(ch, cp, src)
 			}
-			lh, lp, _ := viaSentBy(m.LAN, 0)
-			if !hidden || sameEndpoint(lh, lp, src) {
-				continue // not hidden, or the phone itself wrote its public address
+			var text, before string
+			if outside {
+				// The LAN copy lies before (or after) the LAN capture: the
+				// registrar's view is certain, who wrote it is not.
+				mp := c.outboundMapping(m)
+				if !hidden || mp == nil || mp.LAN.Addr() == src.Addr() {
+					continue
+				}
+				before = mp.LAN.String()
+				text = fmt.Sprintf("The REGISTER left the router from %s (the NAT mapping of %s) with Via and Contact equal to "+
+					"exactly that address, so the registrar sees no NAT and will send no keepalives. It lies outside the "+
+					"LAN capture's time, so the captures do not show whether the router's ALG or the phone wrote the "+
+					"public address.", src, mp.LAN)
+			} else {
+				lh, lp, _ := viaSentBy(m.LAN, 0)
+				if !hidden || sameEndpoint(lh, lp, src) {
+					continue // not hidden, or the phone itself wrote its public address
+				}
+				before = fmtEndpoint(lh, lp)
+				text = fmt.Sprintf("The REGISTER from %s left the router from %s with Via and Contact rewritten to exactly "+
+					"that address, so the registrar sees no NAT and will send no keepalives.", m.LANSrc, src)
 			}
 			seen[m.Dialog] = true
-			text := fmt.Sprintf("The REGISTER from %s left the router from %s with Via and Contact rewritten to exactly "+
-				"that address, so the registrar sees no NAT and will send no keepalives.", m.LANSrc, src)
 			for _, r := range c.registrations() {
 				if r.dialog == m.Dialog {
 					iv, why := r.refresh()
@@ -66,7 +86,7 @@ var NATHidden = &Rule{
 			}
 			f := messageFinding(m, text)
 			f.Field = "Via[0].sent-by"
-			f.Before, f.After = fmtEndpoint(lh, lp), src.String()
+			f.Before, f.After = before, src.String()
 			out = append(out, f)
 		}
 		return out

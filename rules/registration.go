@@ -66,14 +66,12 @@ func (c *Context) registrations() []*registration {
 			continue
 		}
 		r := byDialog[m.Dialog]
-		if r == nil && m.Status == nil && m.Direction == "outbound" && m.LAN != nil {
+		if r == nil && m.Status == nil && m.Direction == "outbound" && (m.LAN != nil || m.State == match.Outside && m.WAN != nil) {
+			// A REGISTER outside the LAN capture's time (seen on the WAN
+			// only) still starts the registration: its mapping is the one
+			// its WAN source belongs to.
 			r = &registration{dialog: m.Dialog, first: m}
-			for _, mp := range c.MappingOf(m.Proto, m.LANSrc) {
-				if !m.WANSrc.IsValid() || mp.WAN == m.WANSrc {
-					r.mapping = mp
-					break
-				}
-			}
+			r.mapping = c.outboundMapping(m)
 			byDialog[m.Dialog] = r
 			out = append(out, r)
 		}
@@ -202,6 +200,24 @@ func requestedExpires(p *sipmsg.Message) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// outboundMapping is the NAT mapping an outbound message used: by its LAN
+// source, or for one seen on the WAN side only (outside the LAN capture)
+// by its WAN source; nil when none is known.
+func (c *Context) outboundMapping(m *match.Message) *correlate.Mapping {
+	if m.LAN == nil {
+		if ms := c.byWAN[lanKey{m.Proto, m.WANSrc}]; len(ms) > 0 {
+			return ms[len(ms)-1]
+		}
+		return nil
+	}
+	for _, mp := range c.MappingOf(m.Proto, m.LANSrc) {
+		if !m.WANSrc.IsValid() || mp.WAN == m.WANSrc {
+			return mp
+		}
+	}
+	return nil
 }
 
 // timeoutBounds returns the bounds on how long the registration's mapping

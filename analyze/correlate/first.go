@@ -3,6 +3,7 @@ package correlate
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 
@@ -15,6 +16,14 @@ type firstPass struct {
 	inv   [2]*inventory.Summary // with Options.Inventory
 	keys  [2]*sipKeys           // for the second pass to replay
 	warns []string
+	// span is each side's first and last packet time (own clock, Unix
+	// ns; 0 when it has none).
+	span [2][2]int64
+	// from is, per side, each source address's first and last packet
+	// time (own clock), for at most maxSources addresses; dsts the
+	// destination addresses, as many.
+	from [2]map[netip.Addr][2]int64
+	dsts [2]map[netip.Addr]bool
 }
 
 // readFirst is the first pass: both sides read in parallel, each packet's
@@ -37,7 +46,9 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 		go func() {
 			defer wg.Done()
 			fp.keys[i] = &sipKeys{}
-			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &failed)
+			fp.from[i] = map[netip.Addr][2]int64{}
+			fp.dsts[i] = map[netip.Addr]bool{}
+			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &fp.span[i], fp.from[i], fp.dsts[i], &failed)
 			if errs[i] != nil {
 				failed.Store(true)
 			}
@@ -53,7 +64,7 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 
 // scanFirst is the first pass over one side; it gives up, with no error
 // of its own, once failed is set.
-func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, failed *atomic.Bool) (*inventory.Summary, []string, error) {
+func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, span *[2]int64, from map[netip.Addr][2]int64, dsts map[netip.Addr]bool, failed *atomic.Bool) (*inventory.Summary, []string, error) {
 	r, err := capture.OpenSource(src)
 	if err != nil {
 		return nil, nil, err
@@ -76,6 +87,22 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, faile
 			return nil, nil, nil
 		}
 		memo.m = nil // the buffer a message was parsed from is reused
+		if span[0] == 0 || p.TS < span[0] {
+			span[0] = p.TS
+		}
+		span[1] = max(span[1], p.TS)
+		// Only UDP and TCP: an ICMP error from the router's public
+		// address did not come from the LAN (see pairer.runs).
+		if a := p.Src.Addr(); a.IsValid() && (p.Proto == capture.ProtoUDP || p.Proto == capture.ProtoTCP) {
+			if f, ok := from[a]; ok {
+				from[a] = [2]int64{min(f[0], p.TS), max(f[1], p.TS)}
+			} else if len(from) < maxSources {
+				from[a] = [2]int64{p.TS, p.TS}
+			}
+			if d := p.Dst.Addr(); !dsts[d] && len(dsts) < maxSources {
+				dsts[d] = true
+			}
+		}
 		if inv != nil {
 			inv.Add(p)
 		}

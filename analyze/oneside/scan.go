@@ -225,4 +225,3 @@ func (s *scanned) touch(p *capture.Packet) {
 		s.lastDir[k] = p.TS
 	}
 }
-

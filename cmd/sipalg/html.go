@@ -97,7 +97,7 @@ type htmlPage struct {
 }
 
 type htmlCounts struct {
-	Messages, Dialogs, Findings, Matched, Dropped, Generated int
+	Messages, Dialogs, Findings, Matched, Dropped, Generated, Outside int
 }
 
 type htmlRuleCount struct {
@@ -279,6 +279,8 @@ func buildHTMLPage(rep *analyze.Report) (*htmlPage, error) {
 			p.Counts.Dropped++
 		case match.Generated:
 			p.Counts.Generated++
+		case match.Outside:
+			p.Counts.Outside++
 		}
 	}
 	p.VerdictClass = "ok"

@@ -129,6 +129,11 @@ func writeNetwork(r *reportWriter, rep *analyze.Report) {
 	}
 	r.para("NAT", fmt.Sprintf("public address %s; ports preserved: %s; mapping %s.", orNone(strings.Join(pubs, ", ")), pp, behavior))
 	r.para("TIMEOUT", udpTimeout(n.UDPTimeout.Lower, n.UDPTimeout.Upper))
+	if w := rep.Window; w != nil && w.OutsideLAN+w.OutsideWAN > 0 {
+		r.para("WINDOW", fmt.Sprintf("%d SIP message(s) and %d other packet(s) lie outside the time both captures ran "+
+			"(state \"outside\"): seen on one side only, they show no drop and no generated message.",
+			w.OutsideSIP, w.OutsideLAN+w.OutsideWAN-w.OutsideSIP))
+	}
 	if len(rep.Mappings) == 0 {
 		return
 	}
@@ -184,7 +189,7 @@ func udpTimeout(lo, hi *float64) string {
 	case hi != nil:
 		return fmt.Sprintf(p+"after at most %.1f s idle.", *hi)
 	}
-	return fmt.Sprintf("UDP timeout unknown: no mapping was seen to survive %.0f s or more idle, none to expire.", correlate.MinIdleBound.Seconds())
+	return fmt.Sprintf("UDP timeout unknown: no mapping was seen to survive %.1f s or more idle, none to expire.", correlate.MinIdleBound.Seconds())
 }
 
 func plural(n int, noun string) string {
