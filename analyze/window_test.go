@@ -93,7 +93,7 @@ func TestCaptureWindow(t *testing.T) {
 		// refused with ICMP at 13.9 s stays a drop: the router pins it.
 		{name: "lan-starts-later-timeout", fixture: "lab-timeout-alg", lanFrom: 500 * time.Millisecond, outsideSIP: 4,
 			dropped: []int{11, 13, 15, 17},
-			must: []string{"NAT-HIDDEN", "BINDING-SHORTER-THAN-REFRESH", "INBOUND-DROPPED"}},
+			must:    []string{"NAT-HIDDEN", "BINDING-SHORTER-THAN-REFRESH", "INBOUND-DROPPED"}},
 		// correct: the WAN capture stops at 4.0 s, in the middle of the
 		// call's RTP (2.0-5.4 s); the REFER, NOTIFY, BYE and their answers
 		// (LAN frames 227-230, 319-321... 5.5 s on) are seen on the LAN only.
