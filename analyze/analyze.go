@@ -41,6 +41,9 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if why, ok := sidesSwapped(res); ok {
+		return nil, &SidesSwappedError{LAN: lan, WAN: wan, Evidence: why}
+	}
 	sums := [2]*inventory.Summary{res.LANInventory, res.WANInventory}
 	m := match.Build(res, match.Limits{MaxMessages: lim.MaxMessages})
 	rep := &Report{

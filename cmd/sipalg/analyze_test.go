@@ -449,3 +449,18 @@ func TestAnnotateOneCapture(t *testing.T) {
 		t.Errorf("interfaces %v, want lan,wan", names)
 	}
 }
+
+// TestAnalyzeSwappedSides: the WAN file given as --lan and the LAN file as
+// --wan stops with exit 2 and one line that says how to swap them, and no
+// report.
+func TestAnalyzeSwappedSides(t *testing.T) {
+	dir := "../../fixtures/lab-call-alg"
+	code, out, stderr := runCLI(t, "analyze", "--lan", dir+"/wan.pcap", "--wan", dir+"/lan.pcap", "--format", "json")
+	if code != exitError || out != "" {
+		t.Fatalf("exit %d, stdout %q: want exit %d and no report", code, out, exitError)
+	}
+	want := "swap them: --lan " + dir + "/lan.pcap --wan " + dir + "/wan.pcap"
+	if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "192.168.1.10") {
+		t.Errorf("stderr %q: want one line with %q and the private address", stderr, want)
+	}
+}
