@@ -19,11 +19,8 @@ type firstPass struct {
 	// span is each side's first and last packet time (own clock, Unix
 	// ns; 0 when it has none).
 	span [2][2]int64
-	// from is, per side, each source address's first and last packet
-	// time (own clock), for at most maxSources addresses; dsts the
-	// destination addresses, as many.
-	from [2]map[netip.Addr][2]int64
-	dsts [2]map[netip.Addr]bool
+	// hosts is, per side, the addresses seen (see pairer.runs).
+	hosts [2]*hostTimes
 }
 
 // readFirst is the first pass: both sides read in parallel, each packet's
@@ -46,9 +43,8 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 		go func() {
 			defer wg.Done()
 			fp.keys[i] = &sipKeys{}
-			fp.from[i] = map[netip.Addr][2]int64{}
-			fp.dsts[i] = map[netip.Addr]bool{}
-			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &fp.span[i], fp.from[i], fp.dsts[i], &failed)
+			fp.hosts[i] = newHostTimes()
+			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &fp.span[i], fp.hosts[i], &failed)
 			if errs[i] != nil {
 				failed.Store(true)
 			}
@@ -64,7 +60,7 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 
 // scanFirst is the first pass over one side; it gives up, with no error
 // of its own, once failed is set.
-func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, span *[2]int64, from map[netip.Addr][2]int64, dsts map[netip.Addr]bool, failed *atomic.Bool) (*inventory.Summary, []string, error) {
+func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, span *[2]int64, hosts *hostTimes, failed *atomic.Bool) (*inventory.Summary, []string, error) {
 	r, err := capture.OpenSource(src)
 	if err != nil {
 		return nil, nil, err
@@ -93,15 +89,8 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, span 
 		span[1] = max(span[1], p.TS)
 		// Only UDP and TCP: an ICMP error from the router's public
 		// address did not come from the LAN (see pairer.runs).
-		if a := p.Src.Addr(); a.IsValid() && (p.Proto == capture.ProtoUDP || p.Proto == capture.ProtoTCP) {
-			if f, ok := from[a]; ok {
-				from[a] = [2]int64{min(f[0], p.TS), max(f[1], p.TS)}
-			} else if len(from) < maxSources {
-				from[a] = [2]int64{p.TS, p.TS}
-			}
-			if d := p.Dst.Addr(); !dsts[d] && len(dsts) < maxSources {
-				dsts[d] = true
-			}
+		if p.Proto == capture.ProtoUDP || p.Proto == capture.ProtoTCP {
+			hosts.add(p.Src.Addr(), p.Dst.Addr(), p.TS)
 		}
 		if inv != nil {
 			inv.Add(p)
@@ -122,3 +111,43 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, span 
 	}
 	return sum, warns, nil
 }
+
+// hostTimes is what the first pass keeps of one side's addresses: each
+// source's first and last packet time, and the destinations, at most
+// maxSources of each. The last source and destination are remembered, so
+// that a run of packets of one flow costs no map operation.
+type hostTimes struct {
+	src      map[netip.Addr]*[2]int64
+	dst      map[netip.Addr]bool
+	lastSrc  netip.Addr
+	lastSpan *[2]int64
+	lastDst  netip.Addr
+}
+
+func newHostTimes() *hostTimes {
+	return &hostTimes{src: map[netip.Addr]*[2]int64{}, dst: map[netip.Addr]bool{}}
+}
+
+func (h *hostTimes) add(src, dst netip.Addr, ts int64) {
+	if src != h.lastSrc || h.lastSpan == nil {
+		f := h.src[src]
+		if f == nil {
+			if len(h.src) >= maxSources {
+				return
+			}
+			f = &[2]int64{ts, ts}
+			h.src[src] = f
+		}
+		h.lastSrc, h.lastSpan = src, f
+	}
+	h.lastSpan[0], h.lastSpan[1] = min(h.lastSpan[0], ts), max(h.lastSpan[1], ts)
+	if dst != h.lastDst {
+		if len(h.dst) < maxSources {
+			h.dst[dst] = true
+		}
+		h.lastDst = dst
+	}
+}
+
+// names reports whether the side saw a as a source or destination.
+func (h *hostTimes) names(a netip.Addr) bool { return h.src[a] != nil || h.dst[a] }

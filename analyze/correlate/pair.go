@@ -587,7 +587,7 @@ func (p *pairer) covered(side int, t int64) bool {
 // pairing, so that the first packets are judged like the rest.
 // (2026-12, issue 16.)
 func (p *pairer) runs(fp *firstPass) {
-	onLAN := func(a netip.Addr) bool { _, ok := fp.from[0][a]; return ok || fp.dsts[0][a] }
+	onLAN := fp.hosts[0].names
 	public := func(a netip.Addr) bool {
 		return !a.IsPrivate() && !a.IsLinkLocalUnicast() && !a.IsLoopback() && !a.IsUnspecified() && !(a.Is4() && a.As4()[0] == 100 && a.As4()[1]&0xc0 == 64)
 	}
@@ -595,7 +595,8 @@ func (p *pairer) runs(fp *firstPass) {
 		s := p.span[side]
 		r := [2]int64{math.MinInt64 / 2, math.MaxInt64 / 2}
 		other := 1 - side
-		for a, f := range fp.from[other] {
+		for a, sp := range fp.hosts[other].src {
+			f := *sp
 			if side == SideLANi {
 				if onLAN(a) {
 					continue
@@ -617,7 +618,7 @@ func (p *pairer) runs(fp *firstPass) {
 	// the direction of a WAN packet seen before any pair taught the
 	// pairer its public address.
 	p.wanOnly = map[netip.Addr]bool{}
-	for a := range fp.from[1] {
+	for a := range fp.hosts[1].src {
 		if !onLAN(a) {
 			p.wanOnly[a] = true
 		}
