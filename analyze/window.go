@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/sipalg/sipalg/analyze/correlate"
-	"github.com/sipalg/sipalg/analyze/match"
 )
 
 // Window is the time both captures ran (the JSON report's
@@ -33,18 +32,14 @@ type Window struct {
 
 // captureWindow describes the overlap of the two captures and, when
 // something lies outside it, a warning that says what.
-func captureWindow(res *correlate.Result, msgs []match.Message) (*Window, string) {
+func captureWindow(res *correlate.Result) (*Window, string) {
 	o := res.Overlap
 	w := &Window{
 		Start: o.Start.Format(time.RFC3339Nano), End: o.End.Format(time.RFC3339Nano),
 		LANStartsAfterS: round3(o.LANFirst.Sub(o.WANFirst).Seconds()),
 		LANEndsBeforeS:  round3(o.WANLast.Sub(o.LANLast).Seconds()),
 		OutsideLAN:      res.Outside[correlate.SideLANi], OutsideWAN: res.Outside[correlate.SideWANi],
-	}
-	for i := range msgs {
-		if msgs[i].State == match.Outside {
-			w.OutsideSIP++
-		}
+		OutsideSIP: res.OutsideSIP,
 	}
 	if w.OutsideLAN+w.OutsideWAN == 0 {
 		return w, ""

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sipalg/sipalg/analyze/correlate"
+	"github.com/sipalg/sipalg/analyze/match"
 )
 
 // Undetermined is the profile ranked first when the evidence fits several
@@ -110,14 +111,14 @@ type fit struct {
 // otherwise the first entry is [Undetermined], followed by every profile
 // the findings leave possible, hearsay ones last.
 //
-// The inputs are the set of rules raised and a few booleans (chances):
-// aggregates that per-dialog evaluation can fold as dialogs close.
+// The inputs are the rules raised (the representatives of each finding
+// kind) and a few booleans (aggregates.chances), folded as dialogs close.
 func fingerprints(c *Context, fs []Finding) []Fingerprint {
 	seen := map[string]bool{}
 	for _, f := range fs {
 		seen[f.Rule] = true
 	}
-	chance := chances(c)
+	chance := c.agg.chances
 	distinctive := map[string]bool{}
 	for _, p := range profiles {
 		for _, id := range p.marks {
@@ -218,24 +219,22 @@ func (f fit) fingerprint() Fingerprint {
 	return Fingerprint{Profile: f.p.id, Score: f.score, DisableHint: f.p.disable, Evidence: f.evidence}
 }
 
-// chances says, for the rules in profiles' always lists, whether the
-// captures gave the router the chance to raise them: CALLID-REWRITTEN
+// observeChances notes, for the rules in profiles' always lists, whether
+// the captures gave the router the chance to raise them: CALLID-REWRITTEN
 // when an outbound message's LAN Call-ID holds the address it was sent
 // from (a text-replacing ALG rewrites that).
-func chances(c *Context) map[string]bool {
-	ch := map[string]bool{}
-	for i := range c.Messages {
-		m := &c.Messages[i]
-		if m.Direction != "outbound" || m.CallIDLAN == "" || m.CallIDWAN == "" || !m.LANSrc.IsValid() {
-			continue
-		}
-		for _, lit := range ipLiterals(m.CallIDLAN) {
-			if a, err := netip.ParseAddr(lit); err == nil && a.Unmap() == m.LANSrc.Addr().Unmap() {
-				ch["CALLID-REWRITTEN"] = true
+func (a *aggregates) observeChances(m *match.Message) {
+	if a.chances["CALLID-REWRITTEN"] || m.Direction != "outbound" || m.CallIDLAN == "" || m.CallIDWAN == "" || !m.LANSrc.IsValid() {
+		return
+	}
+	for _, lit := range ipLiterals(m.CallIDLAN) {
+		if ad, err := netip.ParseAddr(lit); err == nil && ad.Unmap() == m.LANSrc.Addr().Unmap() {
+			if a.chances == nil {
+				a.chances = map[string]bool{}
 			}
+			a.chances["CALLID-REWRITTEN"] = true
 		}
 	}
-	return ch
 }
 
 // ProfileIDs lists the router profiles fingerprints rank.

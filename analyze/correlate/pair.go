@@ -258,6 +258,10 @@ func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) 
 	defer close(done)
 	lr, wr := newSideReader(lan, lim, done), newSideReader(wan, lim, done)
 	lr.keepSIP, wr.keepSIP = keepSIP, keepSIP
+	if p.opt.SIPSink != nil {
+		lr.keepSIP, wr.keepSIP = false, false
+		lr.streamSIP, wr.streamSIP = true, true
+	}
 	lr.maxSIP, wr.maxSIP = p.opt.MaxSIPBytes, p.opt.MaxSIPBytes
 	lr.keys, wr.keys = &sipKeys{replay: true}, &sipKeys{replay: true}
 	if p.keys[0] != nil && p.keys[1] != nil {
@@ -390,7 +394,7 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 		mk, mh, remote = mkey{l.proto, l.dst, w.dst}, flowcache.Pair(l.hdst, w.hdst), w.src
 	}
 	if l.kind == KindSIP {
-		p.addSIPPair(SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)})
+		p.addSIPPair(SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)}, l.rec, w.rec)
 	}
 	id, ok := p.mapping(mk, mh)
 	if !ok {
@@ -480,7 +484,12 @@ func (p *pairer) addRemote(ms *mstate, r netip.AddrPort) {
 }
 
 // addSIPPair lists a SIP message pair, up to MaxSIPPairs.
-func (p *pairer) addSIPPair(sp SIPPair) {
+func (p *pairer) addSIPPair(sp SIPPair, lan, wan *SIPRecord) {
+	if p.opt.SIPSink != nil {
+		sp.LANSeq, sp.WANSeq = -1, -1
+		p.opt.SIPSink(SIPMessage{SIPPair: sp, LAN: lan, WAN: wan})
+		return
+	}
 	if len(p.res.SIPPairs) >= p.opt.MaxSIPPairs {
 		p.sipPairsRefused++
 		return
@@ -540,6 +549,8 @@ func (p *pairer) newMapping(mk mkey, remote netip.AddrPort, t int64) int32 {
 }
 
 func (p *pairer) addUnpaired(u Unpaired) {
+	rec := u.rec
+	u.rec = nil // listed without the message: the list outlives the pass
 	switch {
 	case u.State == "outside" && u.Side == SideLAN:
 		p.res.Outside[SideLANi]++
@@ -554,13 +565,17 @@ func (p *pairer) addUnpaired(u Unpaired) {
 		p.res.Unpaired = append(p.res.Unpaired, u)
 	}
 	if u.Kind == KindSIP {
-		sp := SIPPair{Direction: u.Direction, State: u.State, LANSeq: -1, WANSeq: -1}
-		if u.Side == SideLAN {
-			sp.LANFrame, sp.LANSeq = u.Frame, u.seq
-		} else {
-			sp.WANFrame, sp.WANSeq = u.Frame, u.seq
+		if u.State == "outside" {
+			p.res.OutsideSIP++
 		}
-		p.addSIPPair(sp)
+		sp := SIPPair{Direction: u.Direction, State: u.State, LANSeq: -1, WANSeq: -1}
+		var lrec, wrec *SIPRecord
+		if u.Side == SideLAN {
+			sp.LANFrame, sp.LANSeq, lrec = u.Frame, u.seq, rec
+		} else {
+			sp.WANFrame, sp.WANSeq, wrec = u.Frame, u.seq, rec
+		}
+		p.addSIPPair(sp, lrec, wrec)
 	}
 }
 
@@ -668,7 +683,7 @@ func (p *pairer) unpairedLAN(w *pend) {
 	if !p.covered(SideWANi, w.t) {
 		state = "outside"
 	}
-	p.addUnpaired(Unpaired{Side: SideLAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq)})
+	p.addUnpaired(Unpaired{Side: SideLAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq), rec: e.rec})
 }
 
 func (p *pairer) unpairedWAN(w *pend) {
@@ -692,7 +707,7 @@ func (p *pairer) unpairedWAN(w *pend) {
 	if !p.covered(SideLANi, w.t) && !(dir == dirInbound && p.refusedAt(e, w.t)) {
 		state = "outside"
 	}
-	p.addUnpaired(Unpaired{Side: SideWAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq)})
+	p.addUnpaired(Unpaired{Side: SideWAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq), rec: e.rec})
 	if w.mapID < 0 || state == "outside" {
 		return // outside: nothing says whether the router forwarded it
 	}
