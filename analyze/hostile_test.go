@@ -21,9 +21,9 @@ import (
 
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
+	"github.com/sipalg/sipalg/analyze/reportschema"
 	"github.com/sipalg/sipalg/fixtures/benchgen"
 	"github.com/sipalg/sipalg/fixtures/testcap"
-	"github.com/sipalg/sipalg/analyze/reportschema"
 )
 
 // The hostile suite: captures that are empty, cut, lying, crafted or

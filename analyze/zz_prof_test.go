@@ -3,9 +3,9 @@ package analyze_test
 import (
 	"os"
 	"runtime"
-	"time"
 	"runtime/pprof"
 	"testing"
+	"time"
 
 	"github.com/sipalg/sipalg/analyze"
 )
