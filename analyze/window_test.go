@@ -137,6 +137,9 @@ func TestCaptureWindow(t *testing.T) {
 			if !said {
 				t.Errorf("no warning says what lies outside the overlap: %q", rep.Warnings)
 			}
+			if !strings.Contains(rep.Verdict.Summary, "outside the time both captures ran") {
+				t.Errorf("the verdict does not say what lies outside: %s", rep.Verdict.Summary)
+			}
 			fired := map[string]bool{}
 			for _, f := range rep.Findings {
 				fired[f.Rule] = true

@@ -151,6 +151,10 @@ func (e *Evaluator) summarize(c *Context, fps []Fingerprint) Summary {
 			parts = append(parts, "the router's make is not known: consistent with "+t+"; not enough to tell them apart")
 		}
 	}
+	if n := c.Corr.OutsideSIP; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d SIP message(s) seen on one side only lie outside the time both captures ran: "+
+			"whether the router forwarded them is not shown", n))
+	}
 	s.Summary = strings.Join(parts, "; ") + "."
 	return s
 }
