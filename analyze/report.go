@@ -36,10 +36,13 @@ type Report struct {
 	Mappings      []correlate.Mapping `json:"mappings"`
 	Messages      []match.Message     `json:"messages"`
 	Findings      []rules.Finding     `json:"findings"`
-	Fingerprints  []rules.Fingerprint `json:"fingerprints"`
-	Verdict       rules.Summary       `json:"verdict"`
-	Warnings      []string            `json:"warnings"`
-	Limits        []string            `json:"limits,omitempty"`
+	// Media lists every RTP stream that crossed (or tried to cross) the
+	// router, with what the router did to it; paired analysis only.
+	Media        []rules.MediaStream `json:"media,omitempty"`
+	Fingerprints []rules.Fingerprint `json:"fingerprints"`
+	Verdict      rules.Summary       `json:"verdict"`
+	Warnings     []string            `json:"warnings"`
+	Limits       []string            `json:"limits,omitempty"`
 	// Window is the time both captures ran and what lies outside it;
 	// paired analysis only.
 	Window *Window `json:"capture_window,omitempty"`

@@ -81,6 +81,7 @@ func checkOrder() []*Rule {
 		InboundMisdelivered,
 		MediaPinholeClosed,
 		MediaOneWay,
+		MediaLossAtRouter,
 		TransportInconsistent,
 		ALGAsProxy,
 		PrivateAddressLeaked,
@@ -98,7 +99,7 @@ func Catalog() []*Rule {
 		MappingMismatch, ContentLengthStale, SDPPartialRewrite, NATHidden,
 		BindingShorterThanRefresh, InboundDropped, MalformedAfterRewrite, AuthDigestBroken,
 		ICECandidateMismatch, ViaReceivedCorrupted, ALGDropped, MappingChanged,
-		InboundMisdelivered, MediaPinholeClosed, MediaOneWay,
+		InboundMisdelivered, MediaPinholeClosed, MediaOneWay, MediaLossAtRouter,
 		UnexplainedRewrite, TransportInconsistent, ALGAsProxy, FromToRewritten,
 		PrivateAddressLeaked, ALGAbsent,
 	}

@@ -119,6 +119,9 @@ type Options struct {
 	MaxMappings int
 	MaxSIPBytes int
 	MaxSIPPairs int
+	// MaxStreams bounds the RTP streams counted in Result.Streams; zero
+	// means DefaultMaxStreams.
+	MaxStreams int
 	// Inventory makes the first pass also take each capture's inventory
 	// (Result.LANInventory, WANInventory), its flow table bounded by
 	// MaxFlows (zero means inventory.MaxFlows).
@@ -145,6 +148,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxSIPPairs <= 0 {
 		o.MaxSIPPairs = DefaultMaxSIPPairs
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = DefaultMaxStreams
 	}
 	return o
 }
@@ -313,6 +319,9 @@ type Result struct {
 	// in capture order.
 	LANSIP, WANSIP []SIPRecord `json:"-"`
 	Warnings       []string    `json:"-"`
+	// Streams are the RTP streams that crossed (or tried to cross) the
+	// router, counted on both sides, in order of their first packet.
+	Streams []Stream `json:"-"`
 	// LANInventory and WANInventory are what each capture holds, with
 	// Options.Inventory.
 	LANInventory, WANInventory *inventory.Summary `json:"-"`
@@ -346,8 +355,10 @@ func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 	// Pass 2: pair everything.
 	p := newPairer(clk, opt)
 	p.keys = first.keys
-	p.span[SideLANi] = first.span[0]
-	p.span[SideWANi] = [2]int64{clk.toLAN(first.span[1][0]), clk.toLAN(first.span[1][1])}
+	p.streams.setSpans(first.spans, clk)
+	l, w := first.spans[0], first.spans[1]
+	p.span[SideLANi] = [2]int64{l.first, l.last}
+	p.span[SideWANi] = [2]int64{clk.toLAN(w.first), clk.toLAN(w.last)}
 	p.runs(first)
 	if err := p.run(lan, wan, opt.Limits, opt.KeepSIP); err != nil {
 		return nil, err

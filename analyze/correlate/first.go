@@ -16,12 +16,15 @@ type firstPass struct {
 	inv   [2]*inventory.Summary // with Options.Inventory
 	keys  [2]*sipKeys           // for the second pass to replay
 	warns []string
-	// span is each side's first and last packet time (own clock, Unix
-	// ns; 0 when it has none).
-	span [2][2]int64
+	// spans are each capture's first and last timestamp (own clock, Unix
+	// ns; zero when it has none): what a stream's counts and the capture
+	// window (pairer.runs) rest on.
+	spans [2]span
 	// hosts is, per side, the addresses seen (see pairer.runs).
 	hosts [2]*hostTimes
 }
+
+type span struct{ first, last int64 }
 
 // readFirst is the first pass: both sides read in parallel, each packet's
 // key into its side's sampler (for the clock) and, with Options.Inventory,
@@ -44,7 +47,7 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 			defer wg.Done()
 			fp.keys[i] = &sipKeys{}
 			fp.hosts[i] = newHostTimes()
-			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &fp.span[i], fp.hosts[i], &failed)
+			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &failed, &fp.spans[i], fp.hosts[i])
 			if errs[i] != nil {
 				failed.Store(true)
 			}
@@ -60,7 +63,7 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 
 // scanFirst is the first pass over one side; it gives up, with no error
 // of its own, once failed is set.
-func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, span *[2]int64, hosts *hostTimes, failed *atomic.Bool) (*inventory.Summary, []string, error) {
+func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, failed *atomic.Bool, sp *span, hosts *hostTimes) (*inventory.Summary, []string, error) {
 	r, err := capture.OpenSource(src)
 	if err != nil {
 		return nil, nil, err
@@ -83,10 +86,10 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, span 
 			return nil, nil, nil
 		}
 		memo.m = nil // the buffer a message was parsed from is reused
-		if span[0] == 0 || p.TS < span[0] {
-			span[0] = p.TS
+		if sp.first == 0 || p.TS < sp.first {
+			sp.first = p.TS
 		}
-		span[1] = max(span[1], p.TS)
+		sp.last = max(sp.last, p.TS)
 		// Only UDP and TCP: an ICMP error from the router's public
 		// address did not come from the LAN (see pairer.runs).
 		if p.Proto == capture.ProtoUDP || p.Proto == capture.ProtoTCP {

@@ -245,9 +245,10 @@ func (s *Streamer) AddPrepared(sm correlate.SIPMessage, m Message) {
 	heap.Push(&s.reorder, item{key: sortKey{ts, frame, s.seq}, msg: m})
 	s.seq++
 	// A message decided later can be older than this one by at most the
-	// pairing window (it waited for its twin that long), plus what the
-	// constant offset misses of the drift.
-	margin := 2*s.opt.Window + int64(1e9) + int64(abs(s.drift)*1e-6*float64(s.now-s.start))
+	// pairing window (it waited for its twin that long, or for the window
+	// to close on it), plus what the constant offset misses of the drift,
+	// plus a second to spare.
+	margin := s.opt.Window + int64(1e9) + int64(abs(s.drift)*1e-6*float64(s.now-s.start))
 	for len(s.reorder) > 0 && s.reorder[0].key.ts < s.now-margin {
 		it := heap.Pop(&s.reorder).(item)
 		s.process(it.key, it.msg)

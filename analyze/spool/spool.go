@@ -19,11 +19,11 @@ import (
 	"slices"
 )
 
-// DefaultBudget is the memory a Spool fills before it writes a run: 4 MiB
-// of keys and values, some 10,000 messages of the report. A report of a
+// DefaultBudget is the memory a Spool fills before it writes a run: 2 MiB
+// of keys and values, some 5,000 messages of the report. A report of a
 // million messages then merges a few hundred runs, each read through a
 // 16 KiB buffer.
-const DefaultBudget = 4 << 20
+const DefaultBudget = 2 << 20
 
 // runBuffer is the read buffer of each run while merging.
 const runBuffer = 16 << 10
