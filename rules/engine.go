@@ -170,6 +170,8 @@ func (e *Evaluator) summarize(c *Context, fps []Fingerprint) Summary {
 	case s.ALGDetected:
 		if t := candidatesText(fps); t != "" {
 			parts = append(parts, "the router's make is not known: consistent with "+t+"; not enough to tell them apart")
+		} else {
+			parts = append(parts, "the router's behaviour fits no known router profile")
 		}
 	}
 	if n := c.Corr.OutsideSIP; n > 0 {
