@@ -68,6 +68,9 @@ type aggregates struct {
 	leakFirst *match.Message
 	leakWhere string
 	callIDs   bool // a Call-ID differs between the sides
+	// chances: the captures gave the router the chance to raise these
+	// rules (see fingerprints).
+	chances map[string]bool
 	// plans are the media plans of the calls, by dialog ID, when the
 	// captures hold RTP (correlate's streams).
 	plans    map[int]*mediaPlan
@@ -87,6 +90,9 @@ type DialogLookup struct {
 type hiddenRegister struct {
 	m            match.Message
 	before, from string
+	// outside: the REGISTER was seen on the WAN side only, outside the
+	// LAN capture's time; before is then its mapping's LAN endpoint.
+	outside bool
 }
 
 type viaLeak struct {
@@ -266,7 +272,8 @@ func (a *aggregates) observe(c *Context, m *match.Message, method string) {
 	}
 	a.observeRegistration(c, m)
 	a.observeKeepalive(m, method)
-	a.observeHidden(m)
+	a.observeHidden(c, m)
+	a.observeChances(m)
 	a.observeTransport(m)
 	a.observeLeak(m)
 }

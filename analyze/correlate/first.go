@@ -3,6 +3,7 @@ package correlate
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 
@@ -16,8 +17,11 @@ type firstPass struct {
 	keys  [2]*sipKeys           // for the second pass to replay
 	warns []string
 	// spans are each capture's first and last timestamp (own clock, Unix
-	// ns; zero when it has none): what a stream's counts may rest on.
+	// ns; zero when it has none): what a stream's counts and the capture
+	// window (pairer.runs) rest on.
 	spans [2]span
+	// hosts is, per side, the addresses seen (see pairer.runs).
+	hosts [2]*hostTimes
 }
 
 type span struct{ first, last int64 }
@@ -42,7 +46,8 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 		go func() {
 			defer wg.Done()
 			fp.keys[i] = &sipKeys{}
-			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &failed, &fp.spans[i])
+			fp.hosts[i] = newHostTimes()
+			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &failed, &fp.spans[i], fp.hosts[i])
 			if errs[i] != nil {
 				failed.Store(true)
 			}
@@ -58,7 +63,7 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 
 // scanFirst is the first pass over one side; it gives up, with no error
 // of its own, once failed is set.
-func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, failed *atomic.Bool, sp *span) (*inventory.Summary, []string, error) {
+func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, failed *atomic.Bool, sp *span, hosts *hostTimes) (*inventory.Summary, []string, error) {
 	r, err := capture.OpenSource(src)
 	if err != nil {
 		return nil, nil, err
@@ -85,6 +90,11 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, faile
 			sp.first = p.TS
 		}
 		sp.last = max(sp.last, p.TS)
+		// Only UDP and TCP: an ICMP error from the router's public
+		// address did not come from the LAN (see pairer.runs).
+		if p.Proto == capture.ProtoUDP || p.Proto == capture.ProtoTCP {
+			hosts.add(p.Src.Addr(), p.Dst.Addr(), p.TS)
+		}
 		if inv != nil {
 			inv.Add(p)
 		}
@@ -104,3 +114,43 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, faile
 	}
 	return sum, warns, nil
 }
+
+// hostTimes is what the first pass keeps of one side's addresses: each
+// source's first and last packet time, and the destinations, at most
+// maxSources of each. The last source and destination are remembered, so
+// that a run of packets of one flow costs no map operation.
+type hostTimes struct {
+	src      map[netip.Addr]*[2]int64
+	dst      map[netip.Addr]bool
+	lastSrc  netip.Addr
+	lastSpan *[2]int64
+	lastDst  netip.Addr
+}
+
+func newHostTimes() *hostTimes {
+	return &hostTimes{src: map[netip.Addr]*[2]int64{}, dst: map[netip.Addr]bool{}}
+}
+
+func (h *hostTimes) add(src, dst netip.Addr, ts int64) {
+	if src != h.lastSrc || h.lastSpan == nil {
+		f := h.src[src]
+		if f == nil {
+			if len(h.src) >= maxSources {
+				return
+			}
+			f = &[2]int64{ts, ts}
+			h.src[src] = f
+		}
+		h.lastSrc, h.lastSpan = src, f
+	}
+	h.lastSpan[0], h.lastSpan[1] = min(h.lastSpan[0], ts), max(h.lastSpan[1], ts)
+	if dst != h.lastDst {
+		if len(h.dst) < maxSources {
+			h.dst[dst] = true
+		}
+		h.lastDst = dst
+	}
+}
+
+// names reports whether the side saw a as a source or destination.
+func (h *hostTimes) names(a netip.Addr) bool { return h.src[a] != nil || h.dst[a] }

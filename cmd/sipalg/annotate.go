@@ -53,7 +53,7 @@ func annotations(rep *analyze.Report) map[frameKey][]string {
 	}
 	for i := range rep.Messages {
 		m := &rep.Messages[i]
-		if m.State != match.Dropped && m.State != match.Generated {
+		if m.State != match.Dropped && m.State != match.Generated && m.State != match.Outside {
 			continue
 		}
 		line := unpairedLine(m)
@@ -107,9 +107,17 @@ func annotations(rep *analyze.Report) map[frameKey][]string {
 			continue // listed with its message above
 		}
 		frame := u.Frame
-		add(string(u.Side), &frame, fmt.Sprintf("%s by the router: %s %s %s → %s", u.State, u.Kind, u.Direction, u.Src, u.Dst))
+		add(string(u.Side), &frame, fmt.Sprintf("%s: %s %s %s → %s", stateText(u.State), u.Kind, u.Direction, u.Src, u.Dst))
 	}
 	return out
+}
+
+// stateText says what a one-sided state means in a packet comment.
+func stateText(state string) string {
+	if state == match.Outside {
+		return "outside the other capture's time (not shown dropped or generated)"
+	}
+	return state + " by the router"
 }
 
 // unpairedLine describes a SIP message seen on one side only.
@@ -118,7 +126,7 @@ func unpairedLine(m *match.Message) string {
 	if m.Status != nil {
 		what = fmt.Sprintf("%d %s", *m.Status, m.Method)
 	}
-	s := fmt.Sprintf("%s by the router: %s %s (message %d", m.State, m.Direction, what, m.ID)
+	s := fmt.Sprintf("%s: %s %s (message %d", stateText(m.State), m.Direction, what, m.ID)
 	if m.Retransmission {
 		s += ", retransmission"
 	}
