@@ -164,21 +164,7 @@ func TestTableNeedsOnlyTheDigest(t *testing.T) {
 // TestTableLaddersWhenAllDoNotFit: a digest that kept every dialog (few,
 // but long) whose ladders do not fit shows only those with problems.
 func TestTableLaddersWhenAllDoNotFit(t *testing.T) {
-	var msgs []match.Message
-	rep := &analyze.Report{Inputs: map[string]analyze.Input{}}
-	for id := 1; id <= 10; id++ {
-		d := match.Dialog{ID: id, Method: "REGISTER"}
-		for k := 0; k < 60; k++ {
-			st := match.Matched
-			if id == 4 && k == 30 {
-				st = match.Dropped
-			}
-			msgs = append(msgs, match.Message{ID: len(msgs) + 1, Dialog: id, Method: "REGISTER", State: st, TS: int64(id*1e9 + k)})
-			d.Messages = append(d.Messages, len(msgs)-1)
-		}
-		rep.Dialogs = append(rep.Dialogs, d)
-	}
-	rep.Messages = msgs
+	rep := dialogsReport("REGISTER", 10, 60, func(id, k int) bool { return id == 4 && k == 30 })
 	dg := analyze.TableDigestOf(rep, analyze.DefaultTableLimits())
 	if !dg.AllKept {
 		t.Fatal("the digest did not keep all 10 dialogs")
@@ -203,21 +189,7 @@ func TestTableLaddersWhenAllDoNotFit(t *testing.T) {
 // once the sections that are always shown fit (here 16 lines), with
 // ladders cut and the closing "… and N more" line counted.
 func TestTableLineBoundSweep(t *testing.T) {
-	var msgs []match.Message
-	rep := &analyze.Report{Inputs: map[string]analyze.Input{}}
-	for id := 1; id <= 30; id++ {
-		d := match.Dialog{ID: id, Method: "INVITE"}
-		for k := 0; k < 7; k++ {
-			st := match.Matched
-			if id%3 == 0 && k == 2 {
-				st = match.Dropped
-			}
-			msgs = append(msgs, match.Message{ID: len(msgs) + 1, Dialog: id, Method: "INVITE", State: st, TS: int64(id*1e9 + k)})
-			d.Messages = append(d.Messages, len(msgs)-1)
-		}
-		rep.Dialogs = append(rep.Dialogs, d)
-	}
-	rep.Messages = msgs
+	rep := dialogsReport("INVITE", 30, 7, func(id, k int) bool { return id%3 == 0 && k == 2 })
 	for limit := 40; limit <= 200; limit++ {
 		var b bytes.Buffer
 		if err := renderTableReport(&b, rep, analyze.TableDigestOf(rep, analyze.DefaultTableLimits()), false, limit); err != nil {
@@ -234,4 +206,23 @@ func TestTableLineBoundSweep(t *testing.T) {
 			t.Errorf("bound %d: %d ladders and no count of the rest", limit, shown)
 		}
 	}
+}
+
+// dialogsReport is a report of n dialogs of per matched messages each,
+// message k of dialog id dropped where dropped says so.
+func dialogsReport(method string, n, per int, dropped func(id, k int) bool) *analyze.Report {
+	rep := &analyze.Report{Inputs: map[string]analyze.Input{}}
+	for id := 1; id <= n; id++ {
+		d := match.Dialog{ID: id, Method: method}
+		for k := 0; k < per; k++ {
+			st := match.Matched
+			if dropped(id, k) {
+				st = match.Dropped
+			}
+			rep.Messages = append(rep.Messages, match.Message{ID: len(rep.Messages) + 1, Dialog: id, Method: method, State: st, TS: int64(id*1e9 + k)})
+			d.Messages = append(d.Messages, len(rep.Messages)-1)
+		}
+		rep.Dialogs = append(rep.Dialogs, d)
+	}
+	return rep
 }
