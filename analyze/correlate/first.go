@@ -88,6 +88,7 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, faile
 	if t := r.Truncated(); t != nil {
 		warns = append(warns, fmt.Sprintf("%s: %s", src, t.String()))
 	}
+	warns = append(warns, r.Notes()...)
 	var sum *inventory.Summary
 	if inv != nil {
 		sum = inv.Summary(r, &sc.D.Stats)

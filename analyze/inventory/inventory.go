@@ -377,6 +377,7 @@ func warnings(r *capture.Reader, st *capture.Stats, s *Summary, maxFlows int) []
 	if t := r.Truncated(); t != nil {
 		add("%s: %s", r.Name(), t)
 	}
+	w = append(w, r.Notes()...)
 	lts := make([]layers.LinkType, 0, len(st.UnsupportedLink))
 	for lt := range st.UnsupportedLink {
 		lts = append(lts, lt)
