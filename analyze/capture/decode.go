@@ -30,8 +30,12 @@ type Packet struct {
 	Src, Dst   netip.AddrPort // ports are 0 for protocols without ports
 	Payload    []byte         // transport payload
 	WireLen    int            // bytes on the wire of the carrying frame
-	TCPFlags   TCPFlags
-	SIP        []StreamMessage // TCP only: SIP messages this segment completed
+	// TTL is the IPv4 time to live or IPv6 hop limit of the (innermost)
+	// IP header, of the last fragment when reassembled: where the capture
+	// was taken, in router hops.
+	TTL      uint8
+	TCPFlags TCPFlags
+	SIP      []StreamMessage // TCP only: SIP messages this segment completed
 }
 
 // Key is the packet's flow direction.
@@ -242,6 +246,7 @@ func (d *Decoder) Decode(rec *Record, pkt *Packet) bool {
 		dst = addrFrom(d.ip4.DstIP)
 		proto = uint8(d.ip4.Protocol)
 		ipPayload = d.ip4.Payload
+		pkt.TTL = d.ip4.TTL
 		if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
 			frag, more, fragOff = true, d.ip4.Flags&layers.IPv4MoreFragments != 0, int(d.ip4.FragOffset)*8
 			key = fragKey{src: src, dst: dst, id: uint32(d.ip4.Id), proto: proto}
@@ -251,6 +256,7 @@ func (d *Decoder) Decode(rec *Record, pkt *Packet) bool {
 		dst = addrFrom(d.ip6.DstIP)
 		proto = uint8(d.ip6.NextHeader)
 		ipPayload = d.ip6.Payload
+		pkt.TTL = d.ip6.HopLimit
 		if fragV6 {
 			proto = uint8(d.ip6frag.NextHeader)
 			ipPayload = d.ip6frag.Payload

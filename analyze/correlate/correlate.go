@@ -140,7 +140,29 @@ type Clock struct {
 	// MatchedPairs is the number of twin pairs the estimate rests on.
 	MatchedPairs  int     `json:"matched_pairs"`
 	RouterLatency Latency `json:"router_latency_ms"`
+	// Hops is the number of IP hops between the two capture points, from
+	// the TTLs of twin packets: 1 when the captures are the router's own
+	// two interfaces; nil when the TTLs do not tell. CapturedAtRouter is
+	// Hops == 1 (nil with it, and for 0: nothing decremented a TTL).
+	// When false, RouterLatency includes the network path and a packet
+	// seen on one side only may have been lost on that path.
+	Hops             *int  `json:"hops"`
+	CapturedAtRouter *bool `json:"captured_at_router"`
+	// HopsReason says what Hops rests on, or why it is unknown.
+	HopsReason string `json:"hops_reason"`
+	// WANFar is set when the hops beyond the router are known to lie on
+	// the WAN side (the LAN capture sees the phones' initial TTLs).
+	WANFar bool `json:"-"`
 }
+
+// AtRouter reports whether the captures are known to be the router's own
+// two interfaces.
+func (c *Clock) AtRouter() bool { return c.CapturedAtRouter != nil && *c.CapturedAtRouter }
+
+// Away reports whether the captures are known not to be the router's own
+// interfaces: latency includes a network path, and a packet seen on one
+// side only may have been lost on it.
+func (c *Clock) Away() bool { return c.CapturedAtRouter != nil && !*c.CapturedAtRouter }
 
 // RFC 4787 mapping behaviours.
 const (

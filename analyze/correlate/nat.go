@@ -15,6 +15,7 @@ func (p *pairer) result() *Result {
 	res := &p.res
 	res.Warnings = p.warnings
 	p.finishClock(res)
+	p.hops.finish(&res.Clock)
 	for _, ms := range p.maps {
 		if ms.suspectT != 0 {
 			p.confirmExpiry(ms)

@@ -206,6 +206,7 @@ type pairer struct {
 	lanHosts map[netip.Addr]bool
 	public   map[netip.Addr]bool
 	out, in  reservoir
+	hops     hopCounter
 	res      Result
 	warnings []string
 	// sameAddr counts pairs whose twins have the same addresses and
@@ -357,6 +358,7 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 		}
 	}
 	r := float64(w.ts-l.ts) - p.clk.at(l.ts)
+	p.hops.add(dir, l.ttl, w.ttl)
 	var mk mkey
 	var mh uint64
 	var remote netip.AddrPort

@@ -22,6 +22,7 @@ type event struct {
 	hsrc, hdst uint64
 	proto      uint8
 	kind       Kind
+	ttl        uint8 // IP TTL / hop limit, 0 when unknown
 	seq        int32 // index in the side's SIPRecords, -1 when not kept
 }
 
@@ -152,7 +153,7 @@ func (s *sideReader) scan(bp **batch) error {
 // stops and reports false when f does. The event goes by value: a pointer
 // to it would escape through f and cost an allocation per packet.
 func packetEvents(p *capture.Packet, keys *sipKeys, hashes bool, f func(e event, data []byte) bool) bool {
-	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, seq: -1}
+	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, ttl: p.TTL, seq: -1}
 	if hashes {
 		e.hsrc, e.hdst = hashEP(epKey{p.Proto, p.Src}), hashEP(epKey{p.Proto, p.Dst})
 	}
