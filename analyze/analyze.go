@@ -1,6 +1,9 @@
 package analyze
 
 import (
+	"net/netip"
+	"slices"
+
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/inventory"
@@ -56,7 +59,9 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 		Unpaired:      res.Unpaired,
 		Warnings:      append(res.Warnings, m.Warnings...),
 	}
-	rep.Findings, rep.Fingerprints, rep.Verdict = rules.Evaluate(&rules.Input{Correlation: res, Match: m})
+	in := &rules.Input{Correlation: res, Match: m}
+	rep.Findings, rep.Fingerprints, rep.Verdict = rules.Evaluate(in)
+	applyDoubleNAT(rep, rules.DoubleNATOf(in))
 	if rep.Mappings == nil {
 		rep.Mappings = []correlate.Mapping{}
 	}
@@ -73,4 +78,29 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 		rep.Warnings = []string{}
 	}
 	return rep, nil
+}
+
+// applyDoubleNAT writes a second NAT beyond the router into the nat
+// section (which address is the router's WAN, which the upstream NAT's)
+// and gives each mapping the ALG revealed its intermediate endpoint: the
+// mapping table stays LAN ↔ what the far end saw.
+func applyDoubleNAT(rep *Report, ev []rules.DoubleNATEvidence) {
+	addAddr := func(list *[]netip.Addr, a netip.Addr) {
+		if a.IsValid() && !slices.Contains(*list, a) {
+			*list = append(*list, a)
+		}
+	}
+	for _, e := range ev {
+		addAddr(&rep.NAT.RouterWAN, e.Intermediate.Addr())
+		addAddr(&rep.NAT.UpstreamNAT, e.FarEnd.Addr())
+		for i := range rep.Mappings {
+			mp := &rep.Mappings[i]
+			if mp.LAN == e.LAN && (!e.FarEnd.IsValid() || mp.WAN == e.FarEnd) && mp.Intermediate == nil {
+				inter := e.Intermediate
+				mp.Intermediate = &inter
+			}
+		}
+	}
+	slices.SortFunc(rep.NAT.RouterWAN, netip.Addr.Compare)
+	slices.SortFunc(rep.NAT.UpstreamNAT, netip.Addr.Compare)
 }

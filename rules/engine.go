@@ -130,9 +130,12 @@ func summarize(c *Context, fs []Finding, fps []Fingerprint) Summary {
 			badRewrites = append(badRewrites, r.ID)
 		}
 	}
+	dn := doubleNATSummary(c, rules)
 	switch {
 	case !s.ALGDetected:
 		parts = append(parts, "No SIP ALG: the router forwarded every SIP message unchanged")
+	case dn != "":
+		parts = append(parts, dn)
 	case len(badRewrites) > 0:
 		parts = append(parts, fmt.Sprintf("The router's SIP ALG rewrites SIP and gets it wrong (%s)", strings.Join(badRewrites, ", ")))
 	default:

@@ -75,6 +75,7 @@ func checkOrder() []*Rule {
 		InboundMisdelivered,
 		MediaPinholeClosed,
 		MediaOneWay,
+		DoubleNAT,
 		TransportInconsistent,
 		ALGAsProxy,
 		PrivateAddressLeaked,
@@ -93,7 +94,7 @@ func Catalog() []*Rule {
 		BindingShorterThanRefresh, InboundDropped, MalformedAfterRewrite, AuthDigestBroken,
 		ICECandidateMismatch, ViaReceivedCorrupted, ALGDropped, MappingChanged,
 		InboundMisdelivered, MediaPinholeClosed, MediaOneWay,
-		UnexplainedRewrite, TransportInconsistent, ALGAsProxy, FromToRewritten,
+		UnexplainedRewrite, TransportInconsistent, DoubleNAT, ALGAsProxy, FromToRewritten,
 		PrivateAddressLeaked, ALGAbsent,
 	}
 }

@@ -184,6 +184,12 @@ type NAT struct {
 	// idle gap a mapping survived, Upper the shortest after which one was
 	// gone.
 	UDPTimeout Bounds `json:"udp_timeout_s"`
+	// RouterWAN and UpstreamNAT are set when the router sits behind a
+	// second NAT (rule DOUBLE-NAT; filled in by analyze from the rules'
+	// evidence): the router's own WAN addresses, which its ALG wrote, and
+	// the public addresses the far end saw, the upstream NAT's.
+	RouterWAN   []netip.Addr `json:"router_wan_addresses,omitempty"`
+	UpstreamNAT []netip.Addr `json:"upstream_nat_addresses,omitempty"`
 }
 
 // Mapping is one NAT mapping: a LAN endpoint bound to a WAN endpoint.
@@ -209,6 +215,10 @@ type Mapping struct {
 	// DroppedInbound counts inbound packets to the WAN endpoint that did
 	// not reach the LAN.
 	DroppedInbound int `json:"dropped_inbound"`
+	// Intermediate is, behind a second NAT (DOUBLE-NAT), the router's
+	// own WAN endpoint for this mapping, as its ALG revealed it; WAN is
+	// then what the far end saw, the upstream NAT's endpoint.
+	Intermediate *netip.AddrPort `json:"intermediate,omitempty"`
 }
 
 // Side names a capture.

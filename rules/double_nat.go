@@ -1,0 +1,154 @@
+package rules
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/sipalg/sipalg/analyze/match"
+)
+
+// DoubleNAT recognises a router behind a second NAT: its ALG rewrote to
+// its own WAN address, a private or shared one, while the far end sees
+// the traffic from another, public address.
+var DoubleNAT = &Rule{
+	ID: "DOUBLE-NAT", Verdict: Warning, Severity: Major, Since: "v0.2",
+	Title: "Router behind a second NAT: its ALG writes an address the far end cannot reach",
+	Text: "The router's SIP ALG rewrote the phone's address to the router's own WAN address, but that address is " +
+		"private (RFC 1918) or carrier-grade-NAT shared space (RFC 6598, 100.64.0.0/10), and the far end sees the " +
+		"traffic come from another, public address: a second NAT (the ISP's carrier-grade NAT, or another router) " +
+		"sits beyond this one. No rewrite by this router's ALG can be right, because it cannot know the address " +
+		"the upstream NAT gives its traffic: responses, requests and media sent to what it wrote go nowhere. " +
+		"MAPPING-MISMATCH and SDP-PARTIAL-REWRITE on the same fields are consequences of this, not separate bugs.",
+	Fix: "Turn this router's SIP ALG off and let the phone or the server do NAT traversal: rport (RFC 3581) and " +
+		"Contact fixing at the server or SBC, STUN/ICE on the phone, SIP outbound (RFC 5626) with keep-alives. Or " +
+		"remove a NAT: ask the ISP for a public address, or put the first router in bridge mode.",
+	Refs:  []string{"RFC 6598", "RFC 6888", "RFC 3581", "RFC 5626", "RFC 8445"},
+	Check: checkDoubleNAT,
+}
+
+// DoubleNATEvidence is one endpoint the ALG revealed behind a second NAT:
+// the LAN endpoint, the router's own WAN endpoint the ALG wrote for it
+// (Intermediate), and the public endpoint the far end saw (FarEnd,
+// invalid when none of its packets crossed), with the message and field
+// that show it.
+type DoubleNATEvidence struct {
+	LAN, Intermediate, FarEnd netip.AddrPort
+	Field                     string
+	Message                   *match.Message
+	// Messages counts the outbound messages that show it.
+	Messages int
+}
+
+// DoubleNATOf returns what the captures show of a second NAT beyond the
+// router, one entry per LAN endpoint the ALG revealed, in message order;
+// nil when there is none. The report's nat section and mapping table are
+// built from it.
+func DoubleNATOf(in *Input) []DoubleNATEvidence {
+	return newContext(in).doubleNAT()
+}
+
+// behindNAT reports whether an ALG's rewrite to a is its own WAN address
+// behind another NAT, for a message the far end saw from seen.
+func behindNAT(a netip.Addr, seen netip.AddrPort) bool {
+	return a.IsValid() && isPrivate(a.String()) && seen.IsValid() && !isPrivate(seen.Addr().String()) && seen.Addr() != a
+}
+
+func (c *Context) doubleNAT() []DoubleNATEvidence {
+	var ev []DoubleNATEvidence
+	add := func(m *match.Message, field string, lan, inter, far netip.AddrPort) {
+		i := slices.IndexFunc(ev, func(e DoubleNATEvidence) bool { return e.LAN == lan && e.Intermediate == inter })
+		if i < 0 {
+			ev = append(ev, DoubleNATEvidence{LAN: lan, Intermediate: inter, FarEnd: far, Field: field, Message: m})
+			i = len(ev) - 1
+		}
+		ev[i].Messages++
+	}
+	c.eachOutbound(func(m *match.Message) {
+		seen := m.WANSrc
+		// The SIP flow: the top Via the ALG rewrote to an address the
+		// far end did not see the message come from.
+		if lh, lp, ok := viaSentBy(m.LAN, 0); ok {
+			if wh, wp, ok := viaSentBy(m.WAN, 0); ok && (wh != lh || wp != lp) {
+				if a, ok := parseAddr(wh); ok && behindNAT(a, seen) && validPort(wp) {
+					add(m, "Via[0].sent-by", m.LANSrc, netip.AddrPortFrom(a, uint16(wp)), seen)
+				}
+			}
+		}
+		// Media: each m= section the ALG rewrote to such an address; what
+		// the far end saw is the RTP flow's public endpoint, if any RTP of
+		// it crossed.
+		ls, ws := c.SDP(m, false), c.SDP(m, true)
+		if ls == nil || ws == nil || len(ls.Media) != len(ws.Media) {
+			return
+		}
+		for i := range ws.Media {
+			le, ok1 := mediaEndpoint(ls, i)
+			we, ok2 := mediaEndpoint(ws, i)
+			if !ok1 || !ok2 || le == we || we.Port() == 0 || !behindNAT(we.Addr(), seen) {
+				continue
+			}
+			far, _ := c.mediaMapping(le, remoteOf(m))
+			add(m, fmt.Sprintf("sdp.m[%d]", i), le, we, far)
+		}
+	})
+	return ev
+}
+
+func validPort(p int) bool { return p > 0 && p <= 65535 }
+
+func checkDoubleNAT(c *Context) []Finding {
+	var fs []Finding
+	for _, e := range c.doubleNAT() {
+		space := "RFC 1918 private space"
+		if cgnat.Contains(e.Intermediate.Addr()) {
+			space = "RFC 6598 carrier-grade NAT space"
+		}
+		seen := fmt.Sprintf("the far end saw its packets come from %s", e.FarEnd)
+		if !e.FarEnd.IsValid() {
+			seen = fmt.Sprintf("no media of it crossed the router, while the far end saw this %s come from %s", describe(e.Message), e.Message.WANSrc)
+		}
+		f := messageFinding(e.Message, fmt.Sprintf(
+			"The router's ALG rewrote %s in this %s to %s, the router's own WAN address (%s), but %s: a second NAT lies "+
+				"beyond the router, and what the far end sends to %s goes nowhere (%d outbound message(s) show it).",
+			e.LAN, describe(e.Message), e.Intermediate, space, seen, e.Intermediate, e.Messages))
+		f.Field, f.Before, f.After = e.Field, e.LAN.String(), e.Intermediate.String()
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// doubleNATSummary is the verdict's sentence on a second NAT, naming the
+// addresses and the consequences that follow from it; "" when there is
+// none.
+func doubleNATSummary(c *Context, rules map[string]int) string {
+	ev := c.doubleNAT()
+	if len(ev) == 0 {
+		return ""
+	}
+	var wan, far []string
+	for _, e := range ev {
+		if a := e.Intermediate.Addr().String(); !slices.Contains(wan, a) {
+			wan = append(wan, a)
+		}
+		if e.FarEnd.IsValid() {
+			if a := e.FarEnd.Addr().String(); !slices.Contains(far, a) {
+				far = append(far, a)
+			}
+		}
+	}
+	s := fmt.Sprintf("The router sits behind a second NAT (DOUBLE-NAT: its own WAN address %s, while the far end sees %s)",
+		strings.Join(wan, ", "), strings.Join(far, ", "))
+	var follow []string
+	for _, id := range []string{MappingMismatch.ID, SDPPartialRewrite.ID, MediaOneWay.ID} {
+		if rules[id] > 0 {
+			follow = append(follow, id)
+		}
+	}
+	s += ", so its SIP ALG rewrites to an address the far end cannot reach"
+	if len(follow) > 0 {
+		s += " (" + strings.Join(follow, ", ") + " follow from that)"
+	}
+	return s + "; turn the ALG off and let the phone or the server do NAT traversal (rport, STUN/ICE, SIP outbound)"
+}
