@@ -45,6 +45,7 @@ func Evaluate(in *Input) ([]Finding, []Fingerprint, Summary) {
 	for _, r := range checkOrder() {
 		for _, f := range r.Check(c) {
 			fill(&f, r)
+			alongPath(c, &f)
 			fs = append(fs, f)
 		}
 	}
@@ -132,6 +133,8 @@ func summarize(c *Context, fs []Finding, fps []Fingerprint) Summary {
 	}
 	dn := doubleNATSummary(c, rules)
 	switch {
+	case !s.ALGDetected && noneCompared(c):
+		parts = append(parts, "No SIP message could be compared across the router (see the warnings: a capture's snap length cut what pairing needs), so nothing is known of an ALG")
 	case !s.ALGDetected:
 		parts = append(parts, "No SIP ALG: the router forwarded every SIP message unchanged")
 	case dn != "":
@@ -178,4 +181,42 @@ func riskReason(c *Context, rules map[string]int) string {
 		return " (inbound requests were dropped at the router)"
 	}
 	return ""
+}
+
+// lossRules are the rules whose verdict rests on where a packet was lost:
+// they blame the router for what entered it and never left.
+var lossRules = map[string]bool{
+	"ALG-DROPPED": true, "INBOUND-DROPPED": true, "MEDIA-PINHOLE-CLOSED": true, "MEDIA-ONE-WAY": true,
+}
+
+// alongPath grades a loss rule's bad finding down to a warning, saying
+// both readings, when the captures were not taken at the router's own
+// interfaces: a packet missing from the far capture may have been lost on
+// the network path between the capture points.
+func alongPath(c *Context, f *Finding) {
+	clk := &c.Corr.Clock
+	if !lossRules[f.Rule] || f.Verdict != Bad || !clk.Away() {
+		return
+	}
+	f.Verdict = Warning
+	where := fmt.Sprintf("the two captures were taken %d hops apart", *clk.Hops)
+	if clk.WANFar {
+		where = fmt.Sprintf("the WAN capture was taken %d hops away from the router", *clk.Hops)
+	}
+	f.Explanation = fmt.Sprintf("Not seen on the far side: lost between the capture points or dropped by the router (%s, so the captures cannot tell which). ", where) + f.Explanation
+}
+
+// noneCompared reports whether SIP was seen but no message could be
+// paired across the router (all unpaired: a capture cut by its snap
+// length), so that the absence of changes says nothing.
+func noneCompared(c *Context) bool {
+	if len(c.Messages) == 0 {
+		return false
+	}
+	for i := range c.Messages {
+		if c.Messages[i].State != correlate.StateUnpaired {
+			return false
+		}
+	}
+	return true
 }

@@ -33,7 +33,11 @@ type Packet struct {
 	// TTL is the IPv4 time to live or IPv6 hop limit of the (innermost)
 	// IP header, of the last fragment when reassembled: where the capture
 	// was taken, in router hops.
-	TTL      uint8
+	TTL uint8
+	// Cut counts the bytes of a UDP payload the capture's snap length cut
+	// off: Payload then holds only the start of the datagram's payload.
+	// 0 when whole.
+	Cut      int
 	TCPFlags TCPFlags
 	SIP      []StreamMessage // TCP only: SIP messages this segment completed
 }
@@ -284,6 +288,9 @@ func (d *Decoder) Decode(rec *Record, pkt *Packet) bool {
 		pkt.Src = netip.AddrPortFrom(src, uint16(d.udp.SrcPort))
 		pkt.Dst = netip.AddrPortFrom(dst, uint16(d.udp.DstPort))
 		pkt.Payload = d.udp.Payload
+		if n := int(d.udp.Length) - 8 - len(pkt.Payload); n > 0 && rec.CapLen < rec.OrigLen {
+			pkt.Cut = n // cut by the snap length, not a lying length field
+		}
 		return true
 	case layers.LayerTypeTCP:
 		d.tcpSegment(pkt, src, dst)

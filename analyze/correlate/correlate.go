@@ -115,6 +115,9 @@ type SIPRecord struct {
 	Src, Dst netip.AddrPort
 	Proto    uint8
 	Data     []byte
+	// Cut is set when the capture's snap length cut the message: Data
+	// holds only its start.
+	Cut bool
 }
 
 // Bounds is an interval in seconds; a nil end is unknown.
@@ -236,8 +239,8 @@ type Unpaired struct {
 	Frame     int    `json:"frame"`
 	Direction string `json:"direction"` // outbound, inbound or unknown
 	Kind      Kind   `json:"kind"`
-	// State is "dropped" (seen only on the side it entered the router)
-	// or "generated" (seen only on the side it left).
+	// State is "dropped" (seen only on the side it entered the router),
+	// "generated" (seen only on the side it left) or StateUnpaired.
 	State string         `json:"state"`
 	Src   netip.AddrPort `json:"src"`
 	Dst   netip.AddrPort `json:"dst"`
@@ -268,6 +271,8 @@ type Result struct {
 	Unpaired  []Unpaired `json:"-"`
 	Dropped   int        `json:"-"`
 	Generated int        `json:"-"`
+	// NotPaired counts packets in state StateUnpaired.
+	NotPaired int `json:"-"`
 	// Paired counts packet pairs.
 	Paired   int       `json:"-"`
 	SIPPairs []SIPPair `json:"-"`
@@ -308,6 +313,9 @@ func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 	// Pass 2: pair everything.
 	p := newPairer(clk, opt)
 	p.keys = first.keys
+	for _, c := range first.cut {
+		p.cut = p.cut || c.sip+c.other > 0
+	}
 	if err := p.run(lan, wan, opt.Limits, opt.KeepSIP); err != nil {
 		return nil, err
 	}

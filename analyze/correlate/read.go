@@ -23,6 +23,7 @@ type event struct {
 	proto      uint8
 	kind       Kind
 	ttl        uint8 // IP TTL / hop limit, 0 when unknown
+	cut        bool  // the snap length cut the payload
 	seq        int32 // index in the side's SIPRecords, -1 when not kept
 }
 
@@ -134,7 +135,7 @@ func (s *sideReader) scan(bp **batch) error {
 	for p := sc.Next(); p != nil; p = sc.Next() {
 		if !packetEvents(p, s.keys, true, func(e event, data []byte) bool {
 			if e.kind == KindSIP {
-				e.seq = s.keep(SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data})
+				e.seq = s.keep(SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data, Cut: e.cut})
 			}
 			return emit(e)
 		}) {
@@ -153,13 +154,13 @@ func (s *sideReader) scan(bp **batch) error {
 // stops and reports false when f does. The event goes by value: a pointer
 // to it would escape through f and cost an allocation per packet.
 func packetEvents(p *capture.Packet, keys *sipKeys, hashes bool, f func(e event, data []byte) bool) bool {
-	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, ttl: p.TTL, seq: -1}
+	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, ttl: p.TTL, cut: p.Cut > 0, seq: -1}
 	if hashes {
 		e.hsrc, e.hdst = hashEP(epKey{p.Proto, p.Src}), hashEP(epKey{p.Proto, p.Dst})
 	}
 	switch p.Proto {
 	case capture.ProtoUDP:
-		e.kind, e.key = udpKey(p.Payload, keys.key)
+		e.kind, e.key = udpKey(p.Payload, len(p.Payload)+p.Cut, keys.key)
 		return f(e, p.Payload)
 	case capture.ProtoTCP:
 		for _, m := range p.SIP {

@@ -133,6 +133,16 @@ func Build(res *correlate.Result, lim Limits) *Result {
 			} else {
 				m.Changes = fielddiff.Diff(m.LAN, m.WAN)
 			}
+			lanCut := sp.LANSeq >= 0 && sp.LANSeq < len(res.LANSIP) && res.LANSIP[sp.LANSeq].Cut
+			wanCut := sp.WANSeq >= 0 && sp.WANSeq < len(res.WANSIP) && res.WANSIP[sp.WANSeq].Cut
+			switch {
+			case lanCut:
+				m.Cut = "lan"
+				m.Changes = uncut(m.Changes, m.LAN, m.Direction != "inbound")
+			case wanCut:
+				m.Cut = "wan"
+				m.Changes = uncut(m.Changes, m.WAN, m.Direction == "inbound")
+			}
 			m.ChangedFields = len(m.Changes)
 		}
 		msgs = append(msgs, m)
@@ -417,4 +427,28 @@ func (u *unionFind) union(a, b int) {
 		ra, rb = rb, ra
 	}
 	u.parent[rb] = ra
+}
+
+// uncut keeps the changes a snap length cannot have made: those whose value
+// on the cut message lies wholly in its last complete line or before.
+// Values missing there (cut off), parser diagnostics and header order (the
+// parser saw a message without its end) say nothing about the router. cutA
+// tells whether the cut message is the diff's first (as it entered).
+func uncut(chs []fielddiff.Change, cut *sipmsg.Message, cutA bool) []fielddiff.Change {
+	end := bytes.LastIndexByte(cut.Raw, '\n') + 1
+	out := chs[:0]
+	for _, ch := range chs {
+		sp := ch.SpanB
+		if cutA {
+			sp = ch.SpanA
+		}
+		if sp.End == 0 || sp.End > end || ch.Kind == fielddiff.Reordered || ch.Kind == fielddiff.Syntax && ch.Code != "" {
+			continue
+		}
+		out = append(out, ch)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
