@@ -66,6 +66,10 @@ var htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.Fun
 	// px formats an SVG coordinate: v+d with one decimal.
 	"px":  func(v, d float64) string { return strconv.FormatFloat(v+d, 'f', 1, 64) },
 	"neg": func(v float64) float64 { return -v },
+	// latency and capturePoints word where the captures were taken.
+	"latency":       latencyLabel,
+	"capturePoints": capturePoints,
+	"natAddresses":  natAddresses,
 	"bound": func(p *float64) string {
 		if p == nil {
 			return "?"

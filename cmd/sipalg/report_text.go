@@ -84,6 +84,8 @@ func writeVerdict(r *reportWriter, rep *analyze.Report) {
 	alg := "no SIP ALG detected"
 	if v.ALGDetected {
 		alg = "SIP ALG detected"
+	} else if noneCompared(rep) {
+		alg = "SIP ALG unknown"
 	}
 	bad := fmt.Sprintf("%d bad", v.Bad)
 	if v.Bad > 0 {
@@ -112,13 +114,12 @@ func writeNetwork(r *reportWriter, rep *analyze.Report) {
 		r.para(strings.ToUpper(side), fmt.Sprintf("%s: %d packets, %d SIP messages", file, in.Packets, in.SIPMessages))
 	}
 	c := rep.Clock
-	r.para("CLOCK", fmt.Sprintf("WAN = LAN %+.6f s, drift %.1f ppm, from %d packet pairs; router latency p50 %.3f ms, max %.3f ms",
-		c.OffsetS, c.DriftPPM, c.MatchedPairs, c.RouterLatency.P50, c.RouterLatency.Max))
-	n := rep.NAT
-	pubs := make([]string, len(n.PublicAddresses))
-	for i, a := range n.PublicAddresses {
-		pubs[i] = a.String()
+	r.para("CLOCK", fmt.Sprintf("WAN = LAN %+.6f s, drift %.1f ppm, from %d packet pairs; %s p50 %.3f ms, max %.3f ms",
+		c.OffsetS, c.DriftPPM, c.MatchedPairs, latencyLabel(c), c.RouterLatency.P50, c.RouterLatency.Max))
+	if s := capturePoints(c); s != "" {
+		r.para("CAPTURE", s)
 	}
+	n := rep.NAT
 	pp := "unknown"
 	if n.PortPreservation != nil {
 		pp = map[bool]string{true: "yes", false: "no"}[*n.PortPreservation]
@@ -127,7 +128,7 @@ func writeNetwork(r *reportWriter, rep *analyze.Report) {
 	if n.BehaviorReason != "" {
 		behavior += " (" + n.BehaviorReason + ")"
 	}
-	r.para("NAT", fmt.Sprintf("public address %s; ports preserved: %s; mapping %s.", orNone(strings.Join(pubs, ", ")), pp, behavior))
+	r.para("NAT", fmt.Sprintf("public address %s; ports preserved: %s; mapping %s.", natAddresses(n), pp, behavior))
 	r.para("TIMEOUT", udpTimeout(n.UDPTimeout.Lower, n.UDPTimeout.Upper))
 	if len(rep.Mappings) == 0 {
 		return
@@ -382,7 +383,7 @@ func writeLadder(r *reportWriter, rep *analyze.Report) {
 				retx = "retx"
 			}
 			rows = append(rows, []string{fmt.Sprintf("%.3f", float64(m.TS-base)/1e9), frame(m.LANFrame), arrow, frame(m.WANFrame),
-				what, m.State, strconv.Itoa(m.ChangedFields), retx})
+				what, stateLabel(rep, m.State), strconv.Itoa(m.ChangedFields), retx})
 		}
 		r.table([]string{"Time", "LAN", "", "WAN", "Message", "State", "Changed", ""}, rows)
 	}
