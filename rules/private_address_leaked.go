@@ -27,11 +27,11 @@ var PrivateAddressLeaked = &Rule{
 				continue
 			}
 			w := ""
-			if h, _, ok := viaSentBy(m.WAN, 0); ok && isPrivate(h) {
+			if h, _, ok := viaSentBy(m.WAN, 0); ok && leaked(h, m) {
 				w = "Via " + h
 			}
 			for _, a := range m.WAN.Contacts() {
-				if h, _ := uriHostPort(m.WAN, a.URI); isPrivate(h) && w == "" {
+				if h, _ := uriHostPort(m.WAN, a.URI); leaked(h, m) && w == "" {
 					w = "Contact " + h
 				}
 			}
@@ -64,3 +64,14 @@ func isPrivate(host string) bool {
 }
 
 var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+// leaked reports whether host, on the WAN side of outbound m, is a private
+// address that crossed unrewritten: not the router's own WAN address that
+// its ALG wrote behind a second NAT (DOUBLE-NAT says that).
+func leaked(host string, m *match.Message) bool {
+	if !isPrivate(host) {
+		return false
+	}
+	a, ok := parseAddr(host)
+	return !ok || !behindNAT(a, m.WANSrc) || a == m.LANSrc.Addr()
+}
