@@ -33,6 +33,8 @@ type Context struct {
 	outChanges map[int][]*fielddiff.Change
 	// regs caches registrations(); nil until first asked.
 	regs *[]*registration
+	// kas caches keepaliveIndex(); nil until first asked.
+	kas *keepalives
 }
 
 type lanKey struct {
