@@ -31,8 +31,8 @@ func capturePoints(c correlate.Clock) string {
 	if c.WANFar {
 		where = fmt.Sprintf("WAN capture taken %d hops away", *c.Hops)
 	}
-	return where + ": latency includes the network path, and a message or packet seen on one side only was not seen on the far side " +
-		"(lost between the capture points or dropped by the router)."
+	return where + ": latency includes the network path, and a message or packet seen on one side only was lost between the capture points " +
+		"or dropped by the router (\"not seen\" in the ladders), or sent by something between them."
 }
 
 // stateLabel is a message state as the ladders show it: away from the
