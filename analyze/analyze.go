@@ -95,8 +95,13 @@ func applyDoubleNAT(rep *Report, ev []rules.DoubleNATEvidence) {
 		addAddr(&rep.NAT.UpstreamNAT, e.FarEnd.Addr())
 		for i := range rep.Mappings {
 			mp := &rep.Mappings[i]
-			if mp.LAN == e.LAN && (!e.FarEnd.IsValid() || mp.WAN == e.FarEnd) && mp.Intermediate == nil {
-				inter := e.Intermediate
+			switch {
+			case mp.LAN != e.LAN:
+			case mp.WAN == e.Intermediate && e.FarEnd.IsValid() && mp.FarEnd == nil:
+				far := e.FarEnd // captured on the router's own WAN
+				mp.FarEnd = &far
+			case mp.WAN != e.Intermediate && (!e.FarEnd.IsValid() || mp.WAN == e.FarEnd) && mp.Intermediate == nil:
+				inter := e.Intermediate // captured beyond the second NAT
 				mp.Intermediate = &inter
 			}
 		}

@@ -32,7 +32,9 @@ var DoubleNAT = &Rule{
 // the LAN endpoint, the router's own WAN endpoint the ALG wrote for it
 // (Intermediate), and the public endpoint the far end saw (FarEnd,
 // invalid when none of its packets crossed), with the message and field
-// that show it.
+// that show it. With the WAN capture beyond the second NAT, the evidence
+// is an outbound rewrite (Via[0].sent-by, sdp.m[i]); with it on the
+// router's own WAN, the server's Via received/rport (Via[0].received).
 type DoubleNATEvidence struct {
 	LAN, Intermediate, FarEnd netip.AddrPort
 	Field                     string
@@ -64,6 +66,34 @@ func (c *Context) doubleNAT() []DoubleNATEvidence {
 			i = len(ev) - 1
 		}
 		ev[i].Messages++
+	}
+	// Captured on the router's own WAN (its address private or shared):
+	// the server's Via received/rport in a response say where the far end
+	// saw the request come from.
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		if m.State != match.Matched || m.Direction != "inbound" || m.Status == nil || m.Retransmission || m.WAN == nil {
+			continue
+		}
+		vias := m.WAN.Vias()
+		if len(vias) == 0 {
+			continue
+		}
+		h, _, _ := viaSentBy(m.WAN, 0)
+		rcv, ok := vias[0].Received(m.WAN.Raw)
+		a, ok2 := parseAddr(h)
+		far, ok3 := parseAddr(string(m.WAN.Bytes(rcv.Value)))
+		if !ok || !ok2 || !ok3 || a != m.WANDst.Addr() {
+			continue
+		}
+		port := 0
+		if rp, ok := vias[0].RPort(m.WAN.Raw); ok {
+			port = atoiPort(string(m.WAN.Bytes(rp.Value)))
+		}
+		seen := netip.AddrPortFrom(far, uint16(max(port, 0)))
+		if behindNAT(a, seen) {
+			add(m, "Via[0].received", m.LANDst, m.WANDst, seen)
+		}
 	}
 	c.eachOutbound(func(m *match.Message) {
 		seen := m.WANSrc
@@ -105,14 +135,22 @@ func checkDoubleNAT(c *Context) []Finding {
 		if cgnat.Contains(e.Intermediate.Addr()) {
 			space = "RFC 6598 carrier-grade NAT space"
 		}
-		seen := fmt.Sprintf("the far end saw its packets come from %s", e.FarEnd)
-		if !e.FarEnd.IsValid() {
-			seen = fmt.Sprintf("no media of it crossed the router, while the far end saw this %s come from %s", describe(e.Message), e.Message.WANSrc)
-		}
-		f := messageFinding(e.Message, fmt.Sprintf(
-			"The router's ALG rewrote %s in this %s to %s, the router's own WAN address (%s), but %s: a second NAT lies "+
+		var text string
+		if e.Field == "Via[0].received" {
+			text = fmt.Sprintf("The router's own WAN address is %s (%s), which its ALG writes for %s, but the server's Via "+
+				"received/rport in this %s say it saw the request come from %s: a second NAT lies beyond the router, and "+
+				"what the far end sends to %s goes nowhere (%d response(s) show it).",
+				e.Intermediate.Addr(), space, e.LAN, describe(e.Message), e.FarEnd, e.Intermediate, e.Messages)
+		} else {
+			seen := fmt.Sprintf("the far end saw its packets come from %s", e.FarEnd)
+			if !e.FarEnd.IsValid() {
+				seen = fmt.Sprintf("no media of it crossed the router, while the far end saw this %s come from %s", describe(e.Message), e.Message.WANSrc)
+			}
+			text = fmt.Sprintf("The router's ALG rewrote %s in this %s to %s, the router's own WAN address (%s), but %s: a second NAT lies "+
 				"beyond the router, and what the far end sends to %s goes nowhere (%d outbound message(s) show it).",
-			e.LAN, describe(e.Message), e.Intermediate, space, seen, e.Intermediate, e.Messages))
+				e.LAN, describe(e.Message), e.Intermediate, space, seen, e.Intermediate, e.Messages)
+		}
+		f := messageFinding(e.Message, text)
 		f.Field, f.Before, f.After = e.Field, e.LAN.String(), e.Intermediate.String()
 		fs = append(fs, f)
 	}

@@ -67,11 +67,15 @@ var cgnat = netip.MustParsePrefix("100.64.0.0/10")
 
 // leaked reports whether host, on the WAN side of outbound m, is a private
 // address that crossed unrewritten: not the router's own WAN address that
-// its ALG wrote behind a second NAT (DOUBLE-NAT says that).
+// its ALG wrote behind a second NAT (DOUBLE-NAT says that), seen from
+// beyond that NAT or on the router's own WAN.
 func leaked(host string, m *match.Message) bool {
 	if !isPrivate(host) {
 		return false
 	}
 	a, ok := parseAddr(host)
-	return !ok || !behindNAT(a, m.WANSrc) || a == m.LANSrc.Addr()
+	if !ok || a == m.LANSrc.Addr() {
+		return true
+	}
+	return !behindNAT(a, m.WANSrc) && a != m.WANSrc.Addr()
 }

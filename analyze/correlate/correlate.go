@@ -222,6 +222,10 @@ type Mapping struct {
 	// own WAN endpoint for this mapping, as its ALG revealed it; WAN is
 	// then what the far end saw, the upstream NAT's endpoint.
 	Intermediate *netip.AddrPort `json:"intermediate,omitempty"`
+	// FarEnd is, behind a second NAT seen from the router's own WAN
+	// (WAN is then the router's endpoint), what the far end saw, from
+	// the server's Via received/rport.
+	FarEnd *netip.AddrPort `json:"far_end,omitempty"`
 }
 
 // Side names a capture.

@@ -60,7 +60,12 @@ func natAddresses(n correlate.NAT) string {
 	for i, a := range n.RouterWAN {
 		wan[i] = a.String()
 	}
-	return fmt.Sprintf("%s (the upstream NAT's: the router's own WAN address is %s, behind a second NAT)", s, strings.Join(wan, ", "))
+	up := make([]string, len(n.UpstreamNAT))
+	for i, a := range n.UpstreamNAT {
+		up[i] = a.String()
+	}
+	return fmt.Sprintf("%s (behind a second NAT: the router's own WAN address is %s, the far end sees the upstream NAT's %s)",
+		s, strings.Join(wan, ", "), orNone(strings.Join(up, ", ")))
 }
 
 // noneCompared reports whether the captures hold SIP but no message could
