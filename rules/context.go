@@ -35,6 +35,9 @@ type Context struct {
 	regs *[]*registration
 	// kas caches keepaliveIndex(); nil until first asked.
 	kas *keepalives
+	// refused indexes Corr.WANUnreachable by sender and quoted endpoints;
+	// nil until first asked.
+	refused map[[3]netip.AddrPort]bool
 }
 
 type lanKey struct {

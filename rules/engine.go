@@ -3,6 +3,7 @@ package rules
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -198,6 +199,10 @@ func alongPath(c *Context, f *Finding) {
 	if !lossRules[f.Rule] || f.Verdict != Bad || !clk.Away() {
 		return
 	}
+	if m := c.message(f.MessageID); m != nil && c.refusedByRouter(m) {
+		f.Explanation = "The router refused it: an ICMP error from its public address quotes it, so it was lost at the router, not on the path between the capture points. " + f.Explanation
+		return
+	}
 	f.Verdict = Warning
 	where := fmt.Sprintf("the two captures were taken %d hops apart", *clk.Hops)
 	if clk.WANFar {
@@ -219,4 +224,29 @@ func noneCompared(c *Context) bool {
 		}
 	}
 	return true
+}
+
+// message returns the message with the given ID, or nil.
+func (c *Context) message(id *int) *match.Message {
+	if id == nil || *id < 1 || *id > len(c.Messages) || c.Messages[*id-1].ID != *id {
+		return nil
+	}
+	return &c.Messages[*id-1]
+}
+
+// refusedByRouter reports whether an inbound message seen on the WAN side
+// only was answered by an ICMP destination-unreachable error from the
+// router's public address (where it was sent), quoting it: evidence that
+// the router, not the path, dropped it.
+func (c *Context) refusedByRouter(m *match.Message) bool {
+	if m.Direction != "inbound" || !m.WANDst.IsValid() {
+		return false
+	}
+	if c.refused == nil {
+		c.refused = make(map[[3]netip.AddrPort]bool, len(c.Corr.WANUnreachable))
+		for _, u := range c.Corr.WANUnreachable {
+			c.refused[[3]netip.AddrPort{netip.AddrPortFrom(u.From, 0), u.Src, u.Dst}] = true
+		}
+	}
+	return c.refused[[3]netip.AddrPort{netip.AddrPortFrom(m.WANDst.Addr(), 0), m.WANSrc, m.WANDst}]
 }

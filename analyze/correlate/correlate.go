@@ -277,6 +277,11 @@ type Result struct {
 	Generated int        `json:"-"`
 	// NotPaired counts packets in state StateUnpaired.
 	NotPaired int `json:"-"`
+	// WANUnreachable lists the ICMP destination-unreachable errors of the
+	// WAN capture (bounded): a refusal from the router's public address
+	// pins a lost inbound packet on the router, wherever the WAN capture
+	// was taken.
+	WANUnreachable []capture.Unreachable `json:"-"`
 	// Paired counts packet pairs.
 	Paired   int       `json:"-"`
 	SIPPairs []SIPPair `json:"-"`

@@ -201,3 +201,28 @@ func TestLabFixtures(t *testing.T) {
 		})
 	}
 }
+
+// TestWANUnreachable: the router's refusals of the expired mapping's
+// OPTIONS in lab-timeout-alg (tshark: WAN frames 12, 14, 16, 18, ICMP
+// port unreachable from 203.0.113.1 quoting 203.0.113.10:5060 →
+// 203.0.113.1:5060) are kept for the rules.
+func TestWANUnreachable(t *testing.T) {
+	dir := filepath.Join(fixturesDir, "lab-timeout-alg")
+	res, err := Correlate(filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range res.WANUnreachable {
+		got = append(got, fmt.Sprintf("%d %s %s>%s code %d", u.Frame, u.From, u.Src, u.Dst, u.Code))
+	}
+	want := []string{
+		"12 203.0.113.1 203.0.113.10:5060>203.0.113.1:5060 code 3",
+		"14 203.0.113.1 203.0.113.10:5060>203.0.113.1:5060 code 3",
+		"16 203.0.113.1 203.0.113.10:5060>203.0.113.1:5060 code 3",
+		"18 203.0.113.1 203.0.113.10:5060>203.0.113.1:5060 code 3",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("WAN ICMP errors:\n got  %q\n want %q", got, want)
+	}
+}

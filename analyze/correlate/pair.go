@@ -320,6 +320,7 @@ func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) 
 		}
 	}
 	p.res.LANSIP, p.res.WANSIP = lr.sip, wr.sip
+	p.res.WANUnreachable = wr.unreach
 	return nil
 }
 

@@ -57,7 +57,15 @@ type sideReader struct {
 	sip        []SIPRecord
 	sipBytes   int
 	sipRefused int
+	// unreach holds the ICMP destination-unreachable errors the side
+	// saw, at most maxUnreachable; read like sip.
+	unreach []capture.Unreachable
 }
+
+// maxUnreachable bounds the ICMP errors kept per side (48 bytes each): a
+// router refusing every packet of a flood sends far more, but the rules
+// ask only whether it refused the requests they judge.
+const maxUnreachable = 4096
 
 // keep copies one SIP message and returns its index, or -1.
 func (s *sideReader) keep(r SIPRecord) int32 {
@@ -133,6 +141,11 @@ func (s *sideReader) scan(bp **batch) error {
 		return *bp != nil
 	}
 	for p := sc.Next(); p != nil; p = sc.Next() {
+		if (p.Proto == capture.ProtoICMP || p.Proto == capture.ProtoICMPv6) && len(s.unreach) < maxUnreachable {
+			if u, ok := capture.ParseUnreachable(p); ok {
+				s.unreach = append(s.unreach, u)
+			}
+		}
 		if !packetEvents(p, s.keys, true, func(e event, data []byte) bool {
 			if e.kind == KindSIP {
 				e.seq = s.keep(SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data, Cut: e.cut})

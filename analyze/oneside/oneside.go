@@ -177,19 +177,11 @@ func (f *Flow) Kind() correlate.Kind {
 }
 
 // Unreachable is an ICMP destination-unreachable error and the packet it
-// quotes.
-type Unreachable struct {
-	Frame int
-	TS    int64
-	// From is the host that sent the error (the router, for a mapping that
-	// is gone).
-	From netip.Addr
-	// Code is the ICMP code (3: port unreachable for ICMPv4, 4 for ICMPv6).
-	Code uint8
-	// Proto, Src and Dst are the quoted packet's.
-	Proto    uint8
-	Src, Dst netip.AddrPort
-}
+// quotes ([capture.Unreachable]).
+type Unreachable = capture.Unreachable
+
+// parseUnreachable reads an ICMP destination-unreachable error.
+var parseUnreachable = capture.ParseUnreachable
 
 // TimeoutEvidence says what each bound on the UDP mapping timeout rests
 // on; empty when the bound is unknown.
