@@ -188,6 +188,7 @@ func riskReason(c *Context, rules map[string]int) string {
 // they blame the router for what entered it and never left.
 var lossRules = map[string]bool{
 	"ALG-DROPPED": true, "INBOUND-DROPPED": true, "MEDIA-PINHOLE-CLOSED": true, "MEDIA-ONE-WAY": true,
+	"MEDIA-LOSS-AT-ROUTER": true, // DESIGN.md; not in this catalog yet
 }
 
 // alongPath grades a loss rule's bad finding down to a warning, saying

@@ -64,3 +64,24 @@ func TestCapturePointsWording(t *testing.T) {
 		})
 	}
 }
+
+// TestOneSidedAnnotations: the annotated capture words a message seen on
+// one side only by where the captures were taken — "dropped by the
+// router" on the router's own interfaces, both readings when the WAN
+// side was captured 2 hops away (lab-farend-loss-alg: LAN frame 4, the
+// INVITE retransmission, is the copy left without a WAN twin).
+func TestOneSidedAnnotations(t *testing.T) {
+	rep := fixtureReport(t, "../../fixtures/lab-farend-loss-alg")
+	got := strings.Join(annotations(rep)[frameKey{"lan", 4}], "\n")
+	want := "not seen on the far side (lost between the capture points or dropped by the router): outbound INVITE (message 2"
+	if !strings.Contains(got, want) || strings.Contains(got, "dropped by the router:") {
+		t.Errorf("LAN frame 4: %q; want %q", got, want)
+	}
+	for k, lines := range annotations(fixtureReport(t, "../../fixtures/lab-timeout-alg")) {
+		for _, l := range lines {
+			if strings.Contains(l, "not seen") {
+				t.Errorf("%v: %q on captures taken at the router", k, l)
+			}
+		}
+	}
+}
