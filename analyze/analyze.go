@@ -1,13 +1,20 @@
 package analyze
 
 import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"net/netip"
+	"runtime"
 	"slices"
+	"sync"
 
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/inventory"
 	"github.com/sipalg/sipalg/analyze/match"
+	"github.com/sipalg/sipalg/analyze/spool"
 	"github.com/sipalg/sipalg/rules"
 )
 
@@ -18,6 +25,23 @@ type Options struct {
 	Limits Limits
 	// Version is written into the report's tool section.
 	Version string
+	// Stream keeps neither the messages nor the findings in the report:
+	// each dialog is judged as it closes and its messages and findings go
+	// to spools (in memory up to a budget, then sorted runs in TempDir)
+	// that the JSON writer reads once ([Report.StreamJSONField]); memory
+	// no longer grows with the SIP messages (issue 15). Report.Messages,
+	// Findings and Dialogs stay nil, and Report.Digest says what the
+	// table report shows of them. Without it the report holds them all,
+	// as the HTML report and the annotated capture need.
+	Stream bool
+	// TempDir is where spools spill (the system's temporary directory
+	// when empty), and SpoolBudget the memory each spool fills first
+	// (spool.DefaultBudget when zero; tests make it small to spill).
+	TempDir     string
+	SpoolBudget int
+
+	// flushAfter overrides match.FlushAfter (tests).
+	flushAfter int64
 }
 
 // Passes is how many times [RunSources] reads each source: correlate's
@@ -35,17 +59,36 @@ func Run(lanPath, wanPath string, opt Options) (*Report, error) {
 
 // RunSources is [Run] on two sources: two files, or two interfaces of one
 // file (frame numbers in the report are then the file's).
+//
+// The SIP messages go from correlate's pairing pass to a spool as the pass
+// decides them, and from there, once the mappings are final, through the
+// match.Streamer, which hands each dialog over when it falls quiet, to the
+// rules.Evaluator. Only the dialogs open at a time are held.
 func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	lim := opt.Limits.withDefaults()
+	sip := spool.New(opt.TempDir, opt.SpoolBudget)
+	defer sip.Close()
+	var key [8]byte
+	var buf []byte
+	var spillErr error
 	res, err := correlate.CorrelateSources(lan, wan, correlate.Options{
-		Limits: lim.Capture, KeepSIP: true, Inventory: true, MaxFlows: lim.MaxFlows,
-		MaxPending: lim.MaxPending, MaxMappings: lim.MaxMappings, MaxSIPBytes: lim.MaxSIPBytes, MaxSIPPairs: lim.MaxSIPPairs,
+		Limits: lim.Capture, Inventory: true, MaxFlows: lim.MaxFlows,
+		MaxPending: lim.MaxPending, MaxMappings: lim.MaxMappings,
+		SIPSink: func(sm correlate.SIPMessage) {
+			binary.BigEndian.PutUint64(key[:], uint64(sip.Len()))
+			buf = match.AppendSIP(buf[:0], sm)
+			if err := sip.Add(key[:], buf); err != nil && spillErr == nil {
+				spillErr = err
+			}
+		},
 	})
 	if err != nil {
 		return nil, err
 	}
+	if spillErr != nil {
+		return nil, spillErr
+	}
 	sums := [2]*inventory.Summary{res.LANInventory, res.WANInventory}
-	m := match.Build(res, match.Limits{MaxMessages: lim.MaxMessages})
 	rep := &Report{
 		SchemaVersion: SchemaVersion,
 		Tool:          Tool{Name: "sipalg", Version: opt.Version},
@@ -54,22 +97,21 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 		Clock:         res.Clock,
 		NAT:           res.NAT,
 		Mappings:      res.Mappings,
-		Messages:      m.Messages,
-		Dialogs:       m.Dialogs,
 		Unpaired:      res.Unpaired,
-		Warnings:      append(res.Warnings, m.Warnings...),
+		Warnings:      res.Warnings,
 	}
-	in := &rules.Input{Correlation: res, Match: m}
-	rep.Findings, rep.Fingerprints, rep.Verdict = rules.Evaluate(in)
-	applyDoubleNAT(rep, rules.DoubleNATOf(in))
+	j := newJudge(res, lim, opt)
+	if err := prepareInOrder(sip, runtime.GOMAXPROCS(0), func(sm correlate.SIPMessage, m match.Message) error {
+		j.streamer.AddPrepared(sm, m)
+		return j.err
+	}); err != nil {
+		return nil, fmt.Errorf("analyze: matching SIP: %w", err)
+	}
+	if err := j.finish(rep); err != nil {
+		return nil, err
+	}
 	if rep.Mappings == nil {
 		rep.Mappings = []correlate.Mapping{}
-	}
-	if rep.Messages == nil {
-		rep.Messages = []match.Message{}
-	}
-	if rep.Findings == nil {
-		rep.Findings = []rules.Finding{}
 	}
 	if rep.Fingerprints == nil {
 		rep.Fingerprints = []rules.Fingerprint{}
@@ -78,6 +120,172 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 		rep.Warnings = []string{}
 	}
 	return rep, nil
+}
+
+// prepareInOrder decodes and prepares (parses, diffs) the spooled SIP
+// messages on up to workers goroutines and calls f with each, in spool
+// order, on the calling goroutine. Parsing and diffing are most of the
+// cost of a SIP-heavy capture; grouping and judging stay sequential.
+func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, match.Message) error) error {
+	type job struct {
+		sm  correlate.SIPMessage
+		m   match.Message
+		err error
+		// done carries the job back once prepared; jobs are consumed in
+		// the order they were queued, so the order needs no sorting.
+		done chan *job
+	}
+	if workers < 2 {
+		return sip.Each(func(_, v []byte) error {
+			sm, err := match.DecodeSIP(v)
+			if err != nil {
+				return err
+			}
+			return f(sm, match.Prepare(sm))
+		})
+	}
+	work := make(chan *job, 4*workers)
+	queue := make(chan *job, 4*workers)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for jb := range work {
+				jb.m = match.Prepare(jb.sm)
+				jb.done <- jb
+			}
+		}()
+	}
+	consumed := make(chan error, 1)
+	go func() {
+		var err error
+		for jb := range queue {
+			<-jb.done
+			if err == nil {
+				err = f(jb.sm, jb.m)
+			}
+		}
+		consumed <- err
+	}()
+	feedErr := sip.Each(func(_, v []byte) error {
+		sm, err := match.DecodeSIP(v)
+		if err != nil {
+			return err
+		}
+		jb := &job{sm: sm, done: make(chan *job, 1)}
+		work <- jb
+		queue <- jb
+		return nil
+	})
+	close(work)
+	close(queue)
+	err := <-consumed
+	wg.Wait()
+	return errors.Join(feedErr, err)
+}
+
+// judge takes the dialogs from the streamer to the evaluator, and their
+// messages and findings to the report (kept, or spooled).
+type judge struct {
+	streamer *match.Streamer
+	eval     *rules.Evaluator
+	stream   bool
+	keep     *match.Collector
+	findings []rules.Finding
+	msgs     *spool.Spool
+	fnds     *spool.Spool
+	digest   *Digest
+	err      error
+	buf      []byte
+}
+
+func newJudge(res *correlate.Result, lim Limits, opt Options) *judge {
+	j := &judge{stream: opt.Stream, digest: newDigest()}
+	j.streamer = match.NewStreamer(res.Clock, match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs, FlushAfter: opt.flushAfter}, j.batch)
+	j.eval = rules.NewEvaluator(res, rules.DialogLookup{DialogOf: j.streamer.DialogOf, CallIDRewritten: j.streamer.CallIDRewritten})
+	if opt.Stream {
+		j.msgs, j.fnds = spool.New(opt.TempDir, opt.SpoolBudget), spool.New(opt.TempDir, opt.SpoolBudget)
+	} else {
+		j.keep = match.NewCollector()
+	}
+	return j
+}
+
+// batch judges one dialog's batch and passes it on.
+func (j *judge) batch(b *match.Batch) {
+	fs := j.eval.Batch(b)
+	j.digest.add(b, fs)
+	if !j.stream {
+		j.keep.Add(b)
+		j.findings = append(j.findings, fs...)
+		return
+	}
+	var key [8]byte
+	for i := range b.Messages {
+		binary.BigEndian.PutUint64(key[:], uint64(b.Messages[i].ID))
+		j.add(j.msgs, key[:], &b.Messages[i])
+	}
+	for i := range fs {
+		j.add(j.fnds, findingKey(&fs[i]), &fs[i])
+	}
+}
+
+// add spools v, as compact JSON, under key.
+func (j *judge) add(s *spool.Spool, key []byte, v any) {
+	if j.err != nil {
+		return
+	}
+	b, err := json.Marshal(v)
+	if err == nil {
+		err = s.Add(key, b)
+	}
+	j.err = err
+}
+
+// findingKey orders findings as rules sorts them: by message (findings
+// about the capture last), field and rule.
+func findingKey(f *rules.Finding) []byte {
+	id := uint32(1 << 30)
+	if f.MessageID != nil {
+		id = uint32(*f.MessageID)
+	}
+	k := binary.BigEndian.AppendUint32(nil, id)
+	k = append(k, f.Field...)
+	k = append(k, 0)
+	return append(k, f.Rule...)
+}
+
+// finish closes the streamer, runs the capture-wide rules and fills rep.
+func (j *judge) finish(rep *Report) error {
+	j.streamer.Close()
+	if j.err != nil {
+		return fmt.Errorf("analyze: %w", j.err)
+	}
+	capFs, fps, sum, warns := j.eval.Finish()
+	applyDoubleNAT(rep, j.eval.DoubleNAT())
+	j.digest.addCapture(capFs)
+	rep.Fingerprints, rep.Verdict = fps, sum
+	rep.Warnings = append(rep.Warnings, j.streamer.Warnings()...)
+	rep.Warnings = append(rep.Warnings, warns...)
+	rep.Digest = j.digest
+	if !j.stream {
+		rep.Messages, rep.Dialogs = j.keep.Result()
+		rep.Findings = append(j.findings, capFs...)
+		slices.SortStableFunc(rep.Findings, rules.CompareFindings)
+		if rep.Messages == nil {
+			rep.Messages = []match.Message{}
+		}
+		if rep.Findings == nil {
+			rep.Findings = []rules.Finding{}
+		}
+		return nil
+	}
+	for i := range capFs {
+		j.add(j.fnds, findingKey(&capFs[i]), &capFs[i])
+	}
+	rep.messages, rep.findings = j.msgs, j.fnds
+	return errors.Join(j.err)
 }
 
 // applyDoubleNAT writes a second NAT beyond the router into the nat

@@ -12,14 +12,17 @@ import (
 	"reflect"
 	"runtime/metrics"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
+	"github.com/sipalg/sipalg/analyze/reportschema"
 	"github.com/sipalg/sipalg/fixtures/benchgen"
 	"github.com/sipalg/sipalg/fixtures/testcap"
 )
@@ -34,6 +37,19 @@ import (
 // slows the pipeline about tenfold; these inputs are small). The big
 // hostile tests raise it.
 var hostileDeadline = 60 * time.Second
+
+// reportSchema is docs/report.schema.json, compiled once for the suite.
+var reportSchema = func() func(testing.TB) *jsonschema.Schema {
+	once := sync.OnceValues(func() (*jsonschema.Schema, error) { return reportschema.Compile(reportschema.Path()) })
+	return func(t testing.TB) *jsonschema.Schema {
+		t.Helper()
+		s, err := once()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+}()
 
 // hostileHeap bounds the Go heap during one analysis of a hostile pair.
 const hostileHeap = 256 << 20
@@ -101,8 +117,12 @@ func analyzeFiles(t *testing.T, lan, wan string) outcome {
 		if o.err != nil {
 			t.Errorf("both a report and an error: %v", o.err)
 		}
-		if _, err := json.Marshal(o.rep); err != nil {
+		b, err := json.Marshal(o.rep)
+		if err != nil {
 			t.Errorf("report does not marshal: %v", err)
+		}
+		if errs := reportschema.Validate(reportSchema(t), b); len(errs) > 0 {
+			t.Errorf("report does not validate against docs/report.schema.json:\n%s", strings.Join(errs, "\n"))
 		}
 	}
 	if o.rep == nil && o.err == nil {

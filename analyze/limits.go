@@ -31,9 +31,15 @@ type Limits struct {
 	// MaxSIPPairs bounds the SIP message pairs listed for matching
 	// (correlate.DefaultMaxSIPPairs).
 	MaxSIPPairs int
-	// MaxMessages bounds the messages matched, diffed and reported
-	// (match.DefaultMaxMessages).
+	// MaxMessages bounds the messages matched, diffed and reported in
+	// single-capture analysis (match.DefaultMaxMessages); MaxSIPBytes and
+	// MaxSIPPairs too only bound single-capture analysis. Paired analysis
+	// streams its SIP through a spool and keeps no message past its
+	// dialog.
 	MaxMessages int
+	// MaxOpenDialogs bounds the dialogs open at once in paired analysis
+	// (match.DefaultMaxOpenDialogs).
+	MaxOpenDialogs int
 }
 
 // DefaultLimits are the limits a zero Limits stands for.
@@ -46,6 +52,8 @@ func DefaultLimits() Limits {
 		MaxSIPBytes: correlate.DefaultMaxSIPBytes,
 		MaxSIPPairs: correlate.DefaultMaxSIPPairs,
 		MaxMessages: match.DefaultMaxMessages,
+
+		MaxOpenDialogs: match.DefaultMaxOpenDialogs,
 	}
 }
 
@@ -55,7 +63,7 @@ func (l Limits) withDefaults() Limits {
 	l.Capture = l.Capture.WithDefaults()
 	for _, f := range []struct{ v, def *int }{
 		{&l.MaxFlows, &d.MaxFlows}, {&l.MaxPending, &d.MaxPending}, {&l.MaxMappings, &d.MaxMappings},
-		{&l.MaxSIPBytes, &d.MaxSIPBytes}, {&l.MaxSIPPairs, &d.MaxSIPPairs}, {&l.MaxMessages, &d.MaxMessages},
+		{&l.MaxSIPBytes, &d.MaxSIPBytes}, {&l.MaxSIPPairs, &d.MaxSIPPairs}, {&l.MaxMessages, &d.MaxMessages}, {&l.MaxOpenDialogs, &d.MaxOpenDialogs},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.def

@@ -11,6 +11,7 @@ import (
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/inventory"
 	"github.com/sipalg/sipalg/analyze/match"
+	"github.com/sipalg/sipalg/analyze/spool"
 	"github.com/sipalg/sipalg/rules"
 )
 
@@ -44,11 +45,44 @@ type Report struct {
 	// Dialogs groups Messages for the ladder views; not part of the JSON
 	// contract.
 	Dialogs []match.Dialog `json:"-"`
+	// Digest counts the messages and findings and keeps the first
+	// findings of each rule; set by paired analysis. Not part of the JSON
+	// contract.
+	Digest *Digest `json:"-"`
+	// messages and findings hold the report's messages and findings,
+	// as compact JSON in report order, when they were streamed
+	// (Options.Stream); Messages and Findings are nil then.
+	messages, findings *spool.Spool
+
 	// Unpaired lists packets seen on one side only (dropped or generated
 	// by the router; bounded, see correlate.Result), for the annotated
 	// capture; not part of the JSON contract.
 	Unpaired []correlate.Unpaired `json:"-"`
 }
+
+// StreamJSONField writes the messages or findings of a streamed report
+// (Options.Stream) element by element, each as compact JSON, in report
+// order; false for any other field, and when the report holds them. A
+// streamed list can be written once.
+func (r *Report) StreamJSONField(name string) (func(yield func(compact []byte) error) error, bool) {
+	var s *spool.Spool
+	switch name {
+	case "messages":
+		s = r.messages
+	case "findings":
+		s = r.findings
+	}
+	if s == nil {
+		return nil, false
+	}
+	return func(yield func([]byte) error) error {
+		return s.Each(func(_, v []byte) error { return yield(v) })
+	}, true
+}
+
+// Streamed reports whether the report's messages and findings were
+// streamed (Options.Stream) rather than kept.
+func (r *Report) Streamed() bool { return r.messages != nil }
 
 // Report modes.
 const (

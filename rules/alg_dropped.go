@@ -14,8 +14,9 @@ var ALGDropped = &Rule{
 	Text: "The router received this SIP message and did not forward it, although the flow it belonged to was " +
 		"alive. ALGs drop what they cannot parse or rewrite (the Linux kernel's helper drops on \"cannot mangle\" " +
 		"or when no media port is free): the call stalls or fails with a timeout.",
-	Fix:  "Turn the router's SIP ALG off.",
-	Refs: []string{"Linux nf_nat_sip.c (NF_DROP on mangle failure)", "rigacci.org: nf_conntrack_expect"},
+	Fix:     "Turn the router's SIP ALG off.",
+	Refs:    []string{"Linux nf_nat_sip.c (NF_DROP on mangle failure)", "rigacci.org: nf_conntrack_expect"},
+	Capture: true,
 	Check: func(c *Context) []Finding {
 		var out []Finding
 		for i := range c.Messages {

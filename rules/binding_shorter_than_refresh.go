@@ -18,7 +18,8 @@ var BindingShorterThanRefresh = &Rule{
 	Fix: "Make the phone send keepalives (SIP OPTIONS, CRLF pings or RFC 5626 outbound) or re-register more often " +
 		"than the router's UDP timeout, raise the router's UDP timeout (RFC 4787 asks for at least 2 minutes), or turn " +
 		"the ALG off so the registrar detects the NAT and pings the phone itself.",
-	Refs: []string{"seed: \"30-60 seconds\"", "RFC 4787 REQ-5", "RFC 5626 §4.4", "RFC 3261 §10.2.1.1"},
+	Refs:    []string{"seed: \"30-60 seconds\"", "RFC 4787 REQ-5", "RFC 5626 §4.4", "RFC 3261 §10.2.1.1"},
+	Capture: true,
 	Check: func(c *Context) []Finding {
 		var out []Finding
 		for _, r := range c.registrations() {

@@ -33,8 +33,9 @@ type Context struct {
 	outChanges map[int][]*fielddiff.Change
 	// regs caches registrations(); nil until first asked.
 	regs *[]*registration
-	// kas caches keepaliveIndex(); nil until first asked.
-	kas *keepalives
+	// agg is what the capture-wide rules know of every message
+	// (Evaluator).
+	agg *aggregates
 	// refused indexes Corr.WANUnreachable by sender and quoted endpoints;
 	// nil until first asked.
 	refused map[[3]netip.AddrPort]bool
@@ -50,10 +51,11 @@ type sdpKey struct {
 	wan bool
 }
 
-func newContext(in *Input) *Context {
+// newContext is the capture-wide context of corr: its mappings indexed,
+// no messages yet ([Context.forBatch] gives a dialog's).
+func newContext(corr *correlate.Result) *Context {
 	c := &Context{
-		Corr: in.Correlation, Messages: in.Match.Messages, Dialogs: in.Match.Dialogs,
-		public: map[netip.Addr]bool{}, byLAN: map[lanKey][]*correlate.Mapping{}, byWAN: map[lanKey][]*correlate.Mapping{},
+		Corr: corr, public: map[netip.Addr]bool{}, byLAN: map[lanKey][]*correlate.Mapping{}, byWAN: map[lanKey][]*correlate.Mapping{},
 		sdps: map[sdpKey]*sdp.Session{}, outChanges: map[int][]*fielddiff.Change{},
 	}
 	for _, a := range c.Corr.NAT.PublicAddresses {
@@ -65,15 +67,6 @@ func newContext(in *Input) *Context {
 		c.byLAN[k] = append(c.byLAN[k], mp)
 		w := lanKey{mp.Proto, mp.WAN}
 		c.byWAN[w] = append(c.byWAN[w], mp)
-	}
-	for i := range c.Messages {
-		m := &c.Messages[i]
-		if m.Direction != "outbound" {
-			continue
-		}
-		for j := range m.Changes {
-			c.outChanges[m.Dialog] = append(c.outChanges[m.Dialog], &m.Changes[j])
-		}
 	}
 	return c
 }

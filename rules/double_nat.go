@@ -24,8 +24,9 @@ var DoubleNAT = &Rule{
 	Fix: "Turn this router's SIP ALG off and let the phone or the server do NAT traversal: rport (RFC 3581) and " +
 		"Contact fixing at the server or SBC, STUN/ICE on the phone, SIP outbound (RFC 5626) with keep-alives. Or " +
 		"remove a NAT: ask the ISP for a public address, or put the first router in bridge mode.",
-	Refs:  []string{"RFC 6598", "RFC 6888", "RFC 3581", "RFC 5626", "RFC 8445"},
-	Check: checkDoubleNAT,
+	Refs:    []string{"RFC 6598", "RFC 6888", "RFC 3581", "RFC 5626", "RFC 8445"},
+	Capture: true,
+	Check:   checkDoubleNAT,
 }
 
 // DoubleNATEvidence is one endpoint the ALG revealed behind a second NAT:
@@ -43,13 +44,16 @@ type DoubleNATEvidence struct {
 	Messages int
 }
 
-// DoubleNATOf returns what the captures show of a second NAT beyond the
-// router, one entry per LAN endpoint the ALG revealed, in message order;
-// nil when there is none. The report's nat section and mapping table are
-// built from it.
-func DoubleNATOf(in *Input) []DoubleNATEvidence {
-	return newContext(in).doubleNAT()
-}
+// maxDoubleNAT bounds the endpoints DOUBLE-NAT keeps evidence for: a
+// router's own WAN endpoints for its phones' SIP and media, far more than
+// any real capture shows; the messages that show them are counted.
+const maxDoubleNAT = 256
+
+// DoubleNAT returns what the captures show of a second NAT beyond the
+// router, one entry per LAN endpoint the ALG revealed, in the order the
+// messages were judged; nil when there is none. The report's nat section
+// and mapping table are built from it once [Evaluator.Finish] has run.
+func (e *Evaluator) DoubleNAT() []DoubleNATEvidence { return e.agg.doubleNAT }
 
 // behindNAT reports whether an ALG's rewrite to a is its own WAN address
 // behind another NAT, for a message the far end saw from seen.
@@ -57,80 +61,84 @@ func behindNAT(a netip.Addr, seen netip.AddrPort) bool {
 	return a.IsValid() && isPrivate(a.String()) && seen.IsValid() && !isPrivate(seen.Addr().String()) && seen.Addr() != a
 }
 
-func (c *Context) doubleNAT() []DoubleNATEvidence {
-	var ev []DoubleNATEvidence
-	add := func(m *match.Message, field string, lan, inter, far netip.AddrPort) {
-		i := slices.IndexFunc(ev, func(e DoubleNATEvidence) bool { return e.LAN == lan && e.Intermediate == inter })
+// observeDoubleNAT takes from m, a message of the batch c judges, the
+// evidence of a second NAT beyond the router.
+func (a *aggregates) observeDoubleNAT(c *Context, m *match.Message) {
+	add := func(field string, lan, inter, far netip.AddrPort) {
+		i := slices.IndexFunc(a.doubleNAT, func(e DoubleNATEvidence) bool { return e.LAN == lan && e.Intermediate == inter })
 		if i < 0 {
-			ev = append(ev, DoubleNATEvidence{LAN: lan, Intermediate: inter, FarEnd: far, Field: field, Message: m})
-			i = len(ev) - 1
+			if len(a.doubleNAT) >= maxDoubleNAT {
+				return
+			}
+			l := light(m)
+			a.doubleNAT = append(a.doubleNAT, DoubleNATEvidence{LAN: lan, Intermediate: inter, FarEnd: far, Field: field, Message: &l})
+			i = len(a.doubleNAT) - 1
 		}
-		ev[i].Messages++
+		a.doubleNAT[i].Messages++
 	}
-	// Captured on the router's own WAN (its address private or shared):
-	// the server's Via received/rport in a response say where the far end
-	// saw the request come from.
-	for i := range c.Messages {
-		m := &c.Messages[i]
-		if m.State != match.Matched || m.Direction != "inbound" || m.Status == nil || m.Retransmission || m.WAN == nil {
-			continue
+	if m.State != match.Matched || m.Retransmission || m.LAN == nil || m.WAN == nil {
+		return
+	}
+	if m.Direction == "inbound" {
+		// Captured on the router's own WAN (its address private or
+		// shared): the server's Via received/rport in a response say
+		// where the far end saw the request come from.
+		if m.Status == nil {
+			return
 		}
 		vias := m.WAN.Vias()
 		if len(vias) == 0 {
-			continue
+			return
 		}
 		h, _, _ := viaSentBy(m.WAN, 0)
 		rcv, ok := vias[0].Received(m.WAN.Raw)
-		a, ok2 := parseAddr(h)
+		wan, ok2 := parseAddr(h)
 		far, ok3 := parseAddr(string(m.WAN.Bytes(rcv.Value)))
-		if !ok || !ok2 || !ok3 || a != m.WANDst.Addr() {
-			continue
+		if !ok || !ok2 || !ok3 || wan != m.WANDst.Addr() {
+			return
 		}
 		port := 0
 		if rp, ok := vias[0].RPort(m.WAN.Raw); ok {
 			port = atoiPort(string(m.WAN.Bytes(rp.Value)))
 		}
-		seen := netip.AddrPortFrom(far, uint16(max(port, 0)))
-		if behindNAT(a, seen) {
-			add(m, "Via[0].received", m.LANDst, m.WANDst, seen)
+		if seen := netip.AddrPortFrom(far, uint16(max(port, 0))); behindNAT(wan, seen) {
+			add("Via[0].received", m.LANDst, m.WANDst, seen)
+		}
+		return
+	}
+	seen := m.WANSrc
+	// The SIP flow: the top Via the ALG rewrote to an address the far end
+	// did not see the message come from.
+	if lh, lp, ok := viaSentBy(m.LAN, 0); ok {
+		if wh, wp, ok := viaSentBy(m.WAN, 0); ok && (wh != lh || wp != lp) {
+			if w, ok := parseAddr(wh); ok && behindNAT(w, seen) && validPort(wp) {
+				add("Via[0].sent-by", m.LANSrc, netip.AddrPortFrom(w, uint16(wp)), seen)
+			}
 		}
 	}
-	c.eachOutbound(func(m *match.Message) {
-		seen := m.WANSrc
-		// The SIP flow: the top Via the ALG rewrote to an address the
-		// far end did not see the message come from.
-		if lh, lp, ok := viaSentBy(m.LAN, 0); ok {
-			if wh, wp, ok := viaSentBy(m.WAN, 0); ok && (wh != lh || wp != lp) {
-				if a, ok := parseAddr(wh); ok && behindNAT(a, seen) && validPort(wp) {
-					add(m, "Via[0].sent-by", m.LANSrc, netip.AddrPortFrom(a, uint16(wp)), seen)
-				}
-			}
+	// Media: each m= section the ALG rewrote to such an address; what the
+	// far end saw is the RTP flow's public endpoint, if any RTP of it
+	// crossed.
+	ls, ws := c.SDP(m, false), c.SDP(m, true)
+	if ls == nil || ws == nil || len(ls.Media) != len(ws.Media) {
+		return
+	}
+	for i := range ws.Media {
+		le, ok1 := mediaEndpoint(ls, i)
+		we, ok2 := mediaEndpoint(ws, i)
+		if !ok1 || !ok2 || le == we || we.Port() == 0 || !behindNAT(we.Addr(), seen) {
+			continue
 		}
-		// Media: each m= section the ALG rewrote to such an address; what
-		// the far end saw is the RTP flow's public endpoint, if any RTP of
-		// it crossed.
-		ls, ws := c.SDP(m, false), c.SDP(m, true)
-		if ls == nil || ws == nil || len(ls.Media) != len(ws.Media) {
-			return
-		}
-		for i := range ws.Media {
-			le, ok1 := mediaEndpoint(ls, i)
-			we, ok2 := mediaEndpoint(ws, i)
-			if !ok1 || !ok2 || le == we || we.Port() == 0 || !behindNAT(we.Addr(), seen) {
-				continue
-			}
-			far, _ := c.mediaMapping(le, remoteOf(m))
-			add(m, fmt.Sprintf("sdp.m[%d]", i), le, we, far)
-		}
-	})
-	return ev
+		far, _ := c.mediaMapping(le, remoteOf(m))
+		add(fmt.Sprintf("sdp.m[%d]", i), le, we, far)
+	}
 }
 
 func validPort(p int) bool { return p > 0 && p <= 65535 }
 
 func checkDoubleNAT(c *Context) []Finding {
 	var fs []Finding
-	for _, e := range c.doubleNAT() {
+	for _, e := range c.agg.doubleNAT {
 		space := "RFC 1918 private space"
 		if cgnat.Contains(e.Intermediate.Addr()) {
 			space = "RFC 6598 carrier-grade NAT space"
@@ -161,7 +169,10 @@ func checkDoubleNAT(c *Context) []Finding {
 // addresses and the consequences that follow from it; "" when there is
 // none.
 func doubleNATSummary(c *Context, rules map[string]int) string {
-	ev := c.doubleNAT()
+	if c.agg == nil || len(c.agg.doubleNAT) == 0 {
+		return ""
+	}
+	ev := c.agg.doubleNAT
 	if len(ev) == 0 {
 		return ""
 	}

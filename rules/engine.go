@@ -22,37 +22,47 @@ type Input struct {
 // one verdict (the first rule of the claim order that explains it, or
 // UNEXPLAINED-REWRITE), adds the findings about messages, dialogs and the
 // capture, and returns them sorted, with the router profiles that fit and
-// the verdict.
+// the verdict. It is the [Evaluator] run over the dialogs of a whole
+// match result, one batch each.
 func Evaluate(in *Input) ([]Finding, []Fingerprint, Summary) {
-	c := newContext(in)
-	fs := []Finding{}
-	claims := claimOrder()
-	for i := range c.Messages {
-		m := &c.Messages[i]
-		for j := range m.Changes {
-			ch := &m.Changes[j]
-			rule, text := UnexplainedRewrite, ""
-			for _, r := range claims {
-				if t, ok := r.Claim(c, m, ch); ok {
-					rule, text = r, t
-					break
-				}
+	byLAN := map[string]int{}
+	rewritten := false
+	for i, d := range in.Match.Dialogs {
+		for _, id := range d.CallIDsLAN {
+			if _, ok := byLAN[id]; !ok {
+				byLAN[id] = i
 			}
-			f := changeFinding(m, ch, text)
-			fill(&f, rule)
-			fs = append(fs, f)
 		}
 	}
-	for _, r := range checkOrder() {
-		for _, f := range r.Check(c) {
-			fill(&f, r)
-			alongPath(c, &f)
-			fs = append(fs, f)
-		}
+	for i := range in.Match.Messages {
+		m := &in.Match.Messages[i]
+		rewritten = rewritten || m.CallIDLAN != "" && m.CallIDWAN != "" && m.CallIDLAN != m.CallIDWAN
 	}
-	slices.SortStableFunc(fs, compareFindings)
-	fps := fingerprints(c, fs)
-	return fs, fps, summarize(c, fs, fps)
+	e := NewEvaluator(in.Correlation, DialogLookup{
+		DialogOf: func(id string) (match.Dialog, bool) {
+			i, ok := byLAN[id]
+			if !ok {
+				return match.Dialog{}, false
+			}
+			return in.Match.Dialogs[i], true
+		},
+		CallIDRewritten: func() bool { return rewritten },
+	})
+	var fs []Finding
+	for _, d := range in.Match.Dialogs {
+		b := &match.Batch{Dialog: d, Closed: true, Messages: make([]match.Message, 0, len(d.Messages))}
+		for _, i := range d.Messages {
+			b.Messages = append(b.Messages, in.Match.Messages[i])
+		}
+		fs = append(fs, e.Batch(b)...)
+	}
+	cf, fps, sum, _ := e.Finish()
+	fs = append(fs, cf...)
+	slices.SortStableFunc(fs, CompareFindings)
+	if fs == nil {
+		fs = []Finding{}
+	}
+	return fs, fps, sum
 }
 
 // fill sets what a finding takes from its rule.
@@ -81,7 +91,9 @@ func messageFinding(m *match.Message, text string) Finding {
 		Method: m.Method, Explanation: text}
 }
 
-func compareFindings(a, b Finding) int {
+// CompareFindings orders findings by message (findings about the capture
+// last), then field, then rule.
+func CompareFindings(a, b Finding) int {
 	key := func(f Finding) int {
 		if f.MessageID == nil {
 			return 1 << 30
@@ -97,27 +109,12 @@ func compareFindings(a, b Finding) int {
 	return cmp.Compare(a.Rule, b.Rule)
 }
 
-// summarize counts the verdicts and says in one sentence what matters.
-func summarize(c *Context, fs []Finding, fps []Fingerprint) Summary {
-	var s Summary
-	rules := map[string]int{}
-	for _, f := range fs {
-		switch f.Verdict {
-		case Correct:
-			s.Correct++
-		case Bad:
-			s.Bad++
-		case Warning:
-			s.Warnings++
-		}
-		rules[f.Rule]++
-	}
-	for i := range c.Messages {
-		if len(c.Messages[i].Changes) > 0 {
-			s.ALGDetected = true
-			break
-		}
-	}
+// summarize says in one sentence what matters, from the counts of every
+// finding.
+func (e *Evaluator) summarize(c *Context, fps []Fingerprint) Summary {
+	s := e.sum
+	rules := e.counts
+	s.ALGDetected = e.agg.changed
 	s.IncomingCallsAtRisk = rules[BindingShorterThanRefresh.ID] > 0 || rules[InboundDropped.ID] > 0 ||
 		(rules[NATHidden.ID] > 0 && !refreshCovered(c))
 	var parts []string
@@ -133,6 +130,7 @@ func summarize(c *Context, fs []Finding, fps []Fingerprint) Summary {
 		}
 	}
 	dn := doubleNATSummary(c, rules)
+	s.NoneCompared = noneCompared(c)
 	switch {
 	case !s.ALGDetected && noneCompared(c):
 		parts = append(parts, "No SIP message could be compared across the router (see the warnings: a capture's snap length cut what pairing needs), so nothing is known of an ALG")
@@ -216,23 +214,24 @@ func alongPath(c *Context, f *Finding) {
 // paired across the router (all unpaired: a capture cut by its snap
 // length), so that the absence of changes says nothing.
 func noneCompared(c *Context) bool {
-	if len(c.Messages) == 0 {
-		return false
-	}
-	for i := range c.Messages {
-		if c.Messages[i].State != correlate.StateUnpaired {
-			return false
-		}
-	}
-	return true
+	return c.agg != nil && c.agg.matched == 0 && c.agg.unpaired > 0
 }
 
-// message returns the message with the given ID, or nil.
+// message returns the message with the given ID among c.Messages, or
+// nil: those of a batch, or at Finish the dropped ones, sorted by ID.
 func (c *Context) message(id *int) *match.Message {
-	if id == nil || *id < 1 || *id > len(c.Messages) || c.Messages[*id-1].ID != *id {
+	if id == nil {
 		return nil
 	}
-	return &c.Messages[*id-1]
+	if i, ok := slices.BinarySearchFunc(c.Messages, *id, func(m match.Message, id int) int { return cmp.Compare(m.ID, id) }); ok {
+		return &c.Messages[i]
+	}
+	for i := range c.Messages { // a batch not in ID order
+		if c.Messages[i].ID == *id {
+			return &c.Messages[i]
+		}
+	}
+	return nil
 }
 
 // refusedByRouter reports whether an inbound message seen on the WAN side

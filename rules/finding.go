@@ -75,4 +75,8 @@ type Summary struct {
 	Warnings            int    `json:"warnings"`
 	IncomingCallsAtRisk bool   `json:"incoming_calls_at_risk"`
 	Summary             string `json:"summary"`
+	// NoneCompared is set when the captures held SIP but no message could
+	// be compared across the router (a snap length cut what pairing
+	// needs): no ALG detected then means unknown, not absent.
+	NoneCompared bool `json:"-"`
 }

@@ -16,8 +16,9 @@ var InboundDropped = &Rule{
 	Text: "A SIP request arrived at the router's public address and was never forwarded to the phone, usually " +
 		"because the UDP mapping it was sent to had timed out. For an INVITE this is an incoming call that never " +
 		"rang.",
-	Fix:  "See BINDING-SHORTER-THAN-REFRESH: keep the mapping alive, or turn the ALG off so the registrar does.",
-	Refs: []string{"seed: \"Lack of incoming calls\"", "RFC 4787 REQ-5"},
+	Fix:     "See BINDING-SHORTER-THAN-REFRESH: keep the mapping alive, or turn the ALG off so the registrar does.",
+	Refs:    []string{"seed: \"Lack of incoming calls\"", "RFC 4787 REQ-5"},
+	Capture: true,
 	Check: func(c *Context) []Finding {
 		var out []Finding
 		copies := map[int]int{}

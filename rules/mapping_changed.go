@@ -14,8 +14,9 @@ var MappingChanged = &Rule{
 	Text: "The router gave the same phone socket, talking to the same server, a new public port while the old " +
 		"mapping had not timed out. The registrar's binding still names the old port until the next REGISTER: " +
 		"incoming requests go to the old port and are lost.",
-	Fix:  "Turn the router's SIP ALG off; if the NAT remaps on its own, register more often or use RFC 5626 outbound.",
-	Refs: []string{"public report: pjsip NAT router notes (immediate binding remapping)", "RFC 4787 REQ-1"},
+	Fix:     "Turn the router's SIP ALG off; if the NAT remaps on its own, register more often or use RFC 5626 outbound.",
+	Refs:    []string{"public report: pjsip NAT router notes (immediate binding remapping)", "RFC 4787 REQ-1"},
+	Capture: true,
 	Check: func(c *Context) []Finding {
 		var out []Finding
 		ms := c.Corr.Mappings

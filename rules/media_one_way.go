@@ -20,7 +20,8 @@ var MediaOneWay = &Rule{
 		"only lets media in from the signalling peer.",
 	Fix: "Turn the router's SIP ALG off and use media latching (symmetric RTP) on the server, or an RTP proxy; on " +
 		"Linux, sip_direct_media=0.",
-	Refs: []string{"Linux nf_conntrack_sip sip_direct_media", "Zyxel \"restrict peer to peer media\"", "RFC 4961"},
+	Refs:    []string{"Linux nf_conntrack_sip sip_direct_media", "Zyxel \"restrict peer to peer media\"", "RFC 4961"},
+	Capture: true,
 	Check: func(c *Context) []Finding {
 		// Inbound RTP dropped at the router, per stream.
 		type stream struct{ src, dst netip.AddrPort }

@@ -14,8 +14,9 @@ var MediaPinholeClosed = &Rule{
 	Text: "Inbound RTP was forwarded to the phone for a while, then kept arriving at the router's public side and " +
 		"was no longer forwarded: the ALG closed the media pinhole (an inactivity timer during hold or mute, or a " +
 		"maximum call duration). Audio is lost while the call stays up.",
-	Fix:  "Turn the router's SIP ALG off, or raise its media inactivity timer (Junos: inactive-media-timeout).",
-	Refs: []string{"Junos SIP ALG inactive-media-timeout"},
+	Fix:     "Turn the router's SIP ALG off, or raise its media inactivity timer (Junos: inactive-media-timeout).",
+	Refs:    []string{"Junos SIP ALG inactive-media-timeout"},
+	Capture: true,
 	Check: func(c *Context) []Finding {
 		var out []Finding
 		for i := range c.Corr.Mappings {

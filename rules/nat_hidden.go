@@ -1,7 +1,9 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/sipalg/sipalg/analyze/match"
 )
@@ -24,36 +26,19 @@ var NATHidden = &Rule{
 		"dropped at the router. Only REGISTER: on a call, the same rewrite is what makes it work.",
 	Fix: "Turn the router's SIP ALG off so the registrar sees the NAT, or make the phone send keepalives (SIP " +
 		"OPTIONS or CRLF pings, RFC 5626) more often than the router's UDP timeout, or register more often.",
-	Refs: []string{"seed: \"Lack of incoming calls\"", "RFC 3261 §18.2.1", "RFC 3581", "RFC 5626 §4.4", "Kamailio nathelper nat_uac_test"},
+	Refs:    []string{"seed: \"Lack of incoming calls\"", "RFC 3261 §18.2.1", "RFC 3581", "RFC 5626 §4.4", "Kamailio nathelper nat_uac_test"},
+	Capture: true,
 	Check: func(c *Context) []Finding {
+		hs := make([]*hiddenRegister, 0, len(c.agg.hidden))
+		for _, h := range c.agg.hidden {
+			hs = append(hs, h)
+		}
+		slices.SortFunc(hs, func(a, b *hiddenRegister) int { return cmp.Compare(a.m.ID, b.m.ID) })
 		var out []Finding
-		seen := map[int]bool{}
-		for i := range c.Messages {
-			m := &c.Messages[i]
-			if m.Method != "REGISTER" || m.Status != nil || m.State != match.Matched || m.Direction != "outbound" || seen[m.Dialog] {
-				continue
-			}
-			src := m.WANSrc
-			h, p, ok := viaSentBy(m.WAN, 0)
-			if !ok || !sameEndpoint(h, p, src) {
-				continue
-			}
-			contacts := m.WAN.Contacts()
-			if len(contacts) == 0 {
-				continue
-			}
-			hidden := true
-			for _, a := range contacts {
-				ch, cp := uriHostPort(m.WAN, a.URI)
-				hidden = hidden && sameEndpoint(ch, cp, src)
-			}
-			lh, lp, _ := viaSentBy(m.LAN, 0)
-			if !hidden || sameEndpoint(lh, lp, src) {
-				continue // not hidden, or the phone itself wrote its public address
-			}
-			seen[m.Dialog] = true
+		for _, h := range hs {
+			m := &h.m
 			text := fmt.Sprintf("The REGISTER from %s left the router from %s with Via and Contact rewritten to exactly "+
-				"that address, so the registrar sees no NAT and will send no keepalives.", m.LANSrc, src)
+				"that address, so the registrar sees no NAT and will send no keepalives.", m.LANSrc, h.from)
 			for _, r := range c.registrations() {
 				if r.dialog == m.Dialog {
 					iv, why := r.refresh()
@@ -66,9 +51,36 @@ var NATHidden = &Rule{
 			}
 			f := messageFinding(m, text)
 			f.Field = "Via[0].sent-by"
-			f.Before, f.After = fmtEndpoint(lh, lp), src.String()
+			f.Before, f.After = h.before, h.from
 			out = append(out, f)
 		}
 		return out
 	},
+}
+
+// observeHidden keeps the first REGISTER of each dialog that left the
+// router with Via and Contact rewritten to exactly the packet's source.
+func (a *aggregates) observeHidden(m *match.Message) {
+	if m.Method != "REGISTER" || m.Status != nil || m.State != match.Matched || m.Direction != "outbound" || a.hidden[m.Dialog] != nil {
+		return
+	}
+	src := m.WANSrc
+	h, p, ok := viaSentBy(m.WAN, 0)
+	if !ok || !sameEndpoint(h, p, src) {
+		return
+	}
+	contacts := m.WAN.Contacts()
+	if len(contacts) == 0 {
+		return
+	}
+	hidden := true
+	for _, ct := range contacts {
+		ch, cp := uriHostPort(m.WAN, ct.URI)
+		hidden = hidden && sameEndpoint(ch, cp, src)
+	}
+	lh, lp, _ := viaSentBy(m.LAN, 0)
+	if !hidden || sameEndpoint(lh, lp, src) {
+		return // not hidden, or the phone itself wrote its public address
+	}
+	a.hidden[m.Dialog] = &hiddenRegister{m: light(m), before: fmtEndpoint(lh, lp), from: src.String()}
 }

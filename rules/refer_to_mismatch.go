@@ -84,10 +84,7 @@ func referMismatch(c *Context, m *match.Message) (string, bool) {
 	if !ok1 || !ok2 {
 		return "", false
 	}
-	for _, d := range c.Dialogs {
-		if !slices.Contains(d.CallIDsLAN, lanID) || len(d.CallIDsWAN) == 0 {
-			continue
-		}
+	if d, ok := c.agg.look.DialogOf(lanID); ok && len(d.CallIDsWAN) > 0 {
 		if slices.Contains(d.CallIDsWAN, wanID) {
 			return "", false
 		}
@@ -105,12 +102,7 @@ func referMismatch(c *Context, m *match.Message) (string, bool) {
 	return "", false
 }
 
-// callIDsRewritten reports whether any message's Call-ID changed.
+// callIDsRewritten reports whether the router changed any Call-ID.
 func (c *Context) callIDsRewritten() bool {
-	for i := range c.Messages {
-		if c.Messages[i].CallIDLAN != "" && c.Messages[i].CallIDWAN != "" && c.Messages[i].CallIDLAN != c.Messages[i].CallIDWAN {
-			return true
-		}
-	}
-	return false
+	return c.agg.look.CallIDRewritten != nil && c.agg.look.CallIDRewritten()
 }

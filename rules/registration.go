@@ -1,8 +1,8 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,74 +53,79 @@ func (r *registration) refresh() (float64, string) {
 	return best, src + ", no keepalive seen"
 }
 
-// registrations finds the registrations in the capture, once per Context.
+// observeRegistration takes from m what registrations() needs: the
+// first REGISTER of each dialog, the Expires asked for and granted, the
+// times of the refreshes, RFC 5626 outbound.
+func (a *aggregates) observeRegistration(c *Context, m *match.Message) {
+	if m.Method != "REGISTER" || m.Direction != "outbound" && m.Status == nil {
+		return
+	}
+	r := a.regs[m.Dialog]
+	if r == nil && m.Status == nil && m.Direction == "outbound" && m.LAN != nil {
+		first := light(m)
+		r = &registration{dialog: m.Dialog, first: &first}
+		// The mapping the REGISTER itself used: with an address-dependent
+		// NAT the LAN endpoint has one per remote.
+		for _, mp := range c.MappingOf(m.Proto, m.LANSrc) {
+			if !m.WANSrc.IsValid() || mp.WAN == m.WANSrc {
+				r.mapping = mp
+				break
+			}
+		}
+		a.regs[m.Dialog] = r
+	}
+	if r == nil {
+		return
+	}
+	p := m.LAN
+	if p == nil {
+		p = m.WAN
+	}
+	if p == nil {
+		return
+	}
+	switch {
+	case m.Status == nil && !m.Retransmission:
+		a.regTimes[m.Dialog] = appendTime(a.regTimes[m.Dialog], m.TS)
+		for _, ct := range p.Contacts() {
+			if _, ok := ct.Param(p.Raw, "reg-id"); ok {
+				r.outbound = true
+			}
+		}
+		if r.expires == 0 {
+			if n, ok := requestedExpires(p); ok {
+				r.expires, r.expiresSrc = n, "asked for in the REGISTER"
+			}
+		}
+	case m.Status != nil && *m.Status >= 200 && *m.Status < 300:
+		if n, ok := requestedExpires(p); ok {
+			r.expires, r.expiresSrc = n, fmt.Sprintf("granted in the %d OK", *m.Status)
+		}
+		if v := p.HeaderValue("Flow-Timer"); v != nil {
+			if n, err := strconv.Atoi(strings.TrimSpace(string(v))); err == nil && n > 0 {
+				r.flowTimer = n
+			}
+		}
+	}
+}
+
+// registrations returns the registrations in the capture, in the order of
+// their first REGISTER, once per Context: how often each is refreshed
+// (the median gap between its REGISTERs) and kept alive.
 func (c *Context) registrations() []*registration {
 	if c.regs != nil {
 		return *c.regs
 	}
-	var out []*registration
-	byDialog := map[int]*registration{}
-	regTimes := map[int][]int64{}
-	for i := range c.Messages {
-		m := &c.Messages[i]
-		if m.Method != "REGISTER" || m.Direction != "outbound" && m.Status == nil {
-			continue
-		}
-		r := byDialog[m.Dialog]
-		if r == nil && m.Status == nil && m.Direction == "outbound" && m.LAN != nil {
-			r = &registration{dialog: m.Dialog, first: m}
-			for _, mp := range c.MappingOf(m.Proto, m.LANSrc) {
-				if !m.WANSrc.IsValid() || mp.WAN == m.WANSrc {
-					r.mapping = mp
-					break
-				}
-			}
-			byDialog[m.Dialog] = r
-			out = append(out, r)
-		}
-		if r == nil {
-			continue
-		}
-		// A message may be missing on the LAN side (seen on the WAN only,
-		// e.g. in a LAN capture cut short), or on both when it was past
-		// the bound of messages kept (issue 9: this crashed on a cut file).
-		p := m.LAN
-		if p == nil {
-			p = m.WAN
-		}
-		if p == nil {
-			continue
-		}
-		switch {
-		case m.Status == nil && !m.Retransmission:
-			regTimes[m.Dialog] = append(regTimes[m.Dialog], m.TS)
-			for _, a := range p.Contacts() {
-				if _, ok := a.Param(p.Raw, "reg-id"); ok {
-					r.outbound = true
-				}
-			}
-			if r.expires == 0 {
-				if n, ok := requestedExpires(p); ok {
-					r.expires, r.expiresSrc = n, "asked for in the REGISTER"
-				}
-			}
-		case m.Status != nil && *m.Status >= 200 && *m.Status < 300:
-			if n, ok := requestedExpires(p); ok {
-				r.expires, r.expiresSrc = n, fmt.Sprintf("granted in the %d OK", *m.Status)
-			}
-			if v := p.HeaderValue("Flow-Timer"); v != nil {
-				if n, err := strconv.Atoi(strings.TrimSpace(string(v))); err == nil && n > 0 {
-					r.flowTimer = n
-				}
-			}
-		}
+	out := make([]*registration, 0, len(c.agg.regs))
+	for _, r := range c.agg.regs {
+		out = append(out, r)
 	}
+	slices.SortFunc(out, func(a, b *registration) int { return cmp.Compare(a.first.ID, b.first.ID) })
 	for _, r := range out {
-		// Refreshes are REGISTERs more than 5 s apart: a REGISTER sent
-		// again with credentials after a 401 is not a refresh.
-		ts := regTimes[r.dialog]
+		ts := c.agg.regTimes[r.dialog]
 		var gaps []float64
 		for k := 1; k < len(ts); k++ {
+			// Gaps under 5 s are the challenge round trip, not a refresh.
 			if g := float64(ts[k]-ts[k-1]) / 1e9; g > 5 {
 				gaps = append(gaps, g)
 			}
@@ -143,9 +148,8 @@ func (c *Context) keepalive(r *registration) (float64, string) {
 	if r.mapping == nil {
 		return 0, ""
 	}
-	k := c.keepaliveIndex()
-	ts := k.pings[r.mapping.WAN]
-	sipOut := k.sipOut[r.mapping.WAN]
+	ts := c.agg.pings[r.mapping.WAN]
+	sipOut := c.agg.sipOut[r.mapping.WAN]
 	if g, ok := medianGap(ts); ok {
 		return g, "OPTIONS/NOTIFY pings"
 	}
@@ -166,45 +170,27 @@ func (c *Context) keepalive(r *registration) (float64, string) {
 	return 0, ""
 }
 
+// observeKeepalive counts, per public endpoint, the SIP that left from it
+// and the times of the OPTIONS/NOTIFY pings from or to it (m is a message
+// of a dialog whose first request was method). Kept per endpoint as the
+// messages pass: looked up per registration it was quadratic (issue 15).
+func (a *aggregates) observeKeepalive(m *match.Message, method string) {
+	if m.Direction == "outbound" && m.LANFrame != nil && m.WANSrc.IsValid() {
+		a.sipOut[m.WANSrc]++
+	}
+	if m.Status != nil || m.Retransmission || method != "OPTIONS" && method != "NOTIFY" {
+		return
+	}
+	switch {
+	case m.Direction == "outbound" && m.WANSrc.IsValid():
+		a.pings[m.WANSrc] = appendTime(a.pings[m.WANSrc], m.TS)
+	case m.Direction == "inbound" && m.State == match.Matched && m.WANDst.IsValid():
+		a.pings[m.WANDst] = appendTime(a.pings[m.WANDst], m.TS)
+	}
+}
+
 // requestedExpires reads the registration interval from a REGISTER or its
 // 2xx: the first Contact's ;expires, else the Expires header.
-// keepalives indexes, per public endpoint, what [Context.keepalive] looks
-// for: the times of the OPTIONS/NOTIFY pings sent from or delivered to it,
-// and how many SIP messages left from it. Built in one pass over the
-// messages: looking them up per registration was quadratic (issue 15: 0.7 s
-// of a 38,500-message pair).
-type keepalives struct {
-	pings  map[netip.AddrPort][]int64
-	sipOut map[netip.AddrPort]int
-}
-
-func (c *Context) keepaliveIndex() *keepalives {
-	if c.kas != nil {
-		return c.kas
-	}
-	k := &keepalives{pings: map[netip.AddrPort][]int64{}, sipOut: map[netip.AddrPort]int{}}
-	for i := range c.Messages {
-		m := &c.Messages[i]
-		if m.Direction == "outbound" && m.LANFrame != nil && m.WANSrc.IsValid() {
-			k.sipOut[m.WANSrc]++
-		}
-		if m.Status != nil || m.Retransmission || m.Dialog < 1 || m.Dialog > len(c.Dialogs) {
-			continue
-		}
-		if dm := c.Dialogs[m.Dialog-1].Method; dm != "OPTIONS" && dm != "NOTIFY" {
-			continue
-		}
-		switch {
-		case m.Direction == "outbound" && m.WANSrc.IsValid():
-			k.pings[m.WANSrc] = append(k.pings[m.WANSrc], m.TS)
-		case m.Direction == "inbound" && m.State == match.Matched && m.WANDst.IsValid():
-			k.pings[m.WANDst] = append(k.pings[m.WANDst], m.TS)
-		}
-	}
-	c.kas = k
-	return k
-}
-
 func requestedExpires(p *sipmsg.Message) (int, bool) {
 	if p == nil {
 		return 0, false

@@ -28,6 +28,12 @@ type Rule struct {
 	// capture; the engine fills in the rule's ID, verdict, severity and
 	// references.
 	Check func(c *Context) []Finding
+	// Capture marks a Check about the whole capture: it runs once, after
+	// every dialog, on the mappings and the aggregates the Evaluator
+	// kept (Context.Messages then holds the dropped messages only).
+	// Other Checks run on each dialog as it closes and must look no
+	// further than its messages.
+	Capture bool
 	// CheckSingle is Check for single-capture analysis (SingleCatalog):
 	// the rule sees one side of the router only.
 	CheckSingle func(c *SingleContext) []Finding

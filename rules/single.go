@@ -75,7 +75,7 @@ func EvaluateSingle(in *SingleInput) ([]Finding, Summary) {
 			fs = append(fs, f)
 		}
 	}
-	slices.SortStableFunc(fs, compareFindings)
+	slices.SortStableFunc(fs, CompareFindings)
 	return fs, summarizeSingle(c, fs)
 }
 

@@ -72,6 +72,13 @@ type Options struct {
 	// KeepSIP keeps every SIP message of both sides in Result.LANSIP and
 	// Result.WANSIP, for matching (bounded per side by MaxSIPBytes).
 	KeepSIP bool
+	// SIPSink, when set, receives every SIP message of both sides with
+	// its twin as the second pass decides it (matched when the twin
+	// arrives, dropped or generated when the pairing window closes), in
+	// that order; the messages are then neither kept nor listed in
+	// Result.SIPPairs, so memory does not grow with them. It is called on
+	// the pass's own goroutine. KeepSIP is ignored.
+	SIPSink func(SIPMessage)
 	// MaxPending, MaxMappings, MaxSIPBytes and MaxSIPPairs bound the
 	// tables of the same names; zero means the Default of each.
 	MaxPending  int
@@ -249,6 +256,7 @@ type Unpaired struct {
 	Src   netip.AddrPort `json:"src"`
 	Dst   netip.AddrPort `json:"dst"`
 	seq   int            // index in Result.LANSIP or WANSIP, or -1
+	rec   *SIPRecord     // the SIP message, streaming to Options.SIPSink
 }
 
 // SIPPair is a SIP message and its twin; a frame is 0 on the side the
@@ -263,6 +271,14 @@ type SIPPair struct {
 	// ambiguous: one TCP segment can complete several messages.
 	LANSeq int `json:"-"`
 	WANSeq int `json:"-"`
+}
+
+// SIPMessage is one SIP message as the second pass decided it: the pair
+// (State matched, dropped or generated) and the message on each side, nil
+// on a side it is missing from. LANSeq and WANSeq are -1.
+type SIPMessage struct {
+	SIPPair
+	LAN, WAN *SIPRecord
 }
 
 // Result is what [Correlate] found.

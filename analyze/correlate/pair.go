@@ -247,6 +247,10 @@ func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) 
 	defer close(done)
 	lr, wr := newSideReader(lan, lim, done), newSideReader(wan, lim, done)
 	lr.keepSIP, wr.keepSIP = keepSIP, keepSIP
+	if p.opt.SIPSink != nil {
+		lr.keepSIP, wr.keepSIP = false, false
+		lr.streamSIP, wr.streamSIP = true, true
+	}
 	lr.maxSIP, wr.maxSIP = p.opt.MaxSIPBytes, p.opt.MaxSIPBytes
 	lr.keys, wr.keys = &sipKeys{replay: true}, &sipKeys{replay: true}
 	if p.keys[0] != nil && p.keys[1] != nil {
@@ -388,7 +392,7 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 		mk, mh, remote = mkey{l.proto, l.dst, w.dst}, flowcache.Pair(l.hdst, w.hdst), w.src
 	}
 	if l.kind == KindSIP {
-		p.addSIPPair(SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)})
+		p.addSIPPair(SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)}, l.rec, w.rec)
 	}
 	id, ok := p.mapping(mk, mh)
 	if !ok {
@@ -478,7 +482,12 @@ func (p *pairer) addRemote(ms *mstate, r netip.AddrPort) {
 }
 
 // addSIPPair lists a SIP message pair, up to MaxSIPPairs.
-func (p *pairer) addSIPPair(sp SIPPair) {
+func (p *pairer) addSIPPair(sp SIPPair, lan, wan *SIPRecord) {
+	if p.opt.SIPSink != nil {
+		sp.LANSeq, sp.WANSeq = -1, -1
+		p.opt.SIPSink(SIPMessage{SIPPair: sp, LAN: lan, WAN: wan})
+		return
+	}
 	if len(p.res.SIPPairs) >= p.opt.MaxSIPPairs {
 		p.sipPairsRefused++
 		return
@@ -547,6 +556,8 @@ const StateUnpaired = "unpaired"
 func (p *pairer) unpairable(k Kind) bool { return p.cut && k != KindRTP && k != KindRTCP }
 
 func (p *pairer) addUnpaired(u Unpaired) {
+	rec := u.rec
+	u.rec = nil // listed without the message: the list outlives the pass
 	switch u.State {
 	case "dropped":
 		p.res.Dropped++
@@ -560,12 +571,13 @@ func (p *pairer) addUnpaired(u Unpaired) {
 	}
 	if u.Kind == KindSIP {
 		sp := SIPPair{Direction: u.Direction, State: u.State, LANSeq: -1, WANSeq: -1}
+		var lrec, wrec *SIPRecord
 		if u.Side == SideLAN {
-			sp.LANFrame, sp.LANSeq = u.Frame, u.seq
+			sp.LANFrame, sp.LANSeq, lrec = u.Frame, u.seq, rec
 		} else {
-			sp.WANFrame, sp.WANSeq = u.Frame, u.seq
+			sp.WANFrame, sp.WANSeq, wrec = u.Frame, u.seq, rec
 		}
-		p.addSIPPair(sp)
+		p.addSIPPair(sp, lrec, wrec)
 	}
 }
 
@@ -586,7 +598,7 @@ func (p *pairer) unpairedLAN(w *pend) {
 	if p.unpairable(e.kind) {
 		state = StateUnpaired
 	}
-	p.addUnpaired(Unpaired{Side: SideLAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq)})
+	p.addUnpaired(Unpaired{Side: SideLAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq), rec: e.rec})
 }
 
 func (p *pairer) unpairedWAN(w *pend) {
@@ -605,7 +617,7 @@ func (p *pairer) unpairedWAN(w *pend) {
 	if p.unpairable(e.kind) {
 		state = StateUnpaired
 	}
-	p.addUnpaired(Unpaired{Side: SideWAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq)})
+	p.addUnpaired(Unpaired{Side: SideWAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq), rec: e.rec})
 	if w.mapID < 0 || state == StateUnpaired {
 		return
 	}

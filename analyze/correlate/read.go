@@ -25,6 +25,9 @@ type event struct {
 	ttl        uint8 // IP TTL / hop limit, 0 when unknown
 	cut        bool  // the snap length cut the payload
 	seq        int32 // index in the side's SIPRecords, -1 when not kept
+	// rec is the SIP message itself when the pass streams SIP to
+	// Options.SIPSink; nil otherwise.
+	rec *SIPRecord
 }
 
 // batchLen events travel together between a reader goroutine and the
@@ -51,7 +54,10 @@ type sideReader struct {
 	// keepSIP asks scan to keep every SIP message in sip, up to
 	// maxSIP bytes of payload; sipRefused counts those past the bound. Read
 	// by the consumer only after out is closed.
-	keepSIP    bool
+	keepSIP bool
+	// streamSIP attaches each SIP message to its event (event.rec) for
+	// Options.SIPSink instead of keeping it.
+	streamSIP  bool
 	maxSIP     int      // bytes
 	keys       *sipKeys // the first pass's SIP keys, replayed
 	sip        []SIPRecord
@@ -148,7 +154,13 @@ func (s *sideReader) scan(bp **batch) error {
 		}
 		if !packetEvents(p, s.keys, true, func(e event, data []byte) bool {
 			if e.kind == KindSIP {
-				e.seq = s.keep(SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data, Cut: e.cut})
+				r := SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data, Cut: e.cut}
+				if s.streamSIP {
+					r.Data = bytes.Clone(data) // the payload outlives the packet
+					e.rec = &r
+				} else {
+					e.seq = s.keep(r)
+				}
 			}
 			return emit(e)
 		}) {

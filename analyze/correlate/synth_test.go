@@ -2,7 +2,6 @@ package correlate
 
 import (
 	"bufio"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -16,16 +15,16 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // pcapWriter writes UDP/IPv4 Ethernet frames built with gopacket to a
-// nanosecond pcap file. Not pcapgo (2026-03): it imports
-// golang.org/x/net/bpf, which is not in go.sum (see fixtures/algsim).
+// nanosecond pcap file, with pcapgo.
 type pcapWriter struct {
 	f   *os.File
 	bw  *bufio.Writer
+	pw  *pcapgo.Writer
 	buf gopacket.SerializeBuffer
-	rec [16]byte
 	n   int
 }
 
@@ -36,16 +35,11 @@ func newPcapWriter(t testing.TB, path string) *pcapWriter {
 		t.Fatal(err)
 	}
 	bw := bufio.NewWriterSize(f, 1<<20)
-	var h [24]byte
-	binary.LittleEndian.PutUint32(h[0:], 0xa1b23c4d) // nanosecond pcap
-	binary.LittleEndian.PutUint16(h[4:], 2)
-	binary.LittleEndian.PutUint16(h[6:], 4)
-	binary.LittleEndian.PutUint32(h[16:], 65535)
-	binary.LittleEndian.PutUint32(h[20:], uint32(layers.LinkTypeEthernet))
-	if _, err := bw.Write(h[:]); err != nil {
+	pw := pcapgo.NewWriterNanos(bw)
+	if err := pw.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
 		t.Fatal(err)
 	}
-	return &pcapWriter{f: f, bw: bw, buf: gopacket.NewSerializeBuffer()}
+	return &pcapWriter{f: f, bw: bw, pw: pw, buf: gopacket.NewSerializeBuffer()}
 }
 
 func (p *pcapWriter) udp(t testing.TB, ts time.Time, src, dst netip.AddrPort, payload []byte) {
@@ -61,14 +55,7 @@ func (p *pcapWriter) udp(t testing.TB, ts time.Time, src, dst netip.AddrPort, pa
 		t.Fatal(err)
 	}
 	b := p.buf.Bytes()
-	binary.LittleEndian.PutUint32(p.rec[0:], uint32(ts.Unix()))
-	binary.LittleEndian.PutUint32(p.rec[4:], uint32(ts.Nanosecond()))
-	binary.LittleEndian.PutUint32(p.rec[8:], uint32(len(b)))
-	binary.LittleEndian.PutUint32(p.rec[12:], uint32(len(b)))
-	if _, err := p.bw.Write(p.rec[:]); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.bw.Write(b); err != nil {
+	if err := p.pw.WritePacket(gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(b), Length: len(b)}, b); err != nil {
 		t.Fatal(err)
 	}
 	p.n++

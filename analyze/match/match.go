@@ -23,7 +23,6 @@ import (
 
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
-	"github.com/sipalg/sipalg/analyze/fielddiff"
 	"github.com/sipalg/sipalg/analyze/sipmsg"
 )
 
@@ -75,91 +74,87 @@ type Result struct {
 }
 
 // Build pairs, groups and diffs the SIP messages a correlate run kept
-// (correlate.Options.KeepSIP).
+// (correlate.Options.KeepSIP): the [Streamer] over the whole list, every
+// batch kept.
 func Build(res *correlate.Result, lim Limits) *Result {
 	if lim.MaxMessages <= 0 {
 		lim.MaxMessages = DefaultMaxMessages
 	}
 	out := &Result{}
-	offset := int64(res.Clock.OffsetS * 1e9)
 	pairs := res.SIPPairs
 	if len(pairs) > lim.MaxMessages {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("match: %d SIP messages; only the first %d are matched and diffed", len(pairs), lim.MaxMessages))
 		pairs = pairs[:lim.MaxMessages]
 	}
-	lanMsg := make([]*sipmsg.Message, len(res.LANSIP))
-	wanMsg := make([]*sipmsg.Message, len(res.WANSIP))
-	parse := func(recs []correlate.SIPRecord, cache []*sipmsg.Message, i int) *sipmsg.Message {
+	c := NewCollector()
+	s := NewStreamer(res.Clock, StreamOptions{}, c.Add)
+	rec := func(recs []correlate.SIPRecord, i int) *correlate.SIPRecord {
 		if i < 0 || i >= len(recs) {
 			return nil
 		}
-		if cache[i] == nil {
-			cache[i] = sipmsg.Parse(recs[i].Data)
-		}
-		return cache[i]
+		return &recs[i]
 	}
-	msgs := make([]Message, 0, len(pairs))
 	for _, sp := range pairs {
-		m := Message{Direction: sp.Direction, State: sp.State}
-		if sp.LANFrame > 0 {
-			m.LANFrame = intp(sp.LANFrame)
-		}
-		if sp.WANFrame > 0 {
-			m.WANFrame = intp(sp.WANFrame)
-		}
-		m.LAN = parse(res.LANSIP, lanMsg, sp.LANSeq)
-		m.WAN = parse(res.WANSIP, wanMsg, sp.WANSeq)
-		if sp.LANSeq >= 0 && sp.LANSeq < len(res.LANSIP) {
-			r := &res.LANSIP[sp.LANSeq]
-			m.LANSrc, m.LANDst, m.Proto = r.Src, r.Dst, protoName(r.Proto)
-		}
-		if sp.WANSeq >= 0 && sp.WANSeq < len(res.WANSIP) {
-			r := &res.WANSIP[sp.WANSeq]
-			m.WANSrc, m.WANDst, m.Proto = r.Src, r.Dst, protoName(r.Proto)
-		}
-		switch {
-		case sp.LANSeq >= 0 && sp.LANSeq < len(res.LANSIP):
-			m.TS = res.LANSIP[sp.LANSeq].TS
-			if sp.Direction == "inbound" && sp.WANSeq >= 0 && sp.WANSeq < len(res.WANSIP) {
-				m.TS = res.WANSIP[sp.WANSeq].TS - offset // when it reached the router
-			}
-		case sp.WANSeq >= 0 && sp.WANSeq < len(res.WANSIP):
-			m.TS = res.WANSIP[sp.WANSeq].TS - offset
-		}
-		describe(&m)
-		if m.LAN != nil && m.WAN != nil {
-			if m.Direction == "inbound" {
-				m.Changes = fielddiff.Diff(m.WAN, m.LAN)
-			} else {
-				m.Changes = fielddiff.Diff(m.LAN, m.WAN)
-			}
-			lanCut := sp.LANSeq >= 0 && sp.LANSeq < len(res.LANSIP) && res.LANSIP[sp.LANSeq].Cut
-			wanCut := sp.WANSeq >= 0 && sp.WANSeq < len(res.WANSIP) && res.WANSIP[sp.WANSeq].Cut
-			switch {
-			case lanCut:
-				m.Cut = "lan"
-				m.Changes = uncut(m.Changes, m.LAN, m.Direction != "inbound")
-			case wanCut:
-				m.Cut = "wan"
-				m.Changes = uncut(m.Changes, m.WAN, m.Direction == "inbound")
-			}
-			m.ChangedFields = len(m.Changes)
-		}
-		msgs = append(msgs, m)
+		s.Add(correlate.SIPMessage{SIPPair: sp, LAN: rec(res.LANSIP, sp.LANSeq), WAN: rec(res.WANSIP, sp.WANSeq)})
 	}
-	slices.SortStableFunc(msgs, func(a, b Message) int {
-		if c := cmp.Compare(a.TS, b.TS); c != 0 {
-			return c
-		}
-		return cmp.Compare(frameOr(a.LANFrame, a.WANFrame), frameOr(b.LANFrame, b.WANFrame))
-	})
-	for i := range msgs {
-		msgs[i].ID = i + 1
-	}
-	out.Messages = msgs
-	out.Retransmissions = markTransactions(msgs)
-	out.Dialogs = groupDialogs(msgs)
+	s.Close()
+	out.Messages, out.Dialogs = c.Result()
+	_, out.Retransmissions, _ = s.Stats()
+	out.Warnings = append(out.Warnings, s.Warnings()...)
 	return out
+}
+
+// Collector keeps every batch a [Streamer] hands over: the whole
+// capture's messages and dialogs, for the views that need them all (the
+// HTML ladder, the annotated capture, tests).
+type Collector struct {
+	msgs    []Message
+	dialogs map[int]*Dialog
+}
+
+// NewCollector returns an empty Collector.
+func NewCollector() *Collector { return &Collector{dialogs: map[int]*Dialog{}} }
+
+// Add keeps b.
+func (c *Collector) Add(b *Batch) {
+	c.msgs = append(c.msgs, b.Messages...)
+	d := c.dialogs[b.Dialog.ID]
+	if d == nil {
+		d = &Dialog{}
+		c.dialogs[b.Dialog.ID] = d
+	}
+	ids := append(d.Messages, nil...)
+	*d = b.Dialog
+	d.Messages = ids
+	for i := range b.Messages {
+		d.Messages = append(d.Messages, b.Messages[i].ID)
+	}
+}
+
+// Result returns the messages in ID order and the dialogs in ID order;
+// Dialog.Messages indexes the messages returned.
+func (c *Collector) Result() ([]Message, []Dialog) {
+	msgs := c.msgs
+	slices.SortFunc(msgs, func(a, b Message) int { return cmp.Compare(a.ID, b.ID) })
+	pos := make(map[int]int, len(msgs))
+	for i := range msgs {
+		pos[msgs[i].ID] = i
+	}
+	ids := make([]int, 0, len(c.dialogs))
+	for id := range c.dialogs {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	ds := make([]Dialog, 0, len(ids))
+	for _, id := range ids {
+		d := *c.dialogs[id]
+		for k, mid := range d.Messages {
+			d.Messages[k] = pos[mid]
+		}
+		slices.Sort(d.Messages)
+		ds = append(ds, d)
+	}
+	return msgs, ds
 }
 
 // describe fills the summary fields of m from whichever side has it.
@@ -237,126 +232,6 @@ func transactionKey(side byte, p *sipmsg.Message) (txKey, bool) {
 	return k, true
 }
 
-// markTransactions groups messages into transactions on each side, links
-// them across the NAT through the twins, and marks retransmissions. It
-// returns how many it marked.
-func markTransactions(msgs []Message) int {
-	uf := newUnionFind(len(msgs))
-	first := map[txKey]int{}
-	for i := range msgs {
-		for _, s := range []struct {
-			side byte
-			p    *sipmsg.Message
-		}{{'l', msgs[i].LAN}, {'w', msgs[i].WAN}} {
-			if s.p == nil {
-				continue
-			}
-			k, ok := transactionKey(s.side, s.p)
-			if !ok {
-				continue
-			}
-			if j, ok := first[k]; ok {
-				uf.union(j, i)
-			} else {
-				first[k] = i
-			}
-		}
-	}
-	// Within a transaction, a message repeating the start line and CSeq
-	// of an earlier one in the same direction is a retransmission.
-	type sig struct {
-		root      int
-		direction string
-		start     string
-		cseq      string
-	}
-	seen := map[sig]bool{}
-	n := 0
-	for i := range msgs {
-		m := &msgs[i]
-		p := m.LAN
-		if p == nil {
-			p = m.WAN
-		}
-		if p == nil {
-			continue
-		}
-		s := sig{uf.find(i), m.Direction, string(p.Bytes(p.StartLine)), m.CSeq}
-		if seen[s] {
-			m.Retransmission = true
-			n++
-		}
-		seen[s] = true
-	}
-	for i := range msgs {
-		msgs[i].transaction = uf.find(i)
-		msgs[i].Transaction = msgs[msgs[i].transaction].ID
-	}
-	return n
-}
-
-// groupDialogs links messages sharing a Call-ID on either side and
-// returns the dialogs in order of their first message.
-func groupDialogs(msgs []Message) []Dialog {
-	uf := newUnionFind(len(msgs))
-	firstLAN, firstWAN := map[string]int{}, map[string]int{}
-	link := func(m map[string]int, id string, i int) {
-		if id == "" {
-			return
-		}
-		if j, ok := m[id]; ok {
-			uf.union(j, i)
-		} else {
-			m[id] = i
-		}
-	}
-	for i := range msgs {
-		link(firstLAN, msgs[i].CallIDLAN, i)
-		link(firstWAN, msgs[i].CallIDWAN, i)
-		// A message without a Call-ID stays in its transaction's group.
-		uf.union(msgs[i].transaction, i)
-	}
-	byRoot := map[int]int{}
-	var ds []Dialog
-	for i := range msgs {
-		r := uf.find(i)
-		di, ok := byRoot[r]
-		if !ok {
-			di = len(ds)
-			byRoot[r] = di
-			ds = append(ds, Dialog{ID: di + 1, CallIDsLAN: []string{}, CallIDsWAN: []string{}, Tags: []string{}})
-		}
-		d := &ds[di]
-		d.Messages = append(d.Messages, i)
-		msgs[i].Dialog = d.ID
-	}
-	for di := range ds {
-		d := &ds[di]
-		txs := map[int]bool{}
-		for _, i := range d.Messages {
-			m := &msgs[i]
-			txs[m.transaction] = true
-			addOnce(&d.CallIDsLAN, m.CallIDLAN)
-			addOnce(&d.CallIDsWAN, m.CallIDWAN)
-			p := m.LAN
-			if p == nil {
-				p = m.WAN
-			}
-			if p == nil {
-				continue
-			}
-			if d.Method == "" && p.IsRequest {
-				d.Method = string(p.Bytes(p.Method))
-			}
-			if tags := dialogTags(p); tags != "" {
-				addOnce(&d.Tags, tags)
-			}
-		}
-		d.Transactions = len(txs)
-	}
-	return ds
-}
-
 // dialogTags returns "from-tag/to-tag" when both are present.
 func dialogTags(p *sipmsg.Message) string {
 	f, ok1 := p.From()
@@ -395,60 +270,4 @@ func frameOr(a, b *int) int {
 		return *b
 	}
 	return 0
-}
-
-// unionFind is a disjoint-set forest over message indexes.
-type unionFind struct{ parent []int }
-
-func newUnionFind(n int) *unionFind {
-	u := &unionFind{parent: make([]int, n)}
-	for i := range u.parent {
-		u.parent[i] = i
-	}
-	return u
-}
-
-func (u *unionFind) find(i int) int {
-	for u.parent[i] != i {
-		u.parent[i] = u.parent[u.parent[i]]
-		i = u.parent[i]
-	}
-	return i
-}
-
-// union joins the sets of a and b; the smaller index stays the root, so
-// roots are the first message of their group.
-func (u *unionFind) union(a, b int) {
-	ra, rb := u.find(a), u.find(b)
-	if ra == rb {
-		return
-	}
-	if rb < ra {
-		ra, rb = rb, ra
-	}
-	u.parent[rb] = ra
-}
-
-// uncut keeps the changes a snap length cannot have made: those whose value
-// on the cut message lies wholly in its last complete line or before.
-// Values missing there (cut off), parser diagnostics and header order (the
-// parser saw a message without its end) say nothing about the router. cutA
-// tells whether the cut message is the diff's first (as it entered).
-func uncut(chs []fielddiff.Change, cut *sipmsg.Message, cutA bool) []fielddiff.Change {
-	end := bytes.LastIndexByte(cut.Raw, '\n') + 1
-	out := chs[:0]
-	for _, ch := range chs {
-		sp := ch.SpanB
-		if cutA {
-			sp = ch.SpanA
-		}
-		if sp.End == 0 || sp.End > end || ch.Kind == fielddiff.Reordered || ch.Kind == fielddiff.Syntax && ch.Code != "" {
-			continue
-		}
-		out = append(out, ch)
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
 }

@@ -58,5 +58,5 @@ type Message struct {
 	// router to the message as it left.
 	Changes []fielddiff.Change `json:"-"`
 
-	transaction int // root message index of the transaction
+	tx *txState // its transaction while the Streamer holds it
 }

@@ -83,6 +83,10 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg analyze: %s\n", oneLine(err))
 		return exitError
 	}
+	// JSON lists every message and finding from spools as the dialogs
+	// were judged; the table, HTML and annotated capture read them from
+	// the report.
+	opt.Stream = *format == "json" && *annotateOut == ""
 	rep, err := analyzeWithProgress(lan, wan, opt, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg: %s\n", oneLine(err))
@@ -108,7 +112,7 @@ func analyzeWithProgress(lan, wan capture.Source, opt analyze.Options, stderr io
 	if wantProgress(stderr) {
 		lan.Progress, wan.Progress = &read, &read
 	}
-	bar := startProgress(stderr, "analyze", "bytes", analyze.Passes*(fileSize(lan.Path)+fileSize(wan.Path)), &read)
+	bar := startProgress(stderr, "analyze", "bytes", analyze.Passes*(fileSize(lan.Path)+fileSize(wan.Path)), &read, nil)
 	defer bar.Stop()
 	return analyze.RunSources(lan, wan, opt)
 }

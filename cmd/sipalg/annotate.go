@@ -10,7 +10,9 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/sipalg/sipalg/analyze"
 	"github.com/sipalg/sipalg/analyze/capture"
@@ -198,15 +200,12 @@ func annotate(w io.Writer, rep *analyze.Report, lanPath, wanPath string) error {
 // numbers are the file's, as in the report.
 func annotateSources(w io.Writer, rep *analyze.Report, lan, wan capture.Source) error {
 	notes := annotations(rep)
-	nw, err := capture.NewNGWriter(w, sectionComment(rep, lan.String(), wan.String()), "sipalg "+rep.Tool.Version)
-	if err != nil {
-		return err
-	}
 	sides := [2]*mergeSide{
 		{name: "lan", label: "LAN", src: lan, toLAN: func(ts int64) int64 { return ts }},
 		{name: "wan", label: "WAN", src: wan, toLAN: wanToLAN(rep)},
 	}
 	for _, s := range sides {
+		var err error
 		if s.r, err = capture.OpenSource(s.src); err != nil {
 			return err
 		}
@@ -216,16 +215,52 @@ func annotateSources(w io.Writer, rep *analyze.Report, lan, wan capture.Source) 
 			return err
 		}
 	}
-	for sides[0].ok || sides[1].ok {
+	next := func() *mergeSide {
 		s := sides[0]
 		if !s.ok || (sides[1].ok && sides[1].ts < s.ts) {
 			s = sides[1]
 		}
+		return s
+	}
+	// pcapgo writes the section header and the first interface together:
+	// that of the first packet, or of the LAN capture when neither side
+	// has one.
+	first := next()
+	if !first.ok {
+		first = sides[0]
+		first.rec.LinkType = layers.LinkTypeEthernet
+		if ifs := first.r.Interfaces(); len(ifs) > 0 {
+			first.rec.LinkType = ifs[0].LinkType
+		}
+	}
+	nw, err := pcapgo.NewNgWriterInterface(w, first.ngInterface(), pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{
+		Application: "sipalg " + rep.Tool.Version,
+		Comment:     ngOption(sectionComment(rep, lan.String(), wan.String())),
+	}})
+	if err != nil {
+		return err
+	}
+	first.ifaces[first.rec.LinkType] = 0
+	for sides[0].ok || sides[1].ok {
+		s := next()
 		iface, err := s.iface(nw)
 		if err != nil {
 			return err
 		}
-		if err := nw.WritePacket(iface, s.ts, s.rec.Data, s.rec.OrigLen, notes[frameKey{s.name, s.rec.Frame}]...); err != nil {
+		if s.ts < 0 {
+			return fmt.Errorf("%s frame %d: timestamp %d ns is before 1970, which pcapng cannot hold", s.src, s.rec.Frame, s.ts)
+		}
+		comments := notes[frameKey{s.name, s.rec.Frame}]
+		for i, c := range comments {
+			comments[i] = ngOption(c)
+		}
+		ci := gopacket.CaptureInfo{
+			Timestamp:      time.Unix(0, s.ts),
+			CaptureLength:  len(s.rec.Data),
+			Length:         max(s.rec.OrigLen, len(s.rec.Data)),
+			InterfaceIndex: iface,
+		}
+		if err := nw.WritePacketWithOptions(ci, s.rec.Data, pcapgo.NgPacketOptions{Comments: comments}); err != nil {
 			return fmt.Errorf("%s frame %d: %w", s.src, s.rec.Frame, err)
 		}
 		if err := s.advance(); err != nil {
@@ -233,6 +268,23 @@ func annotateSources(w io.Writer, rep *analyze.Report, lan, wan capture.Source) 
 		}
 	}
 	return nw.Flush()
+}
+
+// ngMaxOption is the longest pcapng option value: its length field is 16
+// bits, and pcapgo writes a longer one with its length cut, which makes a
+// corrupt file.
+const ngMaxOption = 0xffff
+
+// ngOption cuts v at a UTF-8 boundary to fit one pcapng option.
+func ngOption(v string) string {
+	if len(v) <= ngMaxOption {
+		return v
+	}
+	cut := ngMaxOption
+	for cut > 0 && !utf8.RuneStart(v[cut]) {
+		cut--
+	}
+	return v[:cut]
 }
 
 // mergeSide is one input of the merge, positioned on its next record.
@@ -261,13 +313,24 @@ func (s *mergeSide) advance() error {
 }
 
 // iface returns the output interface of the current record's link type,
-// declaring it on first use: "lan" for a side's first link type,
-// "lan-<type>" (lan-raw, lan-linux_sll, lan-lt147) for any further one.
-func (s *mergeSide) iface(nw *capture.NGWriter) (int, error) {
-	lt := s.rec.LinkType
-	if id, ok := s.ifaces[lt]; ok {
+// declaring it on first use.
+func (s *mergeSide) iface(nw *pcapgo.NgWriter) (int, error) {
+	if id, ok := s.ifaces[s.rec.LinkType]; ok {
 		return id, nil
 	}
+	id, err := nw.AddInterface(s.ngInterface())
+	if err != nil {
+		return 0, err
+	}
+	s.ifaces[s.rec.LinkType] = id
+	return id, nil
+}
+
+// ngInterface describes the output interface of the current record's
+// link type: "lan" for a side's first link type, "lan-<type>" (lan-raw,
+// lan-linux_sll, lan-lt147) for any further one.
+func (s *mergeSide) ngInterface() pcapgo.NgInterface {
+	lt := s.rec.LinkType
 	name := s.name
 	if len(s.ifaces) > 0 {
 		t := strings.ToLower(strings.ReplaceAll(lt.String(), " ", "_"))
@@ -276,16 +339,11 @@ func (s *mergeSide) iface(nw *capture.NGWriter) (int, error) {
 		}
 		name += "-" + t
 	}
-	id, err := nw.AddInterface(capture.NGInterface{
-		Name:        name,
-		Description: fmt.Sprintf("%s side of the router: %s", s.label, s.src),
+	return pcapgo.NgInterface{
+		Name:        ngOption(name),
+		Description: ngOption(fmt.Sprintf("%s side of the router: %s", s.label, s.src)),
 		LinkType:    lt,
-	})
-	if err != nil {
-		return 0, err
 	}
-	s.ifaces[lt] = id
-	return id, nil
 }
 
 // wanToLAN converts WAN timestamps to the LAN clock with the report's

@@ -12,6 +12,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/sipalg/sipalg/analyze"
 	"github.com/sipalg/sipalg/analyze/capture"
@@ -336,23 +341,24 @@ func TestAnalyzeAnnotateCLI(t *testing.T) {
 func TestAnnotateLinkTypes(t *testing.T) {
 	dir := t.TempDir()
 	const t0 = int64(1768471200) * 1e9
-	write := func(name string, ifs []capture.NGInterface, pkts []struct {
+	write := func(name string, ifs []pcapgo.NgInterface, pkts []struct {
 		iface int
 		ts    int64
 		data  string
 	}) string {
 		var b bytes.Buffer
-		w, err := capture.NewNGWriter(&b, "", "test")
+		w, err := pcapgo.NewNgWriterInterface(&b, ifs[0], pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{Application: "test"}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, ifc := range ifs {
+		for _, ifc := range ifs[1:] {
 			if _, err := w.AddInterface(ifc); err != nil {
 				t.Fatal(err)
 			}
 		}
 		for _, p := range pkts {
-			if err := w.WritePacket(p.iface, p.ts, []byte(p.data), len(p.data)); err != nil {
+			ci := gopacket.CaptureInfo{Timestamp: time.Unix(0, p.ts), CaptureLength: len(p.data), Length: len(p.data), InterfaceIndex: p.iface}
+			if err := w.WritePacket(ci, []byte(p.data)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -370,10 +376,10 @@ func TestAnnotateLinkTypes(t *testing.T) {
 		ts    int64
 		data  string
 	}
-	lan := write("lan.pcapng", []capture.NGInterface{{Name: "eth0", LinkType: 1}, {Name: "tun0", LinkType: 101}},
+	lan := write("lan.pcapng", []pcapgo.NgInterface{{Name: "eth0", LinkType: 1}, {Name: "tun0", LinkType: 101}},
 		[]pkt{{0, t0, "lan-1"}, {1, t0 + 2e9, "lan-2"}, {0, t0 + 4e9, "lan-3"}})
 	// The WAN clock runs 10 s ahead: its packets fall between the LAN ones.
-	wan := write("wan.pcapng", []capture.NGInterface{{Name: "ppp0", LinkType: 1}},
+	wan := write("wan.pcapng", []pcapgo.NgInterface{{Name: "ppp0", LinkType: 1}},
 		[]pkt{{0, t0 + 11e9, "wan-1"}, {0, t0 + 13e9, "wan-2"}})
 	one := 1
 	rep := &analyze.Report{
@@ -405,5 +411,64 @@ func TestAnnotateLinkTypes(t *testing.T) {
 	want := []string{"lan-1@lan+0s:Ethernet", "wan-1@wan+1s:Ethernet", "lan-2@lan-raw+2s:Raw", "wan-2@wan+3s:Ethernet", "lan-3@lan+4s:Ethernet"}
 	if !slices.Equal(got, want) {
 		t.Errorf("merged\n got %q\nwant %q", got, want)
+	}
+}
+
+// TestAnnotateComments reads the st530 merge back with pcapgo's pcapng
+// reader, which keeps options: the section comment and application, and
+// on each packet exactly the comments annotations gives its frame.
+func TestAnnotateComments(t *testing.T) {
+	dir := "../../fixtures/st530"
+	out, rep := annotateFile(t, dir)
+	frames := traceMerged(t, out, rep, dir)
+	notes := annotations(rep)
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := pcapgo.NewNgReader(f, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	si := r.SectionInfo()
+	if si.Application != "sipalg "+rep.Tool.Version || !strings.Contains(si.Comment, "WAN timestamps moved to the LAN clock") {
+		t.Errorf("section: application %q, comment %q", si.Application, si.Comment)
+	}
+	commented := 0
+	for i := 0; ; i++ {
+		_, _, opts, err := r.ReadPacketDataWithOptions()
+		if errors.Is(err, io.EOF) {
+			if i != len(frames) {
+				t.Errorf("pcapgo reads %d packets, we wrote %d", i, len(frames))
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("packet %d: %v", i+1, err)
+		}
+		want := notes[frames[i].key]
+		if !slices.Equal(opts.Comments, want) && !(len(opts.Comments) == 0 && len(want) == 0) {
+			t.Errorf("packet %d (%s frame %d): comments %q, want %q", i+1, frames[i].key.side, frames[i].key.frame, opts.Comments, want)
+		}
+		if len(want) > 0 {
+			commented++
+		}
+	}
+	if commented == 0 {
+		t.Error("no packet carries a comment; st530 has findings on packets")
+	}
+}
+
+// TestNgOption: a value longer than a pcapng option holds is cut at a
+// rune boundary, not written with a wrapped length.
+func TestNgOption(t *testing.T) {
+	long := strings.Repeat("é", 40000) // 80000 bytes
+	got := ngOption(long)
+	if len(got) > 0xffff || len(got) < 0xffff-1 || !utf8.ValidString(got) || !strings.HasPrefix(long, got) {
+		t.Errorf("ngOption: %d bytes, valid UTF-8 %v", len(got), utf8.ValidString(got))
+	}
+	if s := "short"; ngOption(s) != s {
+		t.Errorf("ngOption(%q) = %q", s, ngOption(s))
 	}
 }

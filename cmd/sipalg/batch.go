@@ -77,7 +77,8 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg batch: %v\n", err)
 		return exitError
 	}
-	opt := analyze.Options{Version: toolVersion(), Limits: limitSpecs.limits}
+	// Each case's report is JSON or only summarised: stream it.
+	opt := analyze.Options{Version: toolVersion(), Limits: limitSpecs.limits, Stream: true}
 	cases, notes, err := findCases(fs.Args())
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg batch: %s\n", oneLine(err))
@@ -99,8 +100,10 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	var done atomic.Int64
-	bar := startProgress(stderr, "batch", "cases", int64(len(mine)), &done)
+	var current atomic.Pointer[string] // the case started last
+	bar := startProgress(stderr, "batch", "cases", int64(len(mine)), &done, &current)
 	results := runCases(mine, *jobs, func(c batchCase) caseSummary {
+		current.Store(&c.Name)
 		defer done.Add(1)
 		return runCase(c, fo, opt, *outDir)
 	})

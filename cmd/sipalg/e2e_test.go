@@ -91,7 +91,7 @@ func TestE2EAnalyzeJSON(t *testing.T) {
 			if stdout != string(golden) {
 				t.Errorf("stdout is not %s/expected.json (line %d: %s)", c.dir(), firstDiffLine([]byte(stdout), golden), lineAt([]byte(stdout), firstDiffLine([]byte(stdout), golden)))
 			}
-			if errs := validateJSON(schema, []byte(stdout), false); len(errs) > 0 {
+			if errs := validateJSON(schema, []byte(stdout)); len(errs) > 0 {
 				t.Errorf("does not validate against docs/report.schema.json:\n%s", strings.Join(errs, "\n"))
 			}
 			inst, err := decodeJSON([]byte(stdout))

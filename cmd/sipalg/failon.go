@@ -27,8 +27,27 @@ func parseFailOn(s string) (failOn, error) {
 }
 
 // worst is the highest-ranked verdict among the report's findings, or ""
-// when there are none.
+// when there are none (correct and info rank alike below warning: only
+// bad and warning are thresholds). Read off the verdict's counts, which a
+// streamed report has too.
 func worst(rep *analyze.Report) rules.Verdict {
+	v := rep.Verdict
+	switch {
+	case v.Bad > 0:
+		return rules.Bad
+	case v.Warnings > 0:
+		return rules.Warning
+	case rep.Streamed():
+		if v.Correct > 0 {
+			return rules.Correct
+		}
+		for _, r := range rep.Digest.Rules {
+			if len(r.Examples) > 0 {
+				return r.Examples[0].Verdict
+			}
+		}
+		return ""
+	}
 	var w rules.Verdict
 	for _, f := range rep.Findings {
 		if w == "" || f.Verdict.Rank() > w.Rank() {

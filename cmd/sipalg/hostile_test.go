@@ -60,5 +60,8 @@ func TestE2EHostile(t *testing.T) {
 		if code != exitOK || !strings.Contains(stdout, "cut.pcap: file cut short: record") {
 			t.Errorf("exit %d; want 0 and a report warning that the file was cut short", code)
 		}
+		if errs := validateJSON(loadSchema(t), []byte(stdout)); len(errs) > 0 {
+			t.Errorf("does not validate against docs/report.schema.json:\n%s", strings.Join(errs, "\n"))
+		}
 	})
 }

@@ -37,7 +37,7 @@ func writeReportPage(t *testing.T, rep *analyze.Report, name string) string {
 
 // pageProblems fails the test on any uncaught exception or console error
 // (Content-Security-Policy violations are console errors).
-func pageProblems(t *testing.T, b *cdpBrowser) {
+func pageProblems(t *testing.T, b *browser) {
 	t.Helper()
 	for _, p := range b.takeProblems() {
 		t.Errorf("page: %s", p)
@@ -215,7 +215,7 @@ func TestHTMLInChromium(t *testing.T) {
 
 // checkDetail reads the message panel: both sides' text, each rewritten
 // field highlighted with the value the diff found, and the findings.
-func checkDetail(t *testing.T, b *cdpBrowser, rep *analyze.Report, m *match.Message) {
+func checkDetail(t *testing.T, b *browser, rep *analyze.Report, m *match.Message) {
 	t.Helper()
 	type mark struct {
 		C    string

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/schollz/progressbar/v3"
 )
 
 // Progress bar timing: nothing is drawn for work that ends within
@@ -14,45 +14,46 @@ import (
 const (
 	progressDelay = 400 * time.Millisecond
 	progressTick  = 100 * time.Millisecond
-	progressWidth = 30 // characters of bar
+	progressWidth = 25 // characters of bar
+	// progressCaseWidth bounds the current case's name on batch's bar, so
+	// that the line fits 80 columns.
+	progressCaseWidth = 24
 )
 
-// progress draws a one-line progress bar on stderr while work runs. The
-// work reports by adding to done; nothing in the analysis waits for the
-// bar. A nil *progress does nothing, so callers need not check.
+// progress draws a one-line progress bar (schollz/progressbar) on stderr
+// while work runs. The work reports by adding to done, and batch names the
+// case it is on in current; nothing in the analysis waits for the bar. A
+// nil *progress does nothing, so callers need not check.
 type progress struct {
 	w        io.Writer
 	label    string
 	unit     string // "bytes" or a noun counted ("cases")
 	total    int64
 	done     *atomic.Int64
+	current  *atomic.Pointer[string] // may be nil
 	stop     chan struct{}
 	finished chan struct{}
 }
 
 // startProgress starts a bar on w when w is a terminal outside CI, and
-// returns nil otherwise.
-func startProgress(w io.Writer, label, unit string, total int64, done *atomic.Int64) *progress {
+// returns nil otherwise. current, when not nil, names what is being worked
+// on, shown after the label.
+func startProgress(w io.Writer, label, unit string, total int64, done *atomic.Int64, current *atomic.Pointer[string]) *progress {
 	if !wantProgress(w) || total <= 0 {
 		return nil
 	}
-	return newProgress(w, label, unit, total, done, progressDelay, progressTick)
+	return newProgress(w, label, unit, total, done, current, progressDelay, progressTick)
 }
 
-func newProgress(w io.Writer, label, unit string, total int64, done *atomic.Int64, delay, tick time.Duration) *progress {
-	p := &progress{w: w, label: label, unit: unit, total: total, done: done, stop: make(chan struct{}), finished: make(chan struct{})}
+func newProgress(w io.Writer, label, unit string, total int64, done *atomic.Int64, current *atomic.Pointer[string], delay, tick time.Duration) *progress {
+	p := &progress{w: w, label: label, unit: unit, total: total, done: done, current: current,
+		stop: make(chan struct{}), finished: make(chan struct{})}
 	go p.run(delay, tick)
 	return p
 }
 
 func (p *progress) run(delay, tick time.Duration) {
 	defer close(p.finished)
-	drawn := false
-	defer func() {
-		if drawn {
-			fmt.Fprint(p.w, "\r\x1b[K") // clear the line for what follows
-		}
-	}()
 	wait := time.NewTimer(delay)
 	defer wait.Stop()
 	select {
@@ -60,35 +61,45 @@ func (p *progress) run(delay, tick time.Duration) {
 		return
 	case <-wait.C:
 	}
+	opts := []progressbar.Option{
+		progressbar.OptionSetWriter(p.w),
+		progressbar.OptionSetWidth(progressWidth),
+		progressbar.OptionUseANSICodes(true), // clears with ESC[2K, on a terminal only
+		progressbar.OptionSetPredictTime(false),
+		progressbar.OptionSetElapsedTime(false),
+		progressbar.OptionUseIECUnits(true),
+	}
+	if p.unit == "bytes" {
+		opts = append(opts, progressbar.OptionShowCount(), progressbar.OptionShowBytes(true))
+	} else {
+		opts = append(opts, progressbar.OptionShowCount())
+	}
+	bar := progressbar.NewOptions64(p.total, opts...)
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
-		fmt.Fprint(p.w, "\r"+p.line())
-		drawn = true
+		bar.Describe(p.description())
+		bar.Set64(min(p.done.Load(), p.total))
 		select {
 		case <-p.stop:
+			bar.Clear() // the line is free for what follows
 			return
 		case <-t.C:
 		}
 	}
 }
 
-// line is the bar as drawn, without the carriage return.
-func (p *progress) line() string {
-	n := min(p.done.Load(), p.total)
-	frac := float64(n) / float64(p.total)
-	fill := int(frac * progressWidth)
-	bar := strings.Repeat("=", fill)
-	if fill < progressWidth {
-		bar += ">" + strings.Repeat(" ", progressWidth-fill-1)
+// description is the label, and the current item when there is one (the
+// bar's count, "(done/total)", counts p.unit).
+func (p *progress) description() string {
+	if p.current == nil {
+		return p.label
 	}
-	var count string
-	if p.unit == "bytes" {
-		count = fmt.Sprintf("%.1f/%.1f MiB", float64(n)/(1<<20), float64(p.total)/(1<<20))
-	} else {
-		count = fmt.Sprintf("%d/%d %s", n, p.total, p.unit)
+	c := p.current.Load()
+	if c == nil || *c == "" {
+		return p.label
 	}
-	return fmt.Sprintf("%s [%s] %3.0f%% %s", p.label, bar, frac*100, count)
+	return p.label + " " + shorten(*c, progressCaseWidth)
 }
 
 // Stop ends the bar, clears its line, and returns once it is gone.

@@ -84,7 +84,7 @@ func writeVerdict(r *reportWriter, rep *analyze.Report) {
 	alg := "no SIP ALG detected"
 	if v.ALGDetected {
 		alg = "SIP ALG detected"
-	} else if noneCompared(rep) {
+	} else if v.NoneCompared {
 		alg = "SIP ALG unknown"
 	}
 	bad := fmt.Sprintf("%d bad", v.Bad)

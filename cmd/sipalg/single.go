@@ -57,7 +57,7 @@ func runSingle(src capture.Source, side, format, out, annotate string, fo failOn
 	if wantProgress(stderr) {
 		src.Progress = &read
 	}
-	bar := startProgress(stderr, "analyze", "bytes", analyze.SinglePasses*fileSize(src.Path), &read)
+	bar := startProgress(stderr, "analyze", "bytes", analyze.SinglePasses*fileSize(src.Path), &read, nil)
 	rep, err := analyze.RunSingleSource(src, side, opt)
 	bar.Stop()
 	if err != nil {

@@ -3,22 +3,15 @@ package main
 import (
 	"io"
 	"os"
+
+	"golang.org/x/term"
 )
 
-// isTerminal reports whether w is a terminal (a character device), as
-// opposed to a file, a pipe or a test buffer.
-//
-// Why not golang.org/x/term (2026-11): it is not a dependency, and the
-// mode bit answers the question that matters here, "will a person read
-// this as it is written?", on every platform Go supports. /dev/null is a
-// character device too; colour codes written there harm no one.
+// isTerminal reports whether w is a terminal (golang.org/x/term), as
+// opposed to a file, a pipe, /dev/null or a test buffer.
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // wantColor reports whether output to w gets ANSI colours: only on a

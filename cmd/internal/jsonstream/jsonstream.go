@@ -116,6 +116,37 @@ func (e *encoder) array(v reflect.Value, prefix string) {
 	e.write("\n" + prefix + "]")
 }
 
+// streamed writes an array from each, as array writes a slice.
+func (e *encoder) streamed(each func(yield func([]byte) error) error, prefix string) {
+	in := prefix + indent
+	n := 0
+	err := each(func(b []byte) error {
+		if n == 0 {
+			e.write("[\n")
+		} else {
+			e.write(",\n")
+		}
+		n++
+		e.write(in)
+		e.buf.Reset()
+		if err := json.Indent(&e.buf, b, in, indent); err != nil {
+			return err
+		}
+		if e.err == nil {
+			_, e.err = e.w.Write(e.buf.Bytes())
+		}
+		return e.err
+	})
+	if err != nil && e.err == nil {
+		e.err = err
+	}
+	if n == 0 {
+		e.write("[]")
+		return
+	}
+	e.write("\n" + prefix + "]")
+}
+
 // field is one JSON member of a struct type.
 type field struct {
 	index     int
@@ -161,10 +192,35 @@ func fields(t reflect.Type) []field {
 	return fs
 }
 
+// FieldStreamer is a struct whose list fields may be written from an
+// iterator rather than from their values: a report whose messages were
+// spooled to disk. StreamJSONField returns the iterator of field name's
+// elements, each compact JSON, or false to write the field's value.
+type FieldStreamer interface {
+	StreamJSONField(name string) (func(yield func(compact []byte) error) error, bool)
+}
+
 func (e *encoder) object(v reflect.Value, prefix string) {
 	in := prefix + indent
 	n := 0
+	var fstr FieldStreamer
+	if v.CanAddr() {
+		fstr, _ = v.Addr().Interface().(FieldStreamer)
+	}
 	for _, f := range fields(v.Type()) {
+		if fstr != nil {
+			if each, ok := fstr.StreamJSONField(f.name); ok {
+				if n == 0 {
+					e.write("{\n")
+				} else {
+					e.write(",\n")
+				}
+				n++
+				e.write(in + `"` + f.name + `": `)
+				e.streamed(each, in)
+				continue
+			}
+		}
 		fv := v.Field(f.index)
 		if f.omitEmpty && isEmpty(fv) || f.omitZero && isZero(fv) {
 			continue

@@ -1,0 +1,740 @@
+package match
+
+import (
+	"bytes"
+	"cmp"
+	"container/heap"
+	"fmt"
+	"slices"
+
+	"github.com/sipalg/sipalg/analyze/correlate"
+	"github.com/sipalg/sipalg/analyze/fielddiff"
+	"github.com/sipalg/sipalg/analyze/sipmsg"
+)
+
+// Close points of a dialog, in capture time (DESIGN.md "State that ends").
+const (
+	// Quiet is how long a transaction is kept after its last message, for
+	// its late retransmissions, and how long a dialog that ended is kept
+	// after its last message: 64·T1, the longest a transaction lives
+	// (RFC 3261 §17, Timers B, F, H and J).
+	Quiet = int64(64 * 500e6)
+	// FlushAfter is how long a dialog must be silent before its messages
+	// so far are judged and released. A transaction's messages come within
+	// a round trip, and everything a later message needs of them (its
+	// transaction, the outbound rewrites it may restore) stays with the
+	// dialog; waiting longer only holds more messages (at 1,000 SIP
+	// messages a second, 32 s held 60,000 parsed messages).
+	FlushAfter = int64(2e9)
+	// DefaultIdleClose is how long the state of a dialog that has not
+	// ended (a call without its BYE, a registration) is kept after its
+	// last message: the default registration lifetime (RFC 3261
+	// §10.2.1.1), so a binding refreshed within it stays one dialog.
+	DefaultIdleClose = int64(3600e9)
+	// DefaultMaxOpenDialogs bounds the dialogs open at once; past it the
+	// one silent longest is closed early, and counted. 65,536 is some
+	// 30 times the phones of a large office, each with a registration
+	// and a call in progress.
+	DefaultMaxOpenDialogs = 1 << 16
+	// maxPending bounds the messages a dialog holds before it is judged
+	// even though it is still active (a keepalive every few seconds on
+	// one Call-ID never leaves 32 s of quiet). Its open transactions stay
+	// open across.
+	maxPending = 256
+	// maxOutChanges bounds the outbound rewrites a dialog remembers for
+	// recognising their restoration in later inbound messages.
+	maxOutChanges = 128
+	// scanEvery is how often, in capture time, open dialogs are checked
+	// for their close points.
+	scanEvery = int64(1e9)
+	// maxSigs bounds the start lines a transaction remembers: a hostile
+	// capture can send a thousand different responses in one.
+	maxSigs = 32
+	// maxClosedKept bounds the closed dialogs DialogOf still finds.
+	maxClosedKept = 4096
+)
+
+// StreamOptions tune a [Streamer].
+type StreamOptions struct {
+	// Window is the correlate pairing window (zero: correlate's default);
+	// messages are reordered within twice it before they get their IDs.
+	Window int64
+	// IdleClose and MaxOpenDialogs: zero means DefaultIdleClose and
+	// DefaultMaxOpenDialogs.
+	IdleClose      int64
+	MaxOpenDialogs int
+	// FlushAfter replaces the constant FlushAfter when positive (tests
+	// hand every message over alone).
+	FlushAfter int64
+}
+
+// Batch is what a [Streamer] hands over when a dialog falls quiet or
+// closes: its messages since the last batch, in ID order, parsed and
+// diffed, with the dialog as it stands. The receiver may keep the
+// messages; the Streamer no longer refers to them.
+type Batch struct {
+	Dialog   Dialog
+	Messages []Message
+	// OutChanges are the outbound rewrites of the dialog's earlier
+	// batches (at most maxOutChanges, values copied), for recognising an
+	// inbound restoration in this one.
+	OutChanges []fielddiff.Change
+	// Closed is set on the dialog's last batch.
+	Closed bool
+}
+
+// Streamer matches SIP messages into dialogs as they come and hands each
+// dialog over in batches once it falls quiet, so that only open dialogs
+// are held (issue 15). Messages are fed in the order correlate decides
+// them ([correlate.Options.SIPSink]); they get their IDs in time order.
+type Streamer struct {
+	opt    StreamOptions
+	offset int64 // WAN clock minus LAN clock, ns (constant, as Build has it)
+	drift  float64
+	emit   func(*Batch)
+
+	reorder   reorderHeap
+	seq       int // feed order, the tie-break
+	now       int64
+	start     int64
+	lastScan  int64
+	nextID    int
+	nextDlg   int
+	lastKey   sortKey
+	open      map[int]*openDialog
+	byLAN     map[string]*openDialog
+	byWAN     map[string]*openDialog
+	byTx      map[txKey]*openDialog
+	evicted   int
+	retx      int
+	rewritten bool // a Call-ID differs between the sides
+	// closed remembers the dialogs closed last by their LAN Call-IDs, for
+	// DialogOf: a transfer names a dialog that may have ended.
+	closed     map[string]Dialog
+	closedRing []string
+	closedNext int
+	messages   int
+	maxOpenAt  int
+}
+
+type sortKey struct {
+	ts    int64
+	frame int
+	seq   int
+}
+
+func (a sortKey) cmp(b sortKey) int {
+	if c := cmp.Compare(a.ts, b.ts); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(a.frame, b.frame); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.seq, b.seq)
+}
+
+type item struct {
+	key sortKey
+	msg Message
+}
+
+type reorderHeap []item
+
+func (h reorderHeap) Len() int           { return len(h) }
+func (h reorderHeap) Less(i, j int) bool { return h[i].key.cmp(h[j].key) < 0 }
+func (h reorderHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
+func (h *reorderHeap) Push(x any)        { *h = append(*h, x.(item)) }
+func (h *reorderHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	old[len(old)-1] = item{}
+	*h = old[:len(old)-1]
+	return x
+}
+
+// openDialog is a dialog still open: who it is, its transactions still
+// open, and its messages not yet handed over.
+type openDialog struct {
+	d          Dialog
+	lastTS     int64
+	pending    []Message
+	txs        map[txKey]*txState
+	outChanges []fielddiff.Change
+	outHanded  int  // outChanges[:outHanded] went with earlier batches
+	invite     bool // an INVITE was seen: a call
+	ended      bool // its BYE (or the failure of its INVITE) was answered
+	register   bool
+	expires    int64 // ns, the longest Expires seen on a REGISTER, 0 unknown
+}
+
+// txState is one transaction of an open dialog; transactions joined by a
+// message seen under two keys form a union-find forest.
+type txState struct {
+	parent *txState
+	root   int       // ID of its first message
+	sigs   []retxSig // the start lines seen, per direction and CSeq: a handful
+	lastTS int64
+}
+
+func (t *txState) find() *txState {
+	for t.parent != nil {
+		if t.parent.parent != nil {
+			t.parent = t.parent.parent
+		}
+		t = t.parent
+	}
+	return t
+}
+
+type retxSig struct {
+	direction, start, cseq string
+}
+
+// NewStreamer returns a Streamer for a correlation whose clock is clk;
+// emit receives each batch.
+func NewStreamer(clk correlate.Clock, opt StreamOptions, emit func(*Batch)) *Streamer {
+	if opt.Window <= 0 {
+		opt.Window = int64(correlate.DefaultWindow)
+	}
+	if opt.IdleClose <= 0 {
+		opt.IdleClose = DefaultIdleClose
+	}
+	if opt.MaxOpenDialogs <= 0 {
+		opt.MaxOpenDialogs = DefaultMaxOpenDialogs
+	}
+	if opt.FlushAfter <= 0 {
+		opt.FlushAfter = FlushAfter
+	}
+	return &Streamer{
+		opt: opt, offset: int64(clk.OffsetS * 1e9), drift: clk.DriftPPM, emit: emit,
+		open: map[int]*openDialog{}, byLAN: map[string]*openDialog{}, byWAN: map[string]*openDialog{},
+		byTx: map[txKey]*openDialog{}, nextID: 1, nextDlg: 1, start: -1,
+		closed: map[string]Dialog{}, closedRing: make([]string, maxClosedKept),
+	}
+}
+
+// Add takes the next SIP message as correlate decided it.
+func (s *Streamer) Add(sm correlate.SIPMessage) { s.AddPrepared(sm, Prepare(sm)) }
+
+// AddPrepared takes the next SIP message as correlate decided it, with m
+// its [Prepare]d form.
+func (s *Streamer) AddPrepared(sm correlate.SIPMessage, m Message) {
+	var ts, seen int64
+	switch {
+	case sm.LAN != nil:
+		ts, seen = sm.LAN.TS, sm.LAN.TS
+		if sm.Direction == "inbound" && sm.WAN != nil {
+			ts = sm.WAN.TS - s.offset // when it reached the router
+		}
+		if sm.WAN != nil {
+			seen = max(seen, sm.WAN.TS-s.offset)
+		}
+	case sm.WAN != nil:
+		ts = sm.WAN.TS - s.offset
+		seen = ts
+	default:
+		return // not kept: nothing to match
+	}
+	if s.start < 0 {
+		s.start = seen
+	}
+	s.now = max(s.now, seen)
+	frame := sm.LANFrame
+	if frame == 0 {
+		frame = sm.WANFrame
+	}
+	heap.Push(&s.reorder, item{key: sortKey{ts, frame, s.seq}, msg: m})
+	s.seq++
+	// A message decided later can be older than this one by at most the
+	// pairing window (it waited for its twin that long, or for the window
+	// to close on it), plus what the constant offset misses of the drift,
+	// plus a second to spare.
+	margin := s.opt.Window + int64(1e9) + int64(abs(s.drift)*1e-6*float64(s.now-s.start))
+	for len(s.reorder) > 0 && s.reorder[0].key.ts < s.now-margin {
+		it := heap.Pop(&s.reorder).(item)
+		s.process(it.key, it.msg)
+	}
+}
+
+// Close hands over every dialog still open, in the order they opened.
+func (s *Streamer) Close() {
+	for len(s.reorder) > 0 {
+		it := heap.Pop(&s.reorder).(item)
+		s.process(it.key, it.msg)
+	}
+	ids := make([]int, 0, len(s.open))
+	for id := range s.open {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		s.close(s.open[id])
+	}
+}
+
+// DialogOf returns the dialog, open or among the last closed, that has
+// the LAN Call-ID id.
+func (s *Streamer) DialogOf(id string) (Dialog, bool) {
+	if d := s.byLAN[id]; d != nil {
+		return d.d, true
+	}
+	d, ok := s.closed[id]
+	return d, ok
+}
+
+// CallIDRewritten reports whether a message so far had different Call-IDs
+// on the two sides.
+func (s *Streamer) CallIDRewritten() bool { return s.rewritten }
+
+// Warnings says what the bounds cut short.
+func (s *Streamer) Warnings() []string {
+	if s.evicted == 0 {
+		return nil
+	}
+	return []string{fmt.Sprintf("match: more than %d dialogs open at once; %d were closed before their end (a message after that starts a new dialog; raise with --limit open-dialogs=N)",
+		s.opt.MaxOpenDialogs, s.evicted)}
+}
+
+// Stats returns the messages and retransmissions seen so far, and the
+// most dialogs open at once.
+func (s *Streamer) Stats() (messages, retransmissions, maxOpen int) {
+	return s.messages, s.retx, s.maxOpenAt
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// Prepare parses and diffs one SIP message: the part of matching that
+// needs nothing but the message itself, so that callers may run it on
+// several cores and hand the result to [Streamer.AddPrepared] in order.
+func Prepare(sm correlate.SIPMessage) Message {
+	m := Message{Direction: sm.Direction, State: sm.State}
+	if sm.LANFrame > 0 {
+		m.LANFrame = intp(sm.LANFrame)
+	}
+	if sm.WANFrame > 0 {
+		m.WANFrame = intp(sm.WANFrame)
+	}
+	if r := sm.LAN; r != nil {
+		m.LAN = sipmsg.Parse(r.Data)
+		m.LANSrc, m.LANDst, m.Proto = r.Src, r.Dst, protoName(r.Proto)
+	}
+	if r := sm.WAN; r != nil {
+		m.WAN = sipmsg.Parse(r.Data)
+		m.WANSrc, m.WANDst, m.Proto = r.Src, r.Dst, protoName(r.Proto)
+	}
+	describe(&m)
+	if m.LAN != nil && m.WAN != nil {
+		if m.Direction == "inbound" {
+			m.Changes = fielddiff.Diff(m.WAN, m.LAN)
+		} else {
+			m.Changes = fielddiff.Diff(m.LAN, m.WAN)
+		}
+		switch {
+		case sm.LAN.Cut:
+			m.Cut = "lan"
+			m.Changes = uncut(m.Changes, m.LAN, m.Direction != "inbound")
+		case sm.WAN.Cut:
+			m.Cut = "wan"
+			m.Changes = uncut(m.Changes, m.WAN, m.Direction == "inbound")
+		}
+		m.ChangedFields = len(m.Changes)
+	}
+	return m
+}
+
+// uncut keeps the changes a snap length cannot have made: those whose value
+// on the cut message lies wholly in its last complete line or before.
+// Values missing there (cut off), parser diagnostics and header order (the
+// parser saw a message without its end) say nothing about the router. cutA
+// tells whether the cut message is the diff's first (as it entered).
+func uncut(chs []fielddiff.Change, cut *sipmsg.Message, cutA bool) []fielddiff.Change {
+	end := bytes.LastIndexByte(cut.Raw, '\n') + 1
+	out := chs[:0]
+	for _, ch := range chs {
+		sp := ch.SpanB
+		if cutA {
+			sp = ch.SpanA
+		}
+		if sp.End == 0 || sp.End > end || ch.Kind == fielddiff.Reordered || ch.Kind == fielddiff.Syntax && ch.Code != "" {
+			continue
+		}
+		out = append(out, ch)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// process matches one message, in ID order.
+func (s *Streamer) process(k sortKey, m Message) {
+	m.ID, m.TS = s.nextID, k.ts
+	s.nextID++
+	s.messages++
+	if m.CallIDLAN != "" && m.CallIDWAN != "" && m.CallIDLAN != m.CallIDWAN {
+		s.rewritten = true
+	}
+	// Close points first: a dialog silent past one is handed over before
+	// this message can join it.
+	if k.ts-s.lastScan >= min(scanEvery, s.opt.FlushAfter) {
+		s.scan(k.ts)
+	}
+	var keys [2]txKey
+	var hasKey [2]bool
+	for i, p := range [2]*sipmsg.Message{m.LAN, m.WAN} {
+		if p != nil {
+			keys[i], hasKey[i] = transactionKey("lw"[i], p)
+		}
+	}
+	d := s.dialogFor(&m, keys, hasKey)
+	s.transaction(d, &m, keys, hasKey)
+	s.observe(d, &m)
+	d.pending = append(d.pending, m)
+	d.lastTS = max(d.lastTS, m.TS)
+	if len(d.pending) >= maxPending {
+		s.flush(d, false)
+	}
+	if len(s.open) > s.maxOpenAt {
+		s.maxOpenAt = len(s.open)
+	}
+	if len(s.open) > s.opt.MaxOpenDialogs {
+		s.scan(k.ts)
+	}
+}
+
+// dialogFor finds the open dialog of m by its Call-IDs and transaction
+// keys, joining dialogs m links, or opens one.
+func (s *Streamer) dialogFor(m *Message, keys [2]txKey, hasKey [2]bool) *openDialog {
+	var found []*openDialog
+	add := func(d *openDialog) {
+		if d != nil && !slices.Contains(found, d) {
+			found = append(found, d)
+		}
+	}
+	if m.CallIDLAN != "" {
+		add(s.byLAN[m.CallIDLAN])
+	}
+	if m.CallIDWAN != "" {
+		add(s.byWAN[m.CallIDWAN])
+	}
+	for i := range keys {
+		if hasKey[i] {
+			add(s.byTx[keys[i]])
+		}
+	}
+	var d *openDialog
+	switch len(found) {
+	case 0:
+		d = &openDialog{d: Dialog{ID: s.nextDlg, CallIDsLAN: []string{}, CallIDsWAN: []string{}, Tags: []string{}},
+			txs: map[txKey]*txState{}}
+		s.nextDlg++
+		s.open[d.d.ID] = d
+	default:
+		slices.SortFunc(found, func(a, b *openDialog) int { return cmp.Compare(a.d.ID, b.d.ID) })
+		d = found[0]
+		for _, o := range found[1:] {
+			s.join(d, o)
+		}
+	}
+	if m.CallIDLAN != "" && s.byLAN[m.CallIDLAN] == nil {
+		s.byLAN[m.CallIDLAN] = d
+		d.d.CallIDsLAN = append(d.d.CallIDsLAN, m.CallIDLAN)
+	}
+	if m.CallIDWAN != "" && s.byWAN[m.CallIDWAN] == nil {
+		s.byWAN[m.CallIDWAN] = d
+		d.d.CallIDsWAN = append(d.d.CallIDsWAN, m.CallIDWAN)
+	}
+	return d
+}
+
+// join moves dialog o into d: a message linked them.
+func (s *Streamer) join(d, o *openDialog) {
+	for _, id := range o.d.CallIDsLAN {
+		s.byLAN[id] = d
+		addOnce(&d.d.CallIDsLAN, id)
+	}
+	for _, id := range o.d.CallIDsWAN {
+		s.byWAN[id] = d
+		addOnce(&d.d.CallIDsWAN, id)
+	}
+	for k, t := range o.txs {
+		s.byTx[k] = d
+		d.txs[k] = t
+	}
+	for _, tg := range o.d.Tags {
+		addOnce(&d.d.Tags, tg)
+	}
+	if d.d.Method == "" {
+		d.d.Method = o.d.Method
+	}
+	d.d.Transactions += o.d.Transactions
+	d.pending = append(d.pending, o.pending...)
+	slices.SortStableFunc(d.pending, func(a, b Message) int { return cmp.Compare(a.ID, b.ID) })
+	d.outChanges = append(d.outChanges, o.outChanges...)
+	d.lastTS = max(d.lastTS, o.lastTS)
+	d.invite, d.ended, d.register = d.invite || o.invite, d.ended || o.ended, d.register || o.register
+	d.expires = max(d.expires, o.expires)
+	delete(s.open, o.d.ID)
+}
+
+// transaction puts m in its transaction (RFC 3261 §17, keyed per side,
+// linked across the NAT by the twin) and marks a retransmission: a
+// repeat of the start line and CSeq in the same direction.
+func (s *Streamer) transaction(d *openDialog, m *Message, keys [2]txKey, hasKey [2]bool) {
+	var t *txState
+	for i := range keys {
+		if !hasKey[i] {
+			continue
+		}
+		u, ok := d.txs[keys[i]]
+		if !ok {
+			continue
+		}
+		u = u.find()
+		switch {
+		case t == nil:
+			t = u
+		case t != u:
+			if u.root < t.root {
+				t, u = u, t
+			}
+			u.parent = t
+			for _, sg := range u.sigs {
+				if !slices.Contains(t.sigs, sg) {
+					t.sigs = append(t.sigs, sg)
+				}
+			}
+			u.sigs = nil
+			t.lastTS = max(t.lastTS, u.lastTS)
+			d.d.Transactions--
+		}
+	}
+	if t == nil {
+		t = &txState{root: m.ID}
+		d.d.Transactions++
+	}
+	t.lastTS = max(t.lastTS, m.TS)
+	for i := range keys {
+		if hasKey[i] {
+			d.txs[keys[i]] = t
+			s.byTx[keys[i]] = d
+		}
+	}
+	m.tx = t
+	p := m.LAN
+	if p == nil {
+		p = m.WAN
+	}
+	if p == nil {
+		return
+	}
+	sg := retxSig{m.Direction, string(p.Bytes(p.StartLine)), m.CSeq}
+	if slices.Contains(t.sigs, sg) {
+		m.Retransmission = true
+		s.retx++
+	} else if len(t.sigs) < maxSigs {
+		t.sigs = append(t.sigs, sg)
+	}
+}
+
+// observe updates what the dialog is from m: its method, tags, and
+// whether it has ended.
+func (s *Streamer) observe(d *openDialog, m *Message) {
+	p := m.LAN
+	if p == nil {
+		p = m.WAN
+	}
+	if p == nil {
+		return
+	}
+	if d.d.Method == "" && p.IsRequest {
+		d.d.Method = string(p.Bytes(p.Method))
+	}
+	if tags := dialogTags(p); tags != "" {
+		addOnce(&d.d.Tags, tags)
+	}
+	switch m.Method {
+	case "INVITE":
+		d.invite = true
+		if m.Status != nil && *m.Status >= 300 {
+			d.ended = true // the call failed; its ACK follows at once
+		}
+	case "BYE":
+		if m.Status != nil && *m.Status >= 200 {
+			d.ended = true
+		}
+	case "REGISTER":
+		d.register = true
+		if n, ok := registerExpires(p); ok && int64(n)*1e9 > d.expires {
+			d.expires = int64(n) * 1e9
+		}
+	}
+	if m.Direction == "outbound" && len(d.outChanges) < maxOutChanges {
+		for _, c := range m.Changes {
+			if len(d.outChanges) == maxOutChanges {
+				break
+			}
+			c.Before, c.After = slices.Clone(c.Before), slices.Clone(c.After)
+			d.outChanges = append(d.outChanges, c)
+		}
+	}
+}
+
+// registerExpires is the longest expiry a REGISTER or its response
+// names (Contact expires= or Expires).
+func registerExpires(p *sipmsg.Message) (int, bool) {
+	best, ok := 0, false
+	for _, a := range p.Contacts() {
+		if prm, found := a.Param(p.Raw, "expires"); found {
+			if n, err := atoi(p.Bytes(prm.Value)); err == nil && n > best {
+				best, ok = n, true
+			}
+		}
+	}
+	if v := p.HeaderValue("Expires"); v != nil {
+		if n, err := atoi(v); err == nil && n > best {
+			best, ok = n, true
+		}
+	}
+	return best, ok
+}
+
+func atoi(b []byte) (int, error) {
+	b = trimSpace(b)
+	if len(b) == 0 || len(b) > 9 {
+		return 0, fmt.Errorf("match: not a small number: %q", b)
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, fmt.Errorf("match: not a number: %q", b)
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, nil
+}
+
+func trimSpace(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// scan judges the dialogs quiet since Quiet and closes those at their
+// close point, and the longest silent past the open-dialog bound.
+func (s *Streamer) scan(now int64) {
+	s.lastScan = now
+	var closing []*openDialog
+	for _, d := range s.open {
+		idle := now - d.lastTS
+		switch {
+		case idle >= s.closeAfter(d):
+			closing = append(closing, d)
+		case idle >= s.opt.FlushAfter && len(d.pending) > 0:
+			s.flush(d, false)
+		}
+	}
+	slices.SortFunc(closing, func(a, b *openDialog) int { return cmp.Compare(a.d.ID, b.d.ID) })
+	for _, d := range closing {
+		s.close(d)
+	}
+	if over := len(s.open) - s.opt.MaxOpenDialogs; over > 0 {
+		all := make([]*openDialog, 0, len(s.open))
+		for _, d := range s.open {
+			all = append(all, d)
+		}
+		slices.SortFunc(all, func(a, b *openDialog) int {
+			if c := cmp.Compare(a.lastTS, b.lastTS); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.d.ID, b.d.ID)
+		})
+		for _, d := range all[:over] {
+			s.evicted++
+			s.close(d)
+		}
+	}
+}
+
+// closeAfter is how long d is kept after its last message.
+func (s *Streamer) closeAfter(d *openDialog) int64 {
+	switch {
+	case d.ended, !d.invite && !d.register && d.d.Method != "SUBSCRIBE" && d.d.Method != "NOTIFY":
+		return Quiet
+	case d.register && d.expires > 0:
+		return d.expires + Quiet
+	}
+	return s.opt.IdleClose
+}
+
+// flush hands over d's pending messages.
+func (s *Streamer) flush(d *openDialog, closed bool) {
+	if len(d.pending) == 0 && !closed {
+		return
+	}
+	b := &Batch{Dialog: d.d, Messages: d.pending, Closed: closed}
+	b.Dialog.CallIDsLAN = slices.Clone(d.d.CallIDsLAN)
+	b.Dialog.CallIDsWAN = slices.Clone(d.d.CallIDsWAN)
+	b.Dialog.Tags = slices.Clone(d.d.Tags)
+	// The outbound rewrites of earlier batches: those of this one are in
+	// its messages.
+	if d.outHanded > 0 {
+		b.OutChanges = d.outChanges[:d.outHanded:d.outHanded]
+	}
+	d.outHanded = len(d.outChanges)
+	for i := range b.Messages {
+		m := &b.Messages[i]
+		m.Dialog = d.d.ID
+		if m.tx != nil {
+			m.Transaction = m.tx.find().root
+			m.tx = nil
+		}
+	}
+	d.pending = nil
+	// Transactions silent for Quiet are over.
+	for k, t := range d.txs {
+		if d.lastTS-t.find().lastTS >= Quiet || closed {
+			delete(d.txs, k)
+			if s.byTx[k] == d {
+				delete(s.byTx, k)
+			}
+		}
+	}
+	s.emit(b)
+}
+
+// close hands over d's last batch and forgets it.
+func (s *Streamer) close(d *openDialog) {
+	s.flush(d, true)
+	for _, id := range d.d.CallIDsLAN {
+		if s.byLAN[id] == d {
+			delete(s.byLAN, id)
+		}
+		if old := s.closedRing[s.closedNext]; old != "" {
+			delete(s.closed, old)
+		}
+		s.closedRing[s.closedNext] = id
+		s.closedNext = (s.closedNext + 1) % maxClosedKept
+		s.closed[id] = Dialog{ID: d.d.ID, Method: d.d.Method, CallIDsLAN: d.d.CallIDsLAN, CallIDsWAN: d.d.CallIDsWAN}
+	}
+	for _, id := range d.d.CallIDsWAN {
+		if s.byWAN[id] == d {
+			delete(s.byWAN, id)
+		}
+	}
+	for k := range d.txs {
+		if s.byTx[k] == d {
+			delete(s.byTx, k)
+		}
+	}
+	delete(s.open, d.d.ID)
+}

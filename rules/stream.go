@@ -1,0 +1,272 @@
+package rules
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+
+	"github.com/sipalg/sipalg/analyze/correlate"
+	"github.com/sipalg/sipalg/analyze/fielddiff"
+	"github.com/sipalg/sipalg/analyze/match"
+	"github.com/sipalg/sipalg/analyze/sdp"
+)
+
+// Bounds of what an [Evaluator] keeps between dialogs; each is far above
+// what a rule needs, and what they cut is counted in Warnings.
+const (
+	// maxDropped bounds the dropped messages kept for ALG-DROPPED and
+	// INBOUND-DROPPED (a few hundred bytes each).
+	maxDropped = 1 << 16
+	// maxTimes bounds the times kept per registration and per public
+	// endpoint for the refresh and keepalive medians: a day of
+	// refreshes every 90 s.
+	maxTimes = 1024
+	// maxRepresentatives bounds the findings kept, one per rule, field,
+	// direction and method, as the evidence router profiles are scored
+	// on.
+	maxRepresentatives = 4096
+)
+
+// Evaluator judges a capture dialog by dialog as [match.Streamer] hands
+// the dialogs over, keeping between them only what capture-wide rules
+// need (issue 15): registrations, keepalive times per public endpoint, the
+// dropped messages, counts. The correlation it is given must be final
+// (the mappings are what rewrites are judged against).
+type Evaluator struct {
+	cap    *Context
+	agg    *aggregates
+	claims []*Rule
+	checks []*Rule // per dialog
+	global []*Rule // once, at Finish
+	counts map[string]int
+	sum    Summary
+	reps   []Finding
+	repKey map[[4]string]bool
+}
+
+// aggregates is what the capture-wide rules know of the messages.
+type aggregates struct {
+	regs     map[int]*registration // by dialog ID
+	regTimes map[int][]int64
+	pings    map[netip.AddrPort][]int64 // keepalive requests by public endpoint
+	sipOut   map[netip.AddrPort]int     // SIP messages that left from a public endpoint
+	dropped  []match.Message            // without their parsed forms
+	cut      int                        // dropped messages not kept
+	hidden   map[int]*hiddenRegister    // NAT-HIDDEN, the first per dialog
+	matched  int
+	changed  bool
+	// TRANSPORT-INCONSISTENT: rewrites per transport, and per transport
+	// the first outbound message that left with its private Via untouched.
+	rewritten map[string]int
+	leakedVia map[string]*viaLeak
+	// PRIVATE-ADDRESS-LEAKED: how many, and the first.
+	leaks     int
+	leakFirst *match.Message
+	leakWhere string
+	callIDs   bool // a Call-ID differs between the sides
+	look      DialogLookup
+	// unpaired counts messages a snap length left unpairable.
+	unpaired int
+	// doubleNAT is DOUBLE-NAT's evidence, at most maxDoubleNAT entries.
+	doubleNAT []DoubleNATEvidence
+}
+
+// DialogLookup is what an [Evaluator] asks about dialogs beyond the one it
+// judges (REFER-TO-MISMATCH): the dialog a LAN Call-ID names, and whether
+// the router rewrote any Call-ID. match.Streamer answers both for the
+// dialogs open or recently closed.
+type DialogLookup struct {
+	DialogOf        func(lanCallID string) (match.Dialog, bool)
+	CallIDRewritten func() bool
+}
+
+type hiddenRegister struct {
+	m            match.Message
+	before, from string
+}
+
+type viaLeak struct {
+	m      match.Message
+	sentBy string
+}
+
+// NewEvaluator returns an Evaluator for corr, the final correlation.
+func NewEvaluator(corr *correlate.Result, look DialogLookup) *Evaluator {
+	if look.DialogOf == nil {
+		look.DialogOf = func(string) (match.Dialog, bool) { return match.Dialog{}, false }
+	}
+	if look.CallIDRewritten == nil {
+		look.CallIDRewritten = func() bool { return false }
+	}
+	agg := &aggregates{
+		regs: map[int]*registration{}, regTimes: map[int][]int64{},
+		pings: map[netip.AddrPort][]int64{}, sipOut: map[netip.AddrPort]int{},
+		hidden: map[int]*hiddenRegister{}, rewritten: map[string]int{}, leakedVia: map[string]*viaLeak{},
+		look: look,
+	}
+	e := &Evaluator{cap: newContext(corr), agg: agg, claims: claimOrder(), counts: map[string]int{}, repKey: map[[4]string]bool{}}
+	e.cap.agg = agg
+	for _, r := range checkOrder() {
+		if r.Capture {
+			e.global = append(e.global, r)
+		} else {
+			e.checks = append(e.checks, r)
+		}
+	}
+	return e
+}
+
+// Batch judges the messages of one dialog handed over by the streamer:
+// every change of every message gets its verdict, the dialog's checks
+// run, and the capture-wide aggregates take what they need. It returns
+// the findings, unsorted.
+func (e *Evaluator) Batch(b *match.Batch) []Finding {
+	c := e.cap.forBatch(b)
+	var fs []Finding
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		e.agg.observe(c, m, b.Dialog.Method)
+		for j := range m.Changes {
+			ch := &m.Changes[j]
+			rule, text := UnexplainedRewrite, ""
+			for _, r := range e.claims {
+				if t, ok := r.Claim(c, m, ch); ok {
+					rule, text = r, t
+					break
+				}
+			}
+			f := changeFinding(m, ch, text)
+			fill(&f, rule)
+			fs = append(fs, f)
+		}
+	}
+	for _, r := range e.checks {
+		for _, f := range r.Check(c) {
+			fill(&f, r)
+			alongPath(c, &f)
+			fs = append(fs, f)
+		}
+	}
+	for i := range fs {
+		e.count(&fs[i])
+	}
+	return fs
+}
+
+// Finish runs the capture-wide rules and returns their findings (sorted),
+// the router profiles that fit every finding seen, the verdict, and what
+// the bounds left out.
+func (e *Evaluator) Finish() ([]Finding, []Fingerprint, Summary, []string) {
+	c := e.cap
+	slices.SortFunc(e.agg.dropped, func(a, b match.Message) int { return cmp.Compare(a.ID, b.ID) })
+	c.Messages = e.agg.dropped
+	var fs []Finding
+	for _, r := range e.global {
+		for _, f := range r.Check(c) {
+			fill(&f, r)
+			alongPath(c, &f)
+			fs = append(fs, f)
+		}
+	}
+	for i := range fs {
+		e.count(&fs[i])
+	}
+	slices.SortStableFunc(fs, CompareFindings)
+	reps := slices.Clone(e.reps)
+	slices.SortStableFunc(reps, CompareFindings)
+	fps := fingerprints(c, reps)
+	var warns []string
+	if e.agg.cut > 0 {
+		warns = append(warns, fmt.Sprintf("rules: %d dropped message(s) beyond the first %d were not judged", e.agg.cut, maxDropped))
+	}
+	return fs, fps, e.summarize(c, fps), warns
+}
+
+// count adds f to the verdict counts and, when it is the first of its
+// kind, to the representatives.
+func (e *Evaluator) count(f *Finding) {
+	e.counts[f.Rule]++
+	switch f.Verdict {
+	case Correct:
+		e.sum.Correct++
+	case Bad:
+		e.sum.Bad++
+	case Warning:
+		e.sum.Warnings++
+	}
+	k := [4]string{f.Rule, f.Field, f.Direction, f.Method}
+	if !e.repKey[k] && len(e.reps) < maxRepresentatives {
+		e.repKey[k] = true
+		e.reps = append(e.reps, *f)
+	}
+}
+
+// forBatch is the context of one dialog's batch: c's capture-wide part
+// with the batch's messages, its dialog, and the outbound rewrites of the
+// dialog's earlier batches.
+func (c *Context) forBatch(b *match.Batch) *Context {
+	bc := &Context{
+		Corr: c.Corr, Messages: b.Messages, Dialogs: []match.Dialog{b.Dialog},
+		public: c.public, byLAN: c.byLAN, byWAN: c.byWAN, agg: c.agg,
+		sdps: map[sdpKey]*sdp.Session{}, outChanges: map[int][]*fielddiff.Change{},
+	}
+	for i := range b.OutChanges {
+		bc.outChanges[b.Dialog.ID] = append(bc.outChanges[b.Dialog.ID], &b.OutChanges[i])
+	}
+	for i := range bc.Messages {
+		m := &bc.Messages[i]
+		if m.Direction != "outbound" {
+			continue
+		}
+		for j := range m.Changes {
+			bc.outChanges[m.Dialog] = append(bc.outChanges[m.Dialog], &m.Changes[j])
+		}
+	}
+	return bc
+}
+
+// light is m without its parsed forms and changes, as kept past its
+// dialog.
+func light(m *match.Message) match.Message {
+	l := *m
+	l.LAN, l.WAN, l.Changes = nil, nil, nil
+	return l
+}
+
+// observe takes from m, a message of a dialog whose first request was
+// method, what the capture-wide rules need.
+func (a *aggregates) observe(c *Context, m *match.Message, method string) {
+	if m.State == match.Matched {
+		a.matched++
+		if len(m.Changes) > 0 {
+			a.changed = true
+		}
+	}
+	if m.CallIDLAN != "" && m.CallIDWAN != "" && m.CallIDLAN != m.CallIDWAN {
+		a.callIDs = true
+	}
+	if m.State == match.Dropped {
+		if len(a.dropped) < maxDropped {
+			a.dropped = append(a.dropped, light(m))
+		} else {
+			a.cut++
+		}
+	}
+	a.observeRegistration(c, m)
+	a.observeKeepalive(m, method)
+	a.observeHidden(m)
+	a.observeTransport(m)
+	a.observeLeak(m)
+	a.observeDoubleNAT(c, m)
+	if m.State == correlate.StateUnpaired {
+		a.unpaired++
+	}
+}
+
+func appendTime(ts []int64, t int64) []int64 {
+	if len(ts) < maxTimes {
+		ts = append(ts, t)
+	}
+	return ts
+}
