@@ -73,7 +73,7 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	var spillErr error
 	res, err := correlate.CorrelateSources(lan, wan, correlate.Options{
 		Limits: lim.Capture, Inventory: true, MaxFlows: lim.MaxFlows,
-		MaxPending: lim.MaxPending, MaxMappings: lim.MaxMappings,
+		MaxPending: lim.MaxPending, MaxMappings: lim.MaxMappings, MaxStreams: lim.MaxStreams,
 		SIPSink: func(sm correlate.SIPMessage) {
 			binary.BigEndian.PutUint64(key[:], uint64(sip.Len()))
 			buf = match.AppendSIP(buf[:0], sm)
@@ -262,12 +262,13 @@ func (j *judge) finish(rep *Report) error {
 	if j.err != nil {
 		return fmt.Errorf("analyze: %w", j.err)
 	}
-	capFs, fps, sum, warns := j.eval.Finish()
+	fin := j.eval.Finish()
+	capFs := fin.Findings
 	applyDoubleNAT(rep, j.eval.DoubleNAT())
 	j.digest.addCapture(capFs)
-	rep.Fingerprints, rep.Verdict = fps, sum
+	rep.Fingerprints, rep.Verdict, rep.Media = fin.Fingerprints, fin.Summary, fin.Media
 	rep.Warnings = append(rep.Warnings, j.streamer.Warnings()...)
-	rep.Warnings = append(rep.Warnings, warns...)
+	rep.Warnings = append(rep.Warnings, fin.Warnings...)
 	rep.Digest = j.digest
 	if !j.stream {
 		rep.Messages, rep.Dialogs = j.keep.Result()

@@ -40,6 +40,9 @@ type Limits struct {
 	// MaxOpenDialogs bounds the dialogs open at once in paired analysis
 	// (match.DefaultMaxOpenDialogs).
 	MaxOpenDialogs int
+	// MaxStreams bounds the RTP streams counted for the media section
+	// (correlate.DefaultMaxStreams).
+	MaxStreams int
 }
 
 // DefaultLimits are the limits a zero Limits stands for.
@@ -54,6 +57,7 @@ func DefaultLimits() Limits {
 		MaxMessages: match.DefaultMaxMessages,
 
 		MaxOpenDialogs: match.DefaultMaxOpenDialogs,
+		MaxStreams:     correlate.DefaultMaxStreams,
 	}
 }
 
@@ -64,6 +68,7 @@ func (l Limits) withDefaults() Limits {
 	for _, f := range []struct{ v, def *int }{
 		{&l.MaxFlows, &d.MaxFlows}, {&l.MaxPending, &d.MaxPending}, {&l.MaxMappings, &d.MaxMappings},
 		{&l.MaxSIPBytes, &d.MaxSIPBytes}, {&l.MaxSIPPairs, &d.MaxSIPPairs}, {&l.MaxMessages, &d.MaxMessages}, {&l.MaxOpenDialogs, &d.MaxOpenDialogs},
+		{&l.MaxStreams, &d.MaxStreams},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.def

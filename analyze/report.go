@@ -36,11 +36,14 @@ type Report struct {
 	Mappings      []correlate.Mapping `json:"mappings"`
 	Messages      []match.Message     `json:"messages"`
 	Findings      []rules.Finding     `json:"findings"`
-	Fingerprints  []rules.Fingerprint `json:"fingerprints"`
-	Verdict       rules.Summary       `json:"verdict"`
-	Warnings      []string            `json:"warnings"`
-	Limits        []string            `json:"limits,omitempty"`
-	Single        *Single             `json:"single,omitempty"`
+	// Media lists every RTP stream that crossed (or tried to cross) the
+	// router, with what the router did to it; paired analysis only.
+	Media        []rules.MediaStream `json:"media,omitempty"`
+	Fingerprints []rules.Fingerprint `json:"fingerprints"`
+	Verdict      rules.Summary       `json:"verdict"`
+	Warnings     []string            `json:"warnings"`
+	Limits       []string            `json:"limits,omitempty"`
+	Single       *Single             `json:"single,omitempty"`
 
 	// Dialogs groups Messages for the ladder views; not part of the JSON
 	// contract.

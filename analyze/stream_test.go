@@ -61,7 +61,8 @@ func TestStreamingEqualsDialogsAlone(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := match.Build(res, match.Limits{})
-			fs, fps, sum := rules.Evaluate(&rules.Input{Correlation: res, Match: m})
+			whole := rules.EvaluateAll(&rules.Input{Correlation: res, Match: m})
+			fs, fps, sum := whole.Findings, whole.Fingerprints, whole.Summary
 			for i, rep := range reps {
 				if i == 1 {
 					// Judged alone, an inbound restoration can only be
@@ -74,6 +75,7 @@ func TestStreamingEqualsDialogsAlone(t *testing.T) {
 				same(t, "fingerprints", rep.Fingerprints, fps)
 				same(t, "verdict", rep.Verdict, sum)
 				same(t, "messages", rep.Messages, m.Messages)
+				same(t, "media", rep.Media, whole.Media)
 			}
 		})
 	}

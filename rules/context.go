@@ -36,6 +36,9 @@ type Context struct {
 	// agg is what the capture-wide rules know of every message
 	// (Evaluator).
 	agg *aggregates
+	// mediaCache holds the media section and the calls' media plans; nil
+	// until first asked.
+	mediaCache *mediaState
 	// refused indexes Corr.WANUnreachable by sender and quoted endpoints;
 	// nil until first asked.
 	refused map[[3]netip.AddrPort]bool

@@ -25,6 +25,24 @@ type Input struct {
 // the verdict. It is the [Evaluator] run over the dialogs of a whole
 // match result, one batch each.
 func Evaluate(in *Input) ([]Finding, []Fingerprint, Summary) {
+	r := EvaluateAll(in)
+	return r.Findings, r.Fingerprints, r.Summary
+}
+
+// Result is everything the rules conclude about a capture pair.
+type Result struct {
+	Findings     []Finding
+	Fingerprints []Fingerprint
+	Summary      Summary
+	// Media is the report's media section: every RTP stream correlate
+	// counted, tied to its call.
+	Media []MediaStream
+	// Warnings say what the evaluator's bounds left out.
+	Warnings []string
+}
+
+// EvaluateAll is [Evaluate] with the media section.
+func EvaluateAll(in *Input) Result {
 	byLAN := map[string]int{}
 	rewritten := false
 	for i, d := range in.Match.Dialogs {
@@ -56,18 +74,20 @@ func Evaluate(in *Input) ([]Finding, []Fingerprint, Summary) {
 		}
 		fs = append(fs, e.Batch(b)...)
 	}
-	cf, fps, sum, _ := e.Finish()
-	fs = append(fs, cf...)
-	slices.SortStableFunc(fs, CompareFindings)
-	if fs == nil {
-		fs = []Finding{}
-	}
-	return fs, fps, sum
+	r := e.Finish()
+	r.Findings = append(fs, r.Findings...)
+	slices.SortStableFunc(r.Findings, CompareFindings)
+	return r
 }
 
 // fill sets what a finding takes from its rule.
+// A Check may grade a finding itself (MEDIA-LOSS-AT-ROUTER: bad or a
+// warning); otherwise it takes the rule's verdict and severity.
 func fill(f *Finding, r *Rule) {
-	f.Rule, f.Verdict, f.Severity = r.ID, r.Verdict, r.Severity
+	f.Rule = r.ID
+	if f.Verdict == "" {
+		f.Verdict, f.Severity = r.Verdict, r.Severity
+	}
 	if f.Explanation == "" {
 		f.Explanation = r.Text
 	}
@@ -120,7 +140,7 @@ func (e *Evaluator) summarize(c *Context, fps []Fingerprint) Summary {
 	var parts []string
 	var badRewrites, badEffects []string
 	for _, r := range Catalog() {
-		if r.Verdict != Bad || rules[r.ID] == 0 {
+		if r.Verdict != Bad || rules[r.ID] == 0 || mediaRules[r.ID] {
 			continue
 		}
 		if consequence[r.ID] {
@@ -146,6 +166,10 @@ func (e *Evaluator) summarize(c *Context, fps []Fingerprint) Summary {
 	if len(badEffects) > 0 {
 		parts = append(parts, "calls break at the router ("+strings.Join(badEffects, ", ")+")")
 	}
+	if c.agg != nil && c.agg.alongPath > 0 {
+		parts = append(parts, "the captures were not taken at the router's own interfaces, so what one side lacks may have been lost on the path between them")
+	}
+	parts = append(parts, mediaSummary(c, rules)...)
 	if s.IncomingCallsAtRisk {
 		parts = append(parts, "incoming calls are at risk"+riskReason(c, rules))
 	}
@@ -154,6 +178,41 @@ func (e *Evaluator) summarize(c *Context, fps []Fingerprint) Summary {
 	}
 	s.Summary = strings.Join(parts, "; ") + "."
 	return s
+}
+
+// mediaSummary names one-way audio and the RTP the router lost, ALG or
+// not: they are what the caller hears. counts are the findings per rule.
+func mediaSummary(c *Context, counts map[string]int) []string {
+	oneWay, pinholes := counts[MediaOneWay.ID], counts[MediaPinholeClosed.ID]
+	var parts []string
+	if oneWay > 0 {
+		parts = append(parts, fmt.Sprintf("one-way audio on %d call(s) (MEDIA-ONE-WAY: %s)", oneWay, strings.Join(uniq(c.mediaInfo().causes), "; ")))
+	}
+	if pinholes > 0 {
+		parts = append(parts, fmt.Sprintf("audio stopped crossing the router mid-call on %d stream(s) (MEDIA-PINHOLE-CLOSED)", pinholes))
+	}
+	var lost, entered, streams int
+	worst := 0.0
+	for _, r := range c.media() {
+		if n := scatteredLoss(c, &r); n > 0 && crossed(&r) {
+			lost += n
+			entered += r.Entered
+			streams++
+			worst = max(worst, float64(n)*100/float64(r.Entered))
+		}
+	}
+	if lost > 0 && c.Corr.Clock.Away() {
+		parts = append(parts, fmt.Sprintf("%d RTP packet(s) were lost between the capture points or at the router, in %d stream(s), up to %.1f %% of a stream (MEDIA-LOSS-AT-ROUTER; the captures were not taken at the router)", lost, streams, worst))
+	} else if lost > 0 {
+		parts = append(parts, fmt.Sprintf("the router lost %d RTP packet(s) it should have forwarded, in %d stream(s), up to %.1f %% of a stream (MEDIA-LOSS-AT-ROUTER)", lost, streams, worst))
+	}
+	return parts
+}
+
+// mediaRules are named in the summary by mediaSummary, with or without
+// an ALG.
+var mediaRules = map[string]bool{
+	"MEDIA-ONE-WAY": true, "MEDIA-PINHOLE-CLOSED": true, "MEDIA-LOSS-AT-ROUTER": true,
 }
 
 // consequence lists the bad rules about what happens to traffic rather
@@ -195,12 +254,15 @@ var lossRules = map[string]bool{
 // the network path between the capture points.
 func alongPath(c *Context, f *Finding) {
 	clk := &c.Corr.Clock
-	if !lossRules[f.Rule] || f.Verdict != Bad || !clk.Away() {
+	if !lossRules[f.Rule] || f.Verdict != Bad || !clk.Away() || f.notLoss {
 		return
 	}
 	if m := c.message(f.MessageID); m != nil && c.refusedByRouter(m) {
 		f.Explanation = "The router refused it: an ICMP error from its public address quotes it, so it was lost at the router, not on the path between the capture points. " + f.Explanation
 		return
+	}
+	if c.agg != nil {
+		c.agg.alongPath++
 	}
 	f.Verdict = Warning
 	where := fmt.Sprintf("the two captures were taken %d hops apart", *clk.Hops)

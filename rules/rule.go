@@ -81,6 +81,7 @@ func checkOrder() []*Rule {
 		InboundMisdelivered,
 		MediaPinholeClosed,
 		MediaOneWay,
+		MediaLossAtRouter,
 		DoubleNAT,
 		TransportInconsistent,
 		ALGAsProxy,
@@ -99,7 +100,7 @@ func Catalog() []*Rule {
 		MappingMismatch, ContentLengthStale, SDPPartialRewrite, NATHidden,
 		BindingShorterThanRefresh, InboundDropped, MalformedAfterRewrite, AuthDigestBroken,
 		ICECandidateMismatch, ViaReceivedCorrupted, ALGDropped, MappingChanged,
-		InboundMisdelivered, MediaPinholeClosed, MediaOneWay,
+		InboundMisdelivered, MediaPinholeClosed, MediaOneWay, MediaLossAtRouter,
 		UnexplainedRewrite, TransportInconsistent, DoubleNAT, ALGAsProxy, FromToRewritten,
 		PrivateAddressLeaked, ALGAbsent,
 	}

@@ -22,6 +22,9 @@ const (
 	// endpoint for the refresh and keepalive medians: a day of
 	// refreshes every 90 s.
 	maxTimes = 1024
+	// maxPlans bounds the calls whose media plans (their SDP endpoints) are
+	// kept to tie RTP streams to them: as many as streams can be counted.
+	maxPlans = 1 << 14
 	// maxRepresentatives bounds the findings kept, one per rule, field,
 	// direction and method, as the evidence router profiles are scored
 	// on.
@@ -65,9 +68,16 @@ type aggregates struct {
 	leakFirst *match.Message
 	leakWhere string
 	callIDs   bool // a Call-ID differs between the sides
-	look      DialogLookup
+	// plans are the media plans of the calls, by dialog ID, when the
+	// captures hold RTP (correlate's streams).
+	plans    map[int]*mediaPlan
+	plansCut int
+	look     DialogLookup
 	// unpaired counts messages a snap length left unpairable.
 	unpaired int
+	// alongPath counts the loss findings graded down because the
+	// captures were not taken at the router.
+	alongPath int
 	// doubleNAT is DOUBLE-NAT's evidence, at most maxDoubleNAT entries.
 	doubleNAT []DoubleNATEvidence
 }
@@ -103,7 +113,8 @@ func NewEvaluator(corr *correlate.Result, look DialogLookup) *Evaluator {
 		regs: map[int]*registration{}, regTimes: map[int][]int64{},
 		pings: map[netip.AddrPort][]int64{}, sipOut: map[netip.AddrPort]int{},
 		hidden: map[int]*hiddenRegister{}, rewritten: map[string]int{}, leakedVia: map[string]*viaLeak{},
-		look: look,
+		plans: map[int]*mediaPlan{},
+		look:  look,
 	}
 	e := &Evaluator{cap: newContext(corr), agg: agg, claims: claimOrder(), counts: map[string]int{}, repKey: map[[4]string]bool{}}
 	e.cap.agg = agg
@@ -141,6 +152,9 @@ func (e *Evaluator) Batch(b *match.Batch) []Finding {
 			fs = append(fs, f)
 		}
 	}
+	if len(c.Corr.Streams) > 0 {
+		e.agg.observeMedia(c, b.Dialog.ID)
+	}
 	for _, r := range e.checks {
 		for _, f := range r.Check(c) {
 			fill(&f, r)
@@ -155,9 +169,9 @@ func (e *Evaluator) Batch(b *match.Batch) []Finding {
 }
 
 // Finish runs the capture-wide rules and returns their findings (sorted),
-// the router profiles that fit every finding seen, the verdict, and what
-// the bounds left out.
-func (e *Evaluator) Finish() ([]Finding, []Fingerprint, Summary, []string) {
+// the router profiles that fit every finding seen, the verdict, the media
+// section, and what the bounds left out.
+func (e *Evaluator) Finish() Result {
 	c := e.cap
 	slices.SortFunc(e.agg.dropped, func(a, b match.Message) int { return cmp.Compare(a.ID, b.ID) })
 	c.Messages = e.agg.dropped
@@ -180,7 +194,13 @@ func (e *Evaluator) Finish() ([]Finding, []Fingerprint, Summary, []string) {
 	if e.agg.cut > 0 {
 		warns = append(warns, fmt.Sprintf("rules: %d dropped message(s) beyond the first %d were not judged", e.agg.cut, maxDropped))
 	}
-	return fs, fps, e.summarize(c, fps), warns
+	if e.agg.plansCut > 0 {
+		warns = append(warns, fmt.Sprintf("rules: %d call(s) beyond the first %d were not tied to their RTP streams", e.agg.plansCut, maxPlans))
+	}
+	if fs == nil {
+		fs = []Finding{}
+	}
+	return Result{Findings: fs, Fingerprints: fps, Summary: e.summarize(c, fps), Media: c.media(), Warnings: warns}
 }
 
 // count adds f to the verdict counts and, when it is the first of its

@@ -67,6 +67,33 @@ type scenarioMeta struct {
 	Mappings        []metaMapping    `json:"mappings"`
 	Unpaired        []metaUnpaired   `json:"unpaired"`
 	Messages        []metaMessage    `json:"messages"`
+	// Media lists the RTP streams correlate counted.
+	Media []metaStream `json:"media"`
+}
+
+// metaStream is one RTP stream as correlate counts it (correlate.Stream);
+// times are seconds from scenarioStart.
+type metaStream struct {
+	SSRC      uint32         `json:"ssrc"`
+	Direction string         `json:"direction"`
+	LAN       netip.AddrPort `json:"lan"`
+	WAN       netip.AddrPort `json:"wan"`
+	Remote    netip.AddrPort `json:"remote"`
+	First     float64        `json:"first"`
+	Last      float64        `json:"last"`
+	Entered   int            `json:"entered"`
+	Left      int            `json:"left"`
+	Lost      int            `json:"lost"`
+	MaxBurst  int            `json:"max_loss_burst"`
+	// GapFrames are the entering-side frames of the first packet of each
+	// loss burst.
+	GapFrames []int `json:"gap_frames"`
+	// TailLost packets were lost after the last that crossed, from
+	// TailStart to TailEnd, the first at TailFrame.
+	TailLost  int     `json:"tail_lost"`
+	TailStart float64 `json:"tail_start"`
+	TailEnd   float64 `json:"tail_end"`
+	TailFrame int     `json:"tail_frame"`
 }
 
 type metaMapping struct {
@@ -362,6 +389,18 @@ func buildResult(meta *scenarioMeta, sections map[string][]byte, used map[string
 				res.Generated++
 			}
 		}
+	}
+	for _, m := range meta.Media {
+		st := correlate.Stream{SSRC: m.SSRC, Direction: m.Direction, LAN: m.LAN, WAN: m.WAN, Remote: m.Remote,
+			First: at(m.First), Last: at(m.Last), Entered: m.Entered, Left: m.Left, Lost: m.Lost, MaxLossBurst: m.MaxBurst,
+			Gaps: len(m.GapFrames), GapFrames: m.GapFrames, TailLost: m.TailLost, TailFrame: m.TailFrame}
+		if m.TailLost > 0 {
+			st.TailStart, st.TailEnd = at(m.TailStart), at(m.TailEnd)
+		}
+		if m.Left > 0 {
+			st.Delay = &correlate.StreamDelay{P50: 0.1, P99: 0.2, Max: 0.3}
+		}
+		res.Streams = append(res.Streams, st)
 	}
 	for _, sp := range res.SIPPairs {
 		if sp.State == match.Matched {

@@ -85,6 +85,9 @@ type Options struct {
 	MaxMappings int
 	MaxSIPBytes int
 	MaxSIPPairs int
+	// MaxStreams bounds the RTP streams counted in Result.Streams; zero
+	// means DefaultMaxStreams.
+	MaxStreams int
 	// Inventory makes the first pass also take each capture's inventory
 	// (Result.LANInventory, WANInventory), its flow table bounded by
 	// MaxFlows (zero means inventory.MaxFlows).
@@ -111,6 +114,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxSIPPairs <= 0 {
 		o.MaxSIPPairs = DefaultMaxSIPPairs
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = DefaultMaxStreams
 	}
 	return o
 }
@@ -305,6 +311,9 @@ type Result struct {
 	// in capture order.
 	LANSIP, WANSIP []SIPRecord `json:"-"`
 	Warnings       []string    `json:"-"`
+	// Streams are the RTP streams that crossed (or tried to cross) the
+	// router, counted on both sides, in order of their first packet.
+	Streams []Stream `json:"-"`
 	// LANInventory and WANInventory are what each capture holds, with
 	// Options.Inventory.
 	LANInventory, WANInventory *inventory.Summary `json:"-"`
@@ -338,6 +347,7 @@ func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 	// Pass 2: pair everything.
 	p := newPairer(clk, opt)
 	p.keys = first.keys
+	p.streams.setSpans(first.spans, clk)
 	for _, c := range first.cut {
 		p.cut = p.cut || c.sip+c.other > 0
 	}

@@ -17,6 +17,9 @@ type firstPass struct {
 	keys  [2]*sipKeys           // for the second pass to replay
 	cut   [2]cutCount
 	warns []string
+	// spans are each capture's first and last timestamp (own clock, Unix
+	// ns; zero when it has none): what a stream's counts may rest on.
+	spans [2]span
 }
 
 // cutCount is what a capture's snap length cut on one side.
@@ -24,6 +27,8 @@ type cutCount struct {
 	snaplen    int // the smallest snap length of the side's interfaces; 0: none
 	sip, other int // SIP messages and other UDP datagrams cut
 }
+
+type span struct{ first, last int64 }
 
 // readFirst is the first pass: both sides read in parallel, each packet's
 // key into its side's sampler (for the clock) and, with Options.Inventory,
@@ -45,7 +50,7 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 		go func() {
 			defer wg.Done()
 			fp.keys[i] = &sipKeys{}
-			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &fp.cut[i], &failed)
+			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &fp.cut[i], &failed, &fp.spans[i])
 			if errs[i] != nil {
 				failed.Store(true)
 			}
@@ -61,7 +66,7 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 
 // scanFirst is the first pass over one side; it gives up, with no error
 // of its own, once failed is set.
-func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *cutCount, failed *atomic.Bool) (*inventory.Summary, []string, error) {
+func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *cutCount, failed *atomic.Bool, sp *span) (*inventory.Summary, []string, error) {
 	r, err := capture.OpenSource(src)
 	if err != nil {
 		return nil, nil, err
@@ -85,6 +90,10 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 			return nil, nil, nil
 		}
 		memo.m = nil // the buffer a message was parsed from is reused
+		if sp.first == 0 || p.TS < sp.first {
+			sp.first = p.TS
+		}
+		sp.last = max(sp.last, p.TS)
 		if inv != nil {
 			inv.Add(p)
 		}

@@ -44,6 +44,8 @@ func (p *pairer) result() *Result {
 		res.Mappings = []Mapping{}
 	}
 	p.finishNAT(res)
+	res.Streams = p.streams.result(p.adj)
+	res.Warnings = append(res.Warnings, p.streams.warnings()...)
 	if p.unmappedPairs > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d packet pair(s) belong to NAT mappings beyond the %d-mapping table: paired and counted, not listed as mappings", p.unmappedPairs, p.opt.MaxMappings))
 	}
@@ -86,6 +88,7 @@ func (p *pairer) finishClock(res *Result) {
 	if math.IsNaN(adj) {
 		adj = 0
 	}
+	p.adj = adj
 	off := c.offset + adj
 	res.Clock.OffsetS = round(off/1e9, 9)
 	res.Clock.DriftPPM = round(c.drift*1e6, 3)

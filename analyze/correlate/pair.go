@@ -223,6 +223,8 @@ type pairer struct {
 	// maxRemotesTotal.
 	unmappedPairs, sipPairsRefused, remotesRefused int
 	remotes                                        int
+	streams                                        *streams
+	adj                                            float64 // finishClock's refinement of the offset, ns
 }
 
 func newPairer(clk clockModel, opt Options) *pairer {
@@ -233,6 +235,7 @@ func newPairer(clk clockModel, opt Options) *pairer {
 		keyCache: flowcache.New[mkey, int32](12), wanCache: flowcache.New[epKey, int32](12),
 		lanHosts: make(map[netip.Addr]bool), public: make(map[netip.Addr]bool),
 		out: reservoir{rng: 0x9e3779b97f4a7c15}, in: reservoir{rng: 0x2545f4914f6cdd1d},
+		streams: newStreams(opt.MaxStreams),
 	}
 }
 
@@ -390,6 +393,9 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 	} else {
 		p.in.add(r)
 		mk, mh, remote = mkey{l.proto, l.dst, w.dst}, flowcache.Pair(l.hdst, w.hdst), w.src
+	}
+	if l.kind == KindRTP || l.kind == KindRTCP {
+		p.streams.pair(l, w, dir, lt, wt, r)
 	}
 	if l.kind == KindSIP {
 		p.addSIPPair(SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)}, l.rec, w.rec)
@@ -599,6 +605,20 @@ func (p *pairer) unpairedLAN(w *pend) {
 		state = StateUnpaired
 	}
 	p.addUnpaired(Unpaired{Side: SideLAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq), rec: e.rec})
+	p.streamUnpaired(e, dir, state, w.t)
+}
+
+// streamUnpaired counts an RTP or RTCP packet seen on one side only in
+// its stream: lost when it was seen where it entered, extra otherwise.
+func (p *pairer) streamUnpaired(e *event, dir direction, state string, t int64) {
+	if e.kind != KindRTP && e.kind != KindRTCP || dir == dirUnknown {
+		return
+	}
+	if state == "dropped" {
+		p.streams.lost(e, dir, t)
+	} else {
+		p.streams.extra(e, dir, t)
+	}
 }
 
 func (p *pairer) unpairedWAN(w *pend) {
@@ -618,6 +638,7 @@ func (p *pairer) unpairedWAN(w *pend) {
 		state = StateUnpaired
 	}
 	p.addUnpaired(Unpaired{Side: SideWAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq), rec: e.rec})
+	p.streamUnpaired(e, dir, state, w.t)
 	if w.mapID < 0 || state == StateUnpaired {
 		return
 	}

@@ -28,6 +28,10 @@ type event struct {
 	// rec is the SIP message itself when the pass streams SIP to
 	// Options.SIPSink; nil otherwise.
 	rec *SIPRecord
+	// ssrc and rseq are an RTP packet's SSRC and sequence number, or an
+	// RTCP packet's sender SSRC.
+	ssrc uint32
+	rseq uint16
 }
 
 // batchLen events travel together between a reader goroutine and the
@@ -186,6 +190,7 @@ func packetEvents(p *capture.Packet, keys *sipKeys, hashes bool, f func(e event,
 	switch p.Proto {
 	case capture.ProtoUDP:
 		e.kind, e.key = udpKey(p.Payload, len(p.Payload)+p.Cut, keys.key)
+		e.ssrc, e.rseq = rtpFields(e.kind, p.Payload)
 		return f(e, p.Payload)
 	case capture.ProtoTCP:
 		for _, m := range p.SIP {

@@ -80,6 +80,28 @@ func annotations(rep *analyze.Report) map[frameKey][]string {
 		add("lan", f.LANFrame, line)
 		add("wan", f.WANFrame, line)
 	}
+	// The first RTP packet lost after each stretch that crossed, and the
+	// first of a tail that never crossed again.
+	for i := range rep.Media {
+		m := &rep.Media[i]
+		s := m.Stream
+		if s == nil {
+			continue
+		}
+		side := "lan"
+		if m.Direction == "inbound" {
+			side = "wan"
+		}
+		for k, fr := range s.GapFrames {
+			add(side, &fr, fmt.Sprintf("MEDIA: RTP %s (%s) lost at the router from here: loss gap %d of %d, %d packet(s) of %d lost in all",
+				m.SSRC, m.Direction, k+1, s.Gaps, m.LostAtRouter, m.Entered))
+		}
+		if m.StoppedCrossing > 0 && m.Left > m.Duplicated {
+			tf := s.TailFrame
+			add(side, &tf, fmt.Sprintf("MEDIA: RTP %s (%s) stopped crossing the router here: none of the last %d packets left it",
+				m.SSRC, m.Direction, m.StoppedCrossing))
+		}
+	}
 	for _, u := range rep.Unpaired {
 		if u.Kind == correlate.KindSIP {
 			continue // listed with its message above
@@ -108,7 +130,7 @@ func unpairedLine(rep *analyze.Report, m *match.Message) string {
 // change the finding is about (0 when none), to tell an absent value,
 // "(none)", from an empty one, "".
 func findingLine(f *rules.Finding, kind fielddiff.Kind) string {
-	if f.Field == "" && f.Before == "" && f.After == "" {
+	if f.Before == "" && f.After == "" && (f.Field == "" || kind == 0) {
 		expl, _, _ := strings.Cut(f.Explanation, ". ")
 		return fmt.Sprintf("%s %s: %s", f.Rule, f.Verdict, commentValue(expl, 2*maxCommentValue))
 	}

@@ -414,6 +414,52 @@ func TestAnnotateLinkTypes(t *testing.T) {
 	}
 }
 
+// TestAnnotateMediaGaps checks the comments on lost RTP: the first packet
+// lost after each stretch that crossed, on the side it entered (tshark:
+// seq 5 of 0x0a11ce01 is LAN frame 17, seq 10 of 0x0b0b0b02 WAN frame 25),
+// and the first packet of a stream that stopped crossing (WAN frame 426).
+func TestAnnotateMediaGaps(t *testing.T) {
+	for _, c := range []struct {
+		dir   string
+		key   frameKey
+		want  string
+		count int // comments of that kind on the stream
+	}{
+		{"lab-loss-alg", frameKey{"lan", 17}, "MEDIA: RTP 0x0a11ce01 (outbound) lost at the router from here: loss gap 1 of 54", 32},
+		{"lab-loss-alg", frameKey{"wan", 25}, "MEDIA: RTP 0x0b0b0b02 (inbound) lost at the router from here: loss gap 1 of 39", 32},
+		{"lab-pinhole-alg", frameKey{"wan", 426}, "MEDIA: RTP 0x0b0b0b02 (inbound) stopped crossing the router here: none of the last 291", 1},
+	} {
+		t.Run(c.dir, func(t *testing.T) {
+			dir := filepath.Join("..", "..", "fixtures", c.dir)
+			rep, err := analyze.Run(filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap"), analyze.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ann := annotations(rep)
+			found := false
+			for _, l := range ann[c.key] {
+				found = found || strings.HasPrefix(l, c.want)
+			}
+			if !found {
+				t.Errorf("%s frame %d: no comment %q; has %q", c.key.side, c.key.frame, c.want, ann[c.key])
+			}
+			prefix, _, _ := strings.Cut(c.want, " from here")
+			prefix, _, _ = strings.Cut(prefix, " here")
+			n := 0
+			for _, ls := range ann {
+				for _, l := range ls {
+					if strings.HasPrefix(l, prefix) {
+						n++
+					}
+				}
+			}
+			if n != c.count {
+				t.Errorf("%d comments %q…, want %d", n, prefix, c.count)
+			}
+		})
+	}
+}
+
 // TestAnnotateComments reads the st530 merge back with pcapgo's pcapng
 // reader, which keeps options: the section comment and application, and
 // on each packet exactly the comments annotations gives its frame.

@@ -221,6 +221,27 @@ type htmlDialog struct {
 	Generated  int      `json:"generated"`
 	// Verdicts counts the findings of the dialog's messages by verdict.
 	Verdicts map[string]int `json:"verdicts"`
+	// Media lists the RTP streams the SDP ties to the dialog, drawn under
+	// its SIP.
+	Media []htmlStream `json:"media"`
+}
+
+// htmlStream is one RTP stream of a dialog's ladder.
+type htmlStream struct {
+	SSRC      string  `json:"ssrc"`
+	Dir       string  `json:"dir"`
+	Entered   int     `json:"entered"`
+	Left      int     `json:"left"`
+	Lost      int     `json:"lost"`
+	LossPct   float64 `json:"loss_pct"`
+	MaxBurst  int     `json:"max_burst"`
+	Stopped   int     `json:"stopped"`
+	OneWay    bool    `json:"one_way"`
+	DelayP99  float64 `json:"delay_p99"`
+	JitterMS  float64 `json:"jitter_ms"`
+	T0        float64 `json:"t0"` // first packet, seconds from Origin
+	T1        float64 `json:"t1"`
+	HasDelays bool    `json:"has_delays"`
 }
 
 // renderHTML writes the HTML report of rep to w. The JSON block is
@@ -527,7 +548,26 @@ func buildHTMLData(rep *analyze.Report, origin time.Time) *htmlData {
 				hd.Verdicts[string(rep.Findings[fi].Verdict)]++
 			}
 		}
+		hd.Media = []htmlStream{}
 		d.Dialogs = append(d.Dialogs, hd)
+	}
+	byID := map[int]*htmlDialog{}
+	for i := range d.Dialogs {
+		byID[d.Dialogs[i].ID] = &d.Dialogs[i]
+	}
+	for _, m := range rep.Media {
+		if m.Dialog == nil || byID[*m.Dialog] == nil {
+			continue
+		}
+		hs := htmlStream{SSRC: m.SSRC, Dir: m.Direction, Entered: m.Entered, Left: m.Left, Lost: m.LostAtRouter,
+			LossPct: m.LossPct, MaxBurst: m.MaxLossBurst, Stopped: m.StoppedCrossing, OneWay: m.OneWay,
+			JitterMS: m.JitterAddedMS, T0: float64(m.FirstSeen.UnixNano()-origin.UnixNano()) / 1e9,
+			T1: float64(m.LastSeen.UnixNano()-origin.UnixNano()) / 1e9}
+		if m.RouterDelay != nil {
+			hs.DelayP99, hs.HasDelays = m.RouterDelay.P99, true
+		}
+		hd := byID[*m.Dialog]
+		hd.Media = append(hd.Media, hs)
 	}
 	return d
 }

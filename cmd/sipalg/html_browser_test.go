@@ -360,3 +360,33 @@ func TestHTMLManyDialogsInChromium(t *testing.T) {
 	}
 	pageProblems(t, b)
 }
+
+// TestHTMLMediaInChromium opens the pinhole fixture's call and reads the
+// RTP streams drawn under its SIP: both streams, what entered and left,
+// and the inbound one marked as having stopped crossing.
+func TestHTMLMediaInChromium(t *testing.T) {
+	dir := "../../fixtures/lab-pinhole-alg"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("fixture lab-pinhole-alg not present")
+	}
+	rep := fixtureReport(t, dir)
+	url := writeReportPage(t, rep, "pinhole.html")
+	b := startChromium(t, 1200, 900)
+	b.navigate(url + "?open=all")
+	var got struct {
+		Streams []string
+		Bad     int
+	}
+	b.mustEval(`({Streams: [...document.querySelectorAll('svg.ladder g.stream')].map(g => g.textContent),
+		Bad: document.querySelectorAll('svg.ladder g.stream.bad').length})`, &got)
+	if len(got.Streams) != 2 || got.Bad != 1 {
+		t.Fatalf("streams %q, %d bad; want 2 streams, the inbound one bad", got.Streams, got.Bad)
+	}
+	joined := strings.Join(got.Streams, " | ")
+	for _, want := range []string{"RTP 0x0b0b0b02 500 in", "209 out · lost 291 (58.2 %, run 291) · stopped crossing", "RTP 0x0a11ce01 500 in", "500 out · none lost"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("ladder streams %q lack %q", joined, want)
+		}
+	}
+	pageProblems(t, b)
+}

@@ -30,6 +30,7 @@ func limitFields(l *analyze.Limits) map[string]struct {
 		"sip-pairs":     {&l.MaxSIPPairs, "SIP messages listed for matching (one side only)"},
 		"messages":      {&l.MaxMessages, "SIP messages matched, diffed and reported (one side only)"},
 		"open-dialogs":  {&l.MaxOpenDialogs, "SIP dialogs open at once (paired)"},
+		"streams":       {&l.MaxStreams, "RTP streams counted for the media section"},
 		"frag-sets":     {&l.Capture.MaxFragSets, "IP datagrams under reassembly at once"},
 		"frags":         {&l.Capture.MaxFragsPerSet, "fragments of one IP datagram"},
 		"tcp-streams":   {&l.Capture.MaxTCPStreams, "TCP directions tracked at once"},

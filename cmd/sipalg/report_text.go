@@ -67,6 +67,7 @@ func renderReport(w io.Writer, rep *analyze.Report, color bool) error {
 	writeVerdict(r, rep)
 	r.line("")
 	writeNetwork(r, rep)
+	writeMedia(r, rep)
 	r.line("")
 	writeFindings(r, rep)
 	r.line("")

@@ -180,6 +180,12 @@
       y += ROW;
       prevT = m.t;
     });
+    var media = d.media || [];
+    if (media.length) {
+      rows.push({ mediaHead: true, y: y });
+      y += GAPROW;
+      media.forEach(function (st) { rows.push({ st: st, y: y }); y += ROW; });
+    }
     var h = y + 10;
     var ep = endpoints(msgs);
     var s = sv('svg', { 'class': 'ladder', width: X.width, height: h, viewBox: '0 0 ' + X.width + ' ' + h, role: 'img', 'aria-label': 'ladder of dialog ' + d.id });
@@ -197,6 +203,11 @@
       s.appendChild(sv('line', { 'class': 'lifeline', x1: x, y1: 32, x2: x, y2: h - 4 }));
     });
     rows.forEach(function (r) {
+      if (r.mediaHead) {
+        s.appendChild(sv('text', { 'class': 'gap', x: (X.phone + X.server) / 2, y: r.y + 14, 'text-anchor': 'middle' }, 'media (RTP) of this call'));
+        return;
+      }
+      if (r.st) { s.appendChild(streamRow(r.st, r.y)); return; }
       if (r.gap !== undefined) {
         s.appendChild(sv('text', { 'class': 'gap', x: (X.phone + X.server) / 2, y: r.y + 14, 'text-anchor': 'middle' }, '⋯ ' + r.gap.toFixed(1) + ' s later ⋯'));
         return;
@@ -212,6 +223,36 @@
       if (g && (ev.key === 'Enter' || ev.key === ' ')) { ev.preventDefault(); select(Number(g.getAttribute('data-msg'))); }
     });
     return s;
+  }
+
+  // streamRow draws one RTP stream across the router: what entered, what
+  // left, what the router lost on the way.
+  function streamRow(st, y0) {
+    var y = y0 + 20, out = st.dir === 'outbound';
+    var bad = st.left === 0 || st.stopped >= 10 || st.loss_pct >= 1;
+    var g = sv('g', { 'class': 'stream ' + st.dir + (bad ? ' bad' : st.lost > 0 ? ' lossy' : '') });
+    var lost = st.lost ? 'lost ' + st.lost + ' (' + st.loss_pct + ' %, run ' + st.max_burst + ')' : 'none lost';
+    var what = 'RTP ' + st.ssrc + ' · ' + st.entered + ' in → ' + st.left + ' out · ' + lost +
+      (st.has_delays ? ' · p99 ' + st.delay_p99.toFixed(3) + ' ms' : '');
+    g.appendChild(sv('title', null, what + (st.one_way ? ' · one-way audio' : '') + (st.stopped >= 10 ? ' · stopped crossing: last ' + st.stopped + ' lost' : '')));
+    g.appendChild(sv('text', { 'class': 'time', x: X.time, y: y + 4 }, fmtT(st.t0)));
+    var lx = (X.phone + X.rlan) / 2, wx = (X.rwan + X.server) / 2;
+    // The side it enters always has packets; the side it leaves only if
+    // some crossed.
+    if (out) arrow(g, X.phone, X.rlan, y); else arrow(g, X.server, X.rwan, y);
+    if (st.left > 0) {
+      g.appendChild(sv('line', { 'class': 'cross', x1: X.rlan, y1: y, x2: X.rwan, y2: y }));
+      if (out) arrow(g, X.rwan, X.server, y); else arrow(g, X.rlan, X.phone, y);
+    } else {
+      cross(g, out ? X.rlan + 10 : X.rwan - 10, y);
+    }
+    g.appendChild(sv('text', { 'class': 'label', x: out ? lx : wx, y: y - 5, 'text-anchor': 'middle' }, 'RTP ' + st.ssrc + ' ',
+      sv('tspan', { 'class': 'frame' }, st.entered + ' in')));
+    var note = st.left === 0 ? '✕ none crossed' : st.left + ' out · ' + lost;
+    if (st.stopped >= 10) note += ' · stopped crossing';
+    if (st.one_way) note += ' · one-way';
+    g.appendChild(sv('text', { 'class': 'label' + (bad ? ' note dropped' : ''), x: out ? wx : lx, y: y - 5, 'text-anchor': 'middle' }, note));
+    return g;
   }
 
   function messageRow(m, y0) {
