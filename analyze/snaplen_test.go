@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sipalg/sipalg/rules"
@@ -88,6 +89,11 @@ func TestSnapLength(t *testing.T) {
 			}
 			if snap >= 200 && !rep.Verdict.ALGDetected {
 				t.Errorf("ALG not detected: the Via rewrite survives a %d-byte snap length", snap)
+			}
+			// Below that nothing is compared: the verdict must not say
+			// "no ALG".
+			if snap < 200 && (!rep.Verdict.NoneCompared || !strings.Contains(rep.Verdict.Summary, "nothing is known of an ALG")) {
+				t.Errorf("summary %q (none compared %v): claims what a %d-byte snap length cannot show", rep.Verdict.Summary, rep.Verdict.NoneCompared, snap)
 			}
 		})
 	}
