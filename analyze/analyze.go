@@ -85,6 +85,9 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if why, ok := sidesSwapped(res); ok {
+		return nil, &SidesSwappedError{LAN: lan, WAN: wan, Evidence: why}
+	}
 	if spillErr != nil {
 		return nil, spillErr
 	}
@@ -99,6 +102,11 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 		Mappings:      res.Mappings,
 		Unpaired:      res.Unpaired,
 		Warnings:      res.Warnings,
+	}
+	var warn string
+	rep.Window, warn = captureWindow(res)
+	if warn != "" {
+		rep.Warnings = append(rep.Warnings, warn)
 	}
 	j := newJudge(res, lim, opt)
 	if err := prepareInOrder(sip, runtime.GOMAXPROCS(0), func(sm correlate.SIPMessage, m match.Message) error {

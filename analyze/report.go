@@ -43,7 +43,10 @@ type Report struct {
 	Verdict      rules.Summary       `json:"verdict"`
 	Warnings     []string            `json:"warnings"`
 	Limits       []string            `json:"limits,omitempty"`
-	Single       *Single             `json:"single,omitempty"`
+	// Window is the time both captures ran and what lies outside it;
+	// paired analysis only.
+	Window *Window `json:"capture_window,omitempty"`
+	Single *Single `json:"single,omitempty"`
 
 	// Dialogs groups Messages for the ladder views; not part of the JSON
 	// contract.

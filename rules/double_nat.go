@@ -201,3 +201,26 @@ func doubleNATSummary(c *Context, rules map[string]int) string {
 	}
 	return s + "; turn the ALG off and let the phone or the server do NAT traversal (rport, STUN/ICE, SIP outbound)"
 }
+
+// withoutDoubleNAT drops from the findings router profiles are scored on
+// those a second NAT explains: a rewrite to the router's own WAN address
+// (MAPPING-MISMATCH, SDP-PARTIAL-REWRITE, MEDIA-ONE-WAY naming it) is
+// what every correct ALG does behind a CGNAT, not a vendor's behaviour.
+func withoutDoubleNAT(fs []Finding, ev []DoubleNATEvidence) []Finding {
+	if len(ev) == 0 {
+		return fs
+	}
+	out := fs[:0:0]
+	for _, f := range fs {
+		explained := false
+		for _, e := range ev {
+			a := e.Intermediate.Addr().String()
+			explained = explained || (f.Rule == MappingMismatch.ID || f.Rule == SDPPartialRewrite.ID || f.Rule == MediaOneWay.ID) &&
+				(strings.Contains(f.After, a) || strings.Contains(f.Explanation, a))
+		}
+		if !explained {
+			out = append(out, f)
+		}
+	}
+	return out
+}

@@ -173,8 +173,20 @@ func (e *Evaluator) summarize(c *Context, fps []Fingerprint) Summary {
 	if s.IncomingCallsAtRisk {
 		parts = append(parts, "incoming calls are at risk"+riskReason(c, rules))
 	}
-	if len(fps) > 0 && fps[0].Score >= 0.6 && (len(fps) == 1 || fps[0].Score-fps[1].Score >= 0.15) {
-		parts = append(parts, "it looks like "+profileTitle(fps[0].Profile))
+	switch {
+	case len(fps) == 0:
+	case fps[0].Profile != Undetermined:
+		parts = append(parts, "it looks like "+profileTitle(fps[0].Profile)+" ("+strings.Join(fps[0].Evidence, ", ")+")")
+	case s.ALGDetected:
+		if t := candidatesText(fps); t != "" {
+			parts = append(parts, "the router's make is not known: consistent with "+t+"; not enough to tell them apart")
+		} else {
+			parts = append(parts, "the router's behaviour fits no known router profile")
+		}
+	}
+	if n := c.Corr.OutsideSIP; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d SIP message(s) seen on one side only lie outside the time both captures ran: "+
+			"whether the router forwarded them is not shown", n))
 	}
 	s.Summary = strings.Join(parts, "; ") + "."
 	return s
@@ -231,8 +243,12 @@ func riskReason(c *Context, rules map[string]int) string {
 		case b.Upper != nil && *b.Upper < iv:
 			return fmt.Sprintf(" (the mapping lived at most %s idle; %s)", secs(*b.Upper), why)
 		case rules[NATHidden.ID] > 0 && (b.Lower == nil || *b.Lower < iv):
-			return fmt.Sprintf(" (the registrar cannot see the NAT; the mapping must survive %s idle and is only known to last %s; %s)",
-				secs(iv), boundsText(b), why)
+			known := "how long it lasts idle is unknown"
+			if b.Lower != nil || b.Upper != nil {
+				known = "it is only known to last " + boundsText(b)
+			}
+			return fmt.Sprintf(" (the registrar cannot see the NAT; the mapping must survive %s idle and %s; %s)",
+				secs(iv), known, why)
 		}
 	}
 	if rules[InboundDropped.ID] > 0 {

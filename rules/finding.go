@@ -70,6 +70,11 @@ type Fingerprint struct {
 	Profile     string  `json:"profile"`
 	Score       float64 `json:"score"`
 	DisableHint string  `json:"disable_hint"`
+	// Evidence lists the rules raised that point to this profile: the
+	// behaviour that sets it apart from the others (empty for
+	// [Undetermined] and for a profile the findings merely leave
+	// possible).
+	Evidence []string `json:"evidence"`
 }
 
 // Summary is the report's verdict section.

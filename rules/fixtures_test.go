@@ -153,28 +153,87 @@ func fr(p *int) string {
 	return fmt.Sprint(*p)
 }
 
-// TestFingerprints checks that each fixture of a known router ranks that
-// router first: the seed's routers their own profile, the kernel's ALG
-// the nf_nat_sip profile, no ALG the no-alg profile.
+// fingerprintFacts are the profiles each paired fixture may rank first,
+// read from how it was made: the seed's routers their own profile, the
+// emulated generic ALGs (algsim) "undetermined", no ALG the no-alg
+// profile. The lab recordings carry theirs in case.json ("fingerprint").
+var fingerprintFacts = map[string][]string{
+	"st530": {"st530"}, "zyxel660": {"zyxel660"}, "wgr614": {"wgr614"}, "wrv200": {"wrv200"}, "none": {"no-alg"},
+	"correct": {rules.Undetermined}, "ice": {rules.Undetermined}, "port-overflow": {rules.Undetermined},
+	"semicolon": {rules.Undetermined}, "stale-length": {rules.Undetermined}, "short-timeout": {rules.Undetermined},
+}
+
+// TestFingerprints checks every paired fixture, every lab recording
+// included: its true profile ranks first (or undetermined where the case
+// allows it), the verdict names no other router, undetermined gives no
+// vendor's advice as if it were known, and a profile known by name only
+// never ranks above one whose behaviour was seen.
 func TestFingerprints(t *testing.T) {
-	want := map[string]string{
-		"st530": "st530", "zyxel660": "zyxel660", "wgr614": "wgr614", "wrv200": "wrv200",
-		"none": "no-alg", "lab-call-noalg": "no-alg",
-		"lab-call-alg": "linux-nf_nat_sip", "lab-tcp-alg": "linux-nf_nat_sip", "lab-transfer-alg": "linux-nf_nat_sip",
-		"lab-transfer-escaped-alg": "linux-nf_nat_sip", "lab-timeout-alg": "linux-nf_nat_sip",
-	}
-	for name, profile := range want {
+	for _, dir := range fixtureDirs(t) {
+		name := filepath.Base(dir)
+		lan, wan := filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap")
+		if _, err := os.Stat(lan); err != nil {
+			continue // one-file case (its golden checks the same traffic as st530's)
+		}
+		if _, err := os.Stat(wan); err != nil {
+			continue // single-capture case: no fingerprints
+		}
 		t.Run(name, func(t *testing.T) {
-			dir := filepath.Join("..", "fixtures", name)
-			rep, err := analyze.Run(filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap"), analyze.Options{})
+			raw, err := os.ReadFile(filepath.Join(dir, "case.json"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(rep.Fingerprints) == 0 || rep.Fingerprints[0].Profile != profile {
-				t.Fatalf("fingerprints %+v, want %s first", rep.Fingerprints, profile)
+			var cs struct {
+				Fingerprint []string `json:"fingerprint"`
 			}
-			if rep.Fingerprints[0].DisableHint == "" {
+			if err := json.Unmarshal(raw, &cs); err != nil {
+				t.Fatal(err)
+			}
+			want := cs.Fingerprint
+			if want == nil {
+				want = fingerprintFacts[name]
+			}
+			if len(want) == 0 {
+				t.Fatalf("no fingerprint fact for %s: add \"fingerprint\" to its case.json", name)
+			}
+			rep, err := analyze.Run(lan, wan, analyze.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fps := rep.Fingerprints
+			if len(fps) == 0 || !slices.Contains(want, fps[0].Profile) {
+				t.Fatalf("fingerprints %+v, want one of %v first", fps, want)
+			}
+			if fps[0].DisableHint == "" {
 				t.Error("no advice on turning the ALG off")
+			}
+			first := fps[0].Profile
+			for _, p := range rules.ProfileIDs() {
+				if p != first && strings.Contains(rep.Verdict.Summary, "looks like "+rules.ProfileTitle(p)) {
+					t.Errorf("verdict names %s: %s", p, rep.Verdict.Summary)
+				}
+			}
+			if first == rules.Undetermined {
+				if strings.Contains(rep.Verdict.Summary, "looks like") {
+					t.Errorf("undetermined, yet the verdict names a router: %s", rep.Verdict.Summary)
+				}
+				if !strings.Contains(rep.Verdict.Summary, "not enough to tell them apart") {
+					t.Errorf("undetermined, and the verdict does not say so: %s", rep.Verdict.Summary)
+				}
+				for _, fp := range fps[1:] {
+					if fp.DisableHint == fps[0].DisableHint {
+						t.Errorf("undetermined advice is %s's", fp.Profile)
+					}
+					if fp.Profile == "no-alg" && rep.Verdict.ALGDetected {
+						t.Error("no-alg listed as possible on a capture with rewrites")
+					}
+				}
+			}
+			peplink := slices.IndexFunc(fps, func(f rules.Fingerprint) bool { return f.Profile == "peplink" })
+			for i, fp := range fps {
+				if peplink >= 0 && i > peplink && fp.Profile != rules.Undetermined && fp.Score >= fps[peplink].Score {
+					t.Errorf("peplink (hearsay) ranked above %s: %+v", fp.Profile, fps)
+				}
 			}
 		})
 	}

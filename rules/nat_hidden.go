@@ -39,6 +39,12 @@ var NATHidden = &Rule{
 			m := &h.m
 			text := fmt.Sprintf("The REGISTER from %s left the router from %s with Via and Contact rewritten to exactly "+
 				"that address, so the registrar sees no NAT and will send no keepalives.", m.LANSrc, h.from)
+			if h.outside {
+				text = fmt.Sprintf("The REGISTER left the router from %s (the NAT mapping of %s) with Via and Contact equal "+
+					"to exactly that address, so the registrar sees no NAT and will send no keepalives. It lies outside the "+
+					"LAN capture's time, so the captures do not show whether the router's ALG or the phone wrote the "+
+					"public address.", h.from, h.before)
+			}
 			for _, r := range c.registrations() {
 				if r.dialog == m.Dialog {
 					iv, why := r.refresh()
@@ -59,9 +65,16 @@ var NATHidden = &Rule{
 }
 
 // observeHidden keeps the first REGISTER of each dialog that left the
-// router with Via and Contact rewritten to exactly the packet's source.
-func (a *aggregates) observeHidden(m *match.Message) {
-	if m.Method != "REGISTER" || m.Status != nil || m.State != match.Matched || m.Direction != "outbound" || a.hidden[m.Dialog] != nil {
+// router with Via and Contact rewritten to exactly the packet's source. A
+// REGISTER seen on the WAN side only, outside the LAN capture's time,
+// counts too when its mapping shows a LAN endpoint behind the NAT: the
+// registrar's view is certain, who wrote the address is not.
+func (a *aggregates) observeHidden(c *Context, m *match.Message) {
+	if m.Method != "REGISTER" || m.Status != nil || m.Direction != "outbound" || a.hidden[m.Dialog] != nil {
+		return
+	}
+	outside := m.State == match.Outside && m.LAN == nil && m.WAN != nil
+	if m.State != match.Matched && !outside {
 		return
 	}
 	src := m.WANSrc
@@ -78,9 +91,18 @@ func (a *aggregates) observeHidden(m *match.Message) {
 		ch, cp := uriHostPort(m.WAN, ct.URI)
 		hidden = hidden && sameEndpoint(ch, cp, src)
 	}
+	if !hidden {
+		return
+	}
+	if outside {
+		if mp := c.outboundMapping(m); mp != nil && mp.LAN.Addr() != src.Addr() {
+			a.hidden[m.Dialog] = &hiddenRegister{m: light(m), before: mp.LAN.String(), from: src.String(), outside: true}
+		}
+		return
+	}
 	lh, lp, _ := viaSentBy(m.LAN, 0)
-	if !hidden || sameEndpoint(lh, lp, src) {
-		return // not hidden, or the phone itself wrote its public address
+	if sameEndpoint(lh, lp, src) {
+		return // the phone itself wrote its public address
 	}
 	a.hidden[m.Dialog] = &hiddenRegister{m: light(m), before: fmtEndpoint(lh, lp), from: src.String()}
 }

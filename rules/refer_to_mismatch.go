@@ -2,7 +2,6 @@ package rules
 
 import (
 	"fmt"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -54,22 +53,7 @@ func replacesCallID(p *sipmsg.Message) (string, bool) {
 	if p == nil {
 		return "", false
 	}
-	a, ok := p.ReferTo()
-	if !ok {
-		return "", false
-	}
-	h, ok := a.URI.URIHeader(p.Raw, "Replaces")
-	if !ok {
-		return "", false
-	}
-	v, err := url.QueryUnescape(string(p.Bytes(h.Value)))
-	if err != nil {
-		v = string(sipmsg.Unescape(p.Bytes(h.Value)))
-	}
-	if i := strings.IndexByte(v, ';'); i >= 0 {
-		v = v[:i]
-	}
-	return strings.TrimSpace(v), v != ""
+	return p.ReplacesCallID()
 }
 
 // referMismatch checks an outbound message with Refer-To/Replaces: the LAN

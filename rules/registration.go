@@ -61,17 +61,13 @@ func (a *aggregates) observeRegistration(c *Context, m *match.Message) {
 		return
 	}
 	r := a.regs[m.Dialog]
-	if r == nil && m.Status == nil && m.Direction == "outbound" && m.LAN != nil {
+	if r == nil && m.Status == nil && m.Direction == "outbound" && (m.LAN != nil || m.State == match.Outside && m.WAN != nil) {
+		// A REGISTER outside the LAN capture's time (seen on the WAN
+		// only) still starts the registration: its mapping is the one its
+		// WAN source belongs to.
 		first := light(m)
 		r = &registration{dialog: m.Dialog, first: &first}
-		// The mapping the REGISTER itself used: with an address-dependent
-		// NAT the LAN endpoint has one per remote.
-		for _, mp := range c.MappingOf(m.Proto, m.LANSrc) {
-			if !m.WANSrc.IsValid() || mp.WAN == m.WANSrc {
-				r.mapping = mp
-				break
-			}
-		}
+		r.mapping = c.outboundMapping(m)
 		a.regs[m.Dialog] = r
 	}
 	if r == nil {
@@ -208,6 +204,25 @@ func requestedExpires(p *sipmsg.Message) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// outboundMapping is the NAT mapping an outbound message used: by its LAN
+// source (with an address-dependent NAT the LAN endpoint has one per
+// remote), or for one seen on the WAN side only (outside the LAN capture)
+// by its WAN source; nil when none is known.
+func (c *Context) outboundMapping(m *match.Message) *correlate.Mapping {
+	if m.LAN == nil {
+		if ms := c.byWAN[lanKey{m.Proto, m.WANSrc}]; len(ms) > 0 {
+			return ms[len(ms)-1]
+		}
+		return nil
+	}
+	for _, mp := range c.MappingOf(m.Proto, m.LANSrc) {
+		if !m.WANSrc.IsValid() || mp.WAN == m.WANSrc {
+			return mp
+		}
+	}
+	return nil
 }
 
 // timeoutBounds returns the bounds on how long the registration's mapping

@@ -68,6 +68,9 @@ type aggregates struct {
 	leakFirst *match.Message
 	leakWhere string
 	callIDs   bool // a Call-ID differs between the sides
+	// chances: the captures gave the router the chance to raise these
+	// rules (see fingerprints).
+	chances map[string]bool
 	// plans are the media plans of the calls, by dialog ID, when the
 	// captures hold RTP (correlate's streams).
 	plans    map[int]*mediaPlan
@@ -94,6 +97,9 @@ type DialogLookup struct {
 type hiddenRegister struct {
 	m            match.Message
 	before, from string
+	// outside: the REGISTER was seen on the WAN side only, outside the
+	// LAN capture's time; before is then its mapping's LAN endpoint.
+	outside bool
 }
 
 type viaLeak struct {
@@ -189,7 +195,7 @@ func (e *Evaluator) Finish() Result {
 	slices.SortStableFunc(fs, CompareFindings)
 	reps := slices.Clone(e.reps)
 	slices.SortStableFunc(reps, CompareFindings)
-	fps := fingerprints(c, reps)
+	fps := fingerprints(c, withoutDoubleNAT(reps, e.agg.doubleNAT))
 	var warns []string
 	if e.agg.cut > 0 {
 		warns = append(warns, fmt.Sprintf("rules: %d dropped message(s) beyond the first %d were not judged", e.agg.cut, maxDropped))
@@ -275,7 +281,8 @@ func (a *aggregates) observe(c *Context, m *match.Message, method string) {
 	}
 	a.observeRegistration(c, m)
 	a.observeKeepalive(m, method)
-	a.observeHidden(m)
+	a.observeHidden(c, m)
+	a.observeChances(m)
 	a.observeTransport(m)
 	a.observeLeak(m)
 	a.observeDoubleNAT(c, m)

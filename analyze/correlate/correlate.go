@@ -23,6 +23,40 @@ const DefaultWindow = 2 * time.Second
 // in the field are 30 s).
 const minExpiryGap = 10 * time.Second
 
+// MinIdleBound is the shortest survived idle gap that bounds a mapping's
+// timeout from below. A shorter one is a round trip (a request and its
+// answer within milliseconds), not idleness, and the reports print
+// seconds to one decimal: "the mapping lasts at least 0.0 s" is no
+// information, so below this the lower bound is unknown (nil), never 0.
+// Above it the bound is the real longest idle gap survived, however
+// short. (2026-12, issue 16: the mapping table showed "≥0.0s".)
+const MinIdleBound = 100 * time.Millisecond
+
+// windowEdge is how far inside the other capture's first and last packet a
+// packet seen on one side only must lie for its absence there to count:
+// its twin would appear within the router's latency (well under a
+// millisecond on a router, tens of milliseconds to a capture point an
+// Internet path away), and a quarter of a second leaves room for that and
+// for the clock estimate's error (a few milliseconds on the fixtures).
+// Nearer the edge, or outside, the other capture may simply not have been
+// running: the packet is "outside", not dropped or generated.
+const windowEdge = int64(250 * time.Millisecond)
+
+// Indexes of pairer.span.
+const (
+	SideLANi = 0
+	SideWANi = 1
+)
+
+// maxSources bounds the source addresses whose first and last packet the
+// first pass keeps per side (for telling a capture that stopped from one
+// that saw nothing, see pairer.covered): 4096 hosts is a large office.
+const maxSources = 4096
+
+// maxRefusals bounds the ICMP refusals the pairer remembers at once; an
+// entry lives for a pairing window.
+const maxRefusals = 4096
+
 // maxUnpairedListed bounds Result.Unpaired; the counts stay exact.
 const maxUnpairedListed = 10000
 
@@ -241,6 +275,17 @@ type Mapping struct {
 	FarEnd *netip.AddrPort `json:"far_end,omitempty"`
 }
 
+// Overlap is the time both captures ran, on the LAN clock, as far as their
+// packets tell (a capture file records no start or stop time of its own;
+// see pairer.runs). Only inside it can a packet's absence from one side
+// show a drop or a generated packet.
+type Overlap struct {
+	Start, End time.Time
+	// LANFirst, LANLast, WANFirst and WANLast are each capture's first
+	// and last packet, the WAN ones moved to the LAN clock.
+	LANFirst, LANLast, WANFirst, WANLast time.Time
+}
+
 // Side names a capture.
 type Side string
 
@@ -257,7 +302,9 @@ type Unpaired struct {
 	Direction string `json:"direction"` // outbound, inbound or unknown
 	Kind      Kind   `json:"kind"`
 	// State is "dropped" (seen only on the side it entered the router),
-	// "generated" (seen only on the side it left) or StateUnpaired.
+	// "generated" (seen only on the side it left), "outside" (seen
+	// outside the time the other capture ran, so its absence there
+	// shows nothing), or StateUnpaired.
 	State string         `json:"state"`
 	Src   netip.AddrPort `json:"src"`
 	Dst   netip.AddrPort `json:"dst"`
@@ -271,7 +318,7 @@ type SIPPair struct {
 	LANFrame  int    `json:"lan_frame"`
 	WANFrame  int    `json:"wan_frame"`
 	Direction string `json:"direction"`
-	State     string `json:"state"` // matched, dropped or generated
+	State     string `json:"state"` // matched, dropped, generated or outside
 	// LANSeq and WANSeq index Result.LANSIP and Result.WANSIP; -1 on the
 	// missing side or when the message was not kept. Frames alone are
 	// ambiguous: one TCP segment can complete several messages.
@@ -297,6 +344,13 @@ type Result struct {
 	Unpaired  []Unpaired `json:"-"`
 	Dropped   int        `json:"-"`
 	Generated int        `json:"-"`
+	// Outside counts packets seen on one side only outside the other
+	// capture's time (state "outside"), per side; OutsideSIP the SIP
+	// messages among them.
+	Outside    [2]int `json:"-"`
+	OutsideSIP int    `json:"-"`
+	// Overlap is the time both captures ran.
+	Overlap Overlap `json:"-"`
 	// NotPaired counts packets in state StateUnpaired.
 	NotPaired int `json:"-"`
 	// WANUnreachable lists the ICMP destination-unreachable errors of the
@@ -348,6 +402,10 @@ func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 	p := newPairer(clk, opt)
 	p.keys = first.keys
 	p.streams.setSpans(first.spans, clk)
+	l, w := first.spans[0], first.spans[1]
+	p.span[SideLANi] = [2]int64{l.first, l.last}
+	p.span[SideWANi] = [2]int64{clk.toLAN(w.first), clk.toLAN(w.last)}
+	p.runs(first)
 	for _, c := range first.cut {
 		p.cut = p.cut || c.sip+c.other > 0
 	}

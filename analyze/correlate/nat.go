@@ -14,6 +14,15 @@ import (
 func (p *pairer) result() *Result {
 	res := &p.res
 	res.Warnings = p.warnings
+	ts := func(ns int64) time.Time { return time.Unix(0, ns).UTC() }
+	l, w := p.span[SideLANi], p.span[SideWANi]
+	// The overlap is where both captures are known to have run (see
+	// runs): a side not known to have started at its first packet ran
+	// from before the other's.
+	start := max(p.ran[SideLANi][0], p.ran[SideWANi][0], min(l[0], w[0]))
+	end := min(p.ran[SideLANi][1], p.ran[SideWANi][1], max(l[1], w[1]))
+	res.Overlap = Overlap{Start: ts(start), End: ts(end),
+		LANFirst: ts(l[0]), LANLast: ts(l[1]), WANFirst: ts(w[0]), WANLast: ts(w[1])}
 	p.finishClock(res)
 	p.hops.finish(&res.Clock)
 	for _, ms := range p.maps {
@@ -26,7 +35,9 @@ func (p *pairer) result() *Result {
 		m.LastSeen = time.Unix(0, ms.last).UTC()
 		if ms.survived {
 			m.MaxIdleS = round(ns2s(ms.maxIdle), 6)
-			m.Lifetime.Lower = f64(m.MaxIdleS)
+			if ms.maxIdle >= int64(MinIdleBound) {
+				m.Lifetime.Lower = f64(m.MaxIdleS)
+			}
 		}
 		if ms.expiryUpper > 0 {
 			m.Lifetime.Upper = f64(round(ns2s(ms.expiryUpper), 6))
@@ -201,7 +212,7 @@ func (p *pairer) finishNAT(res *Result) {
 		if ms.m.Proto != "udp" {
 			continue
 		}
-		if ms.survived {
+		if ms.survived && ms.maxIdle >= int64(MinIdleBound) {
 			v := round(ns2s(ms.maxIdle), 6)
 			if n.UDPTimeout.Lower == nil || v > *n.UDPTimeout.Lower {
 				n.UDPTimeout.Lower = f64(v)

@@ -3,6 +3,7 @@ package correlate
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"sync"
 	"time"
@@ -225,6 +226,21 @@ type pairer struct {
 	remotes                                        int
 	streams                                        *streams
 	adj                                            float64 // finishClock's refinement of the offset, ns
+	// span is each capture's first and last packet on the LAN clock
+	// (indexes SideLANi, SideWANi).
+	span [2][2]int64
+	// ran is when each capture is known to have run (see runs); wanOnly
+	// the WAN addresses the LAN capture never names.
+	ran     [2][2]int64
+	wanOnly map[netip.Addr]bool
+	// refused maps a packet's flow (as an ICMP error quoted it) to when
+	// the host it was sent to refused it, for a pairing window.
+	refused map[refKey]int64
+}
+
+type refKey struct {
+	proto    uint8
+	src, dst netip.AddrPort
 }
 
 func newPairer(clk clockModel, opt Options) *pairer {
@@ -332,6 +348,12 @@ func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) 
 }
 
 func (p *pairer) handle(e *event, lanSide bool, t int64) {
+	if e.proto == capture.ProtoICMP || e.proto == capture.ProtoICMPv6 {
+		if !lanSide {
+			p.noteRefusal(e, t)
+		}
+		return
+	}
 	before := t - p.window
 	p.lan.expire(before, false, p.unpairedLAN)
 	p.wan.expire(before, false, p.unpairedWAN)
@@ -564,10 +586,14 @@ func (p *pairer) unpairable(k Kind) bool { return p.cut && k != KindRTP && k != 
 func (p *pairer) addUnpaired(u Unpaired) {
 	rec := u.rec
 	u.rec = nil // listed without the message: the list outlives the pass
-	switch u.State {
-	case "dropped":
+	switch {
+	case u.State == "outside" && u.Side == SideLAN:
+		p.res.Outside[SideLANi]++
+	case u.State == "outside":
+		p.res.Outside[SideWANi]++
+	case u.State == "dropped":
 		p.res.Dropped++
-	case StateUnpaired:
+	case u.State == StateUnpaired:
 		p.res.NotPaired++
 	default:
 		p.res.Generated++
@@ -576,6 +602,9 @@ func (p *pairer) addUnpaired(u Unpaired) {
 		p.res.Unpaired = append(p.res.Unpaired, u)
 	}
 	if u.Kind == KindSIP {
+		if u.State == "outside" {
+			p.res.OutsideSIP++
+		}
 		sp := SIPPair{Direction: u.Direction, State: u.State, LANSeq: -1, WANSeq: -1}
 		var lrec, wrec *SIPRecord
 		if u.Side == SideLAN {
@@ -585,6 +614,93 @@ func (p *pairer) addUnpaired(u Unpaired) {
 		}
 		p.addSIPPair(sp, lrec, wrec)
 	}
+}
+
+// covered reports whether the capture of side (SideLANi or SideWANi) ran
+// around time t (LAN clock) by windowEdge on both sides, so that a twin
+// at t would be in it.
+func (p *pairer) covered(side int, t int64) bool {
+	r := p.ran[side]
+	return r[0]+windowEdge <= t && t+windowEdge <= r[1]
+}
+
+// runs sets p.ran: when each capture is known to have run, on the LAN
+// clock. A capture file records no start or stop: its first and last
+// packet are all it has. A side silent at its start or end may have been
+// running while the router let nothing through (a mapping that expired,
+// an ALG that drops) — silence proves nothing — so a capture is taken to
+// have started at its first packet only when the other capture shows,
+// before it, traffic that crossed this side, and likewise at its end;
+// otherwise it is taken to have run all along. Traffic that crossed the
+// LAN side: WAN packets from an address the LAN capture never names (the
+// router's own public address: they came from the LAN). Traffic that
+// crossed the WAN side: LAN packets from a public address (they came in
+// through the WAN). Decided from the first pass alone, before any
+// pairing, so that the first packets are judged like the rest.
+// (2026-12, issue 16.)
+func (p *pairer) runs(fp *firstPass) {
+	onLAN := fp.hosts[0].names
+	public := func(a netip.Addr) bool {
+		return !a.IsPrivate() && !a.IsLinkLocalUnicast() && !a.IsLoopback() && !a.IsUnspecified() && !(a.Is4() && a.As4()[0] == 100 && a.As4()[1]&0xc0 == 64)
+	}
+	for side := range 2 {
+		s := p.span[side]
+		r := [2]int64{math.MinInt64 / 2, math.MaxInt64 / 2}
+		other := 1 - side
+		for a, sp := range fp.hosts[other].src {
+			f := *sp
+			if side == SideLANi {
+				if onLAN(a) {
+					continue
+				}
+				f = [2]int64{p.clk.toLAN(f[0]), p.clk.toLAN(f[1])}
+			} else if !public(a) {
+				continue
+			}
+			if f[0] < s[0]-windowEdge {
+				r[0] = s[0]
+			}
+			if f[1] > s[1]+windowEdge {
+				r[1] = s[1]
+			}
+		}
+		p.ran[side] = r
+	}
+	// WAN addresses the LAN capture never names are the router's own:
+	// the direction of a WAN packet seen before any pair taught the
+	// pairer its public address.
+	p.wanOnly = map[netip.Addr]bool{}
+	for a := range fp.hosts[1].src {
+		if !onLAN(a) {
+			p.wanOnly[a] = true
+		}
+	}
+}
+
+// noteRefusal remembers a WAN-side ICMP refusal of the packet e quotes.
+func (p *pairer) noteRefusal(e *event, t int64) {
+	if p.refused == nil {
+		p.refused = map[refKey]int64{}
+	}
+	if len(p.refused) >= maxRefusals {
+		for k, rt := range p.refused {
+			if rt < t-p.window {
+				delete(p.refused, k)
+			}
+		}
+		if len(p.refused) >= maxRefusals {
+			return // a flood of refusals: the rest pin nothing
+		}
+	}
+	p.refused[refKey{uint8(e.key), e.src, e.dst}] = t
+}
+
+// refusedAt reports whether the router refused the WAN packet e (at t)
+// with an ICMP error within a pairing window: the router itself shows
+// the drop, whether or not the LAN capture was running.
+func (p *pairer) refusedAt(e *event, t int64) bool {
+	rt, ok := p.refused[refKey{e.proto, e.src, e.dst}]
+	return ok && rt >= t && rt-t <= p.window
 }
 
 func (p *pairer) unpairedLAN(w *pend) {
@@ -601,7 +717,9 @@ func (p *pairer) unpairedLAN(w *pend) {
 	if dir == dirOutbound {
 		state = "dropped"
 	}
-	if p.unpairable(e.kind) {
+	if !p.covered(SideWANi, w.t) {
+		state = "outside"
+	} else if p.unpairable(e.kind) {
 		state = StateUnpaired
 	}
 	p.addUnpaired(Unpaired{Side: SideLAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq), rec: e.rec})
@@ -614,9 +732,12 @@ func (p *pairer) streamUnpaired(e *event, dir direction, state string, t int64) 
 	if e.kind != KindRTP && e.kind != KindRTCP || dir == dirUnknown {
 		return
 	}
-	if state == "dropped" {
+	switch state {
+	case "outside": // the other capture was not running: neither lost nor extra
+		p.streams.unobserved++
+	case "dropped":
 		p.streams.lost(e, dir, t)
-	} else {
+	default:
 		p.streams.extra(e, dir, t)
 	}
 }
@@ -629,18 +750,25 @@ func (p *pairer) unpairedWAN(w *pend) {
 		dir = dirInbound
 	case p.public[e.src.Addr()]:
 		dir = dirOutbound
+	case len(p.public) > 0:
+	case p.wanOnly[e.dst.Addr()]:
+		dir = dirInbound // no pair yet: the router's address is the one the LAN never names
+	case p.wanOnly[e.src.Addr()]:
+		dir = dirOutbound
 	}
 	state := "dropped"
 	if dir == dirOutbound {
 		state = "generated"
 	}
-	if p.unpairable(e.kind) {
+	if !p.covered(SideLANi, w.t) && !(dir == dirInbound && p.refusedAt(e, w.t)) {
+		state = "outside"
+	} else if p.unpairable(e.kind) {
 		state = StateUnpaired
 	}
 	p.addUnpaired(Unpaired{Side: SideWAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq), rec: e.rec})
 	p.streamUnpaired(e, dir, state, w.t)
-	if w.mapID < 0 || state == StateUnpaired {
-		return
+	if w.mapID < 0 || state == "outside" || state == StateUnpaired {
+		return // outside or unpaired: nothing says whether the router forwarded it
 	}
 	ms := p.maps[w.mapID]
 	ms.m.DroppedInbound++

@@ -151,10 +151,23 @@ func (s *sideReader) scan(bp **batch) error {
 		return *bp != nil
 	}
 	for p := sc.Next(); p != nil; p = sc.Next() {
-		if (p.Proto == capture.ProtoICMP || p.Proto == capture.ProtoICMPv6) && len(s.unreach) < maxUnreachable {
-			if u, ok := capture.ParseUnreachable(p); ok {
-				s.unreach = append(s.unreach, u)
+		if p.Proto == capture.ProtoICMP || p.Proto == capture.ProtoICMPv6 {
+			u, ok := capture.ParseUnreachable(p)
+			if ok && len(s.unreach) < maxUnreachable {
+				s.unreach = append(s.unreach, u) // for the rules (correlate.Result.WANUnreachable)
 			}
+			// A refusal: the host a packet was sent to answered it with
+			// ICMP unreachable (the router, for a mapping that is gone).
+			// The pairer keeps these to pin a drop on the router where
+			// the other capture cannot show it (see pairer.covered).
+			if ok && u.From == u.Dst.Addr() {
+				// proto marks the event as a refusal; key holds the quoted
+				// packet's protocol.
+				if !emit(event{ts: p.TS, frame: p.Frame, src: u.Src, dst: u.Dst, proto: p.Proto, key: uint64(u.Proto), seq: -1}) {
+					return nil
+				}
+			}
+			continue
 		}
 		if !packetEvents(p, s.keys, true, func(e event, data []byte) bool {
 			if e.kind == KindSIP {

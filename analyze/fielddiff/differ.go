@@ -48,13 +48,18 @@ func (d *differ) run() {
 func (d *differ) elem(ea, eb *elem) {
 	va, vb := d.a.val(ea.span), d.b.val(eb.span)
 	n := len(d.out)
-	if ea.kind == eb.kind && ea.kind != kindWhole {
+	same := bytes.Equal(va, vb)
+	// A header value of the same bytes on both sides has the same fields;
+	// an m= line's fields include its a= lines, outside its span.
+	if ea.kind == eb.kind && ea.kind != kindWhole && (!same || ea.kind == kindMedia) {
+		d.a.fillLeaves(ea)
+		d.b.fillLeaves(eb)
 		d.leaves(ea, eb)
-		if len(d.out) == n && !bytes.Equal(va, vb) {
+		if len(d.out) == n && !same {
 			// Every field equal, bytes not: spacing, parameter order, case.
 			d.emit(Change{Field: ea.path, Kind: Syntax, Before: va, After: vb, SpanA: ea.span, SpanB: eb.span})
 		}
-	} else if !bytes.Equal(va, vb) {
+	} else if !same {
 		d.emit(Change{Field: ea.path, Kind: Changed, Before: va, After: vb, SpanA: ea.span, SpanB: eb.span})
 	}
 	if ea.first && eb.first && ea.hdr >= 0 && eb.hdr >= 0 {

@@ -152,7 +152,9 @@ type elem struct {
 	via    sipmsg.Via
 	addr   sipmsg.Addr
 	media  *sdp.Media
-	leaves []leaf
+	// leaves are filled by fillLeaves when the differ needs them.
+	leaves     []leaf
+	leavesDone bool
 }
 
 // leaf is one field inside an element; path is relative to the element's.
@@ -383,16 +385,27 @@ func (v *view) finish(counts map[string]int) {
 		if alwaysIndexed(e.base) || counts[e.base] > 1 {
 			e.path = e.base + "[" + strconv.Itoa(e.k) + "]"
 		}
-		switch e.kind {
-		case kindVia:
-			e.leaves = v.viaLeaves(e.via)
-		case kindAddr:
-			e.leaves = v.addrLeaves(e.addr)
-		case kindAuth:
-			e.leaves = v.authLeaves(e.span)
-		case kindMedia:
-			e.leaves = v.mediaLeaves(e.media)
-		}
+	}
+}
+
+// fillLeaves splits e into its fields, once. It is done only for
+// elements the differ compares field by field: most header values are
+// the same bytes on both sides, and splitting every one of them was most
+// of a diff's allocations (issue 15).
+func (v *view) fillLeaves(e *elem) {
+	if e.leavesDone {
+		return
+	}
+	e.leavesDone = true
+	switch e.kind {
+	case kindVia:
+		e.leaves = v.viaLeaves(e.via)
+	case kindAddr:
+		e.leaves = v.addrLeaves(e.addr)
+	case kindAuth:
+		e.leaves = v.authLeaves(e.span)
+	case kindMedia:
+		e.leaves = v.mediaLeaves(e.media)
 	}
 }
 

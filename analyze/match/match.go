@@ -31,6 +31,9 @@ const (
 	Matched   = "matched"
 	Dropped   = "dropped"
 	Generated = "generated"
+	// Outside: seen on one side only, outside the time the other
+	// capture ran, so nothing says whether the router forwarded it.
+	Outside = "outside"
 )
 
 // Limits bound what Build keeps. The zero value means the defaults.

@@ -72,6 +72,11 @@ func (r *Result) classify(sc *scanned) {
 	}
 	creators := DialogCreators(msgs)
 	talksPublic := map[netip.Addr]bool{}
+	callIDs := map[string]bool{}
+	for i := range msgs {
+		callIDs[msgs[i].CallIDLAN] = true
+		callIDs[msgs[i].CallIDWAN] = true
+	}
 	for i := range msgs {
 		m := &msgs[i]
 		p, frame, src, dst := Msg(m)
@@ -121,6 +126,15 @@ func (r *Result) classify(sc *scanned) {
 					evidence(hs, frame, "private %s in its %s", fa.Addr, fa.Field)
 				}
 			}
+		}
+		// A Replaces that names a dialog of this capture by its Call-ID
+		// with a private address where the Call-ID has the sender's
+		// public one: the sender wrote that Call-ID with its private
+		// address, and something on the way replaced it (an ALG that
+		// missed the %-escaped copy): it is behind NAT at that address.
+		if a, id, ok := replacedPrivate(p, src.Addr(), callIDs); ok && !slices.Contains(hs.Private, a) {
+			hs.Private = append(hs.Private, a)
+			evidence(hs, frame, "private %s in its Refer-To's Replaces, naming the dialog whose Call-ID here is %s", a, id)
 		}
 	}
 	for a, h := range hosts {
@@ -211,4 +225,23 @@ func ViaPort(p *sipmsg.Message, v sipmsg.Via) int {
 		n = n*10 + int(c-'0')
 	}
 	return n
+}
+
+// replacedPrivate looks in p's Refer-To Replaces (decoded) for a private
+// address whose replacement by pub gives a Call-ID of the capture: that
+// address and that Call-ID.
+func replacedPrivate(p *sipmsg.Message, pub netip.Addr, callIDs map[string]bool) (netip.Addr, string, bool) {
+	if !p.IsRequest {
+		return netip.Addr{}, "", false
+	}
+	id, ok := p.ReplacesCallID()
+	if !ok || callIDs[id] {
+		return netip.Addr{}, "", false
+	}
+	for _, a := range AddrLiterals(id) {
+		if swapped := strings.ReplaceAll(id, a.String(), pub.String()); IsPrivate(a) && callIDs[swapped] {
+			return a, swapped, true
+		}
+	}
+	return netip.Addr{}, "", false
 }

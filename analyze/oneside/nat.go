@@ -134,8 +134,9 @@ func (r *Result) mappings(sc *scanned) {
 			case Answered:
 				if pr.IdleAny > m.MaxIdleS {
 					m.MaxIdleS = pr.IdleAny
-					v := pr.IdleAny
-					m.Lifetime.Lower = &v
+					if v := pr.IdleAny; v >= correlate.MinIdleBound.Seconds() {
+						m.Lifetime.Lower = &v
+					}
 				}
 			case Refused, Unanswered:
 				m.DroppedInbound += len(pr.Frames)

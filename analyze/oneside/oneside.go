@@ -177,11 +177,8 @@ func (f *Flow) Kind() correlate.Kind {
 }
 
 // Unreachable is an ICMP destination-unreachable error and the packet it
-// quotes ([capture.Unreachable]).
+// quotes.
 type Unreachable = capture.Unreachable
-
-// parseUnreachable reads an ICMP destination-unreachable error.
-var parseUnreachable = capture.ParseUnreachable
 
 // TimeoutEvidence says what each bound on the UDP mapping timeout rests
 // on; empty when the bound is unknown.

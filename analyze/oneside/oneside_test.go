@@ -158,3 +158,29 @@ func TestLANMapping(t *testing.T) {
 		t.Errorf("public addresses %v", r.NAT.PublicAddresses)
 	}
 }
+
+// TestEscapedReplacesShowsNAT: an ST530-style ALG replaced 192.168.1.10
+// everywhere but in the %-escaped Replaces of the REFER (frame 8). That
+// copy, naming the REFER's own dialog, is what proves the phone at
+// 203.0.113.1 is behind NAT at 192.168.1.10: nothing else in the capture
+// does (ports preserved, Via equal to the source).
+func TestEscapedReplacesShowsNAT(t *testing.T) {
+	r := read(t, fixture("single-st530-escaped-wan", "wan"), oneside.WAN)
+	h := r.Host(netip.MustParseAddr("203.0.113.1"))
+	if h == nil || h.Role != oneside.RoleUA {
+		t.Fatalf("203.0.113.1: %+v, want the phone behind the router", h)
+	}
+	if !slices.Contains(h.Private, netip.MustParseAddr("192.168.1.10")) || len(h.NAT) == 0 || !strings.Contains(h.NAT[0], "Replaces") || !strings.Contains(h.NAT[0], "frame 8") {
+		t.Errorf("private %v, NAT evidence %q: want 192.168.1.10 from the Replaces of frame 8", h.Private, h.NAT)
+	}
+	// The same recording before the replacement: the Replaces names the
+	// Call-ID as it is, so it is no evidence.
+	plain := read(t, fixture("lab-transfer-escaped-alg", "wan"), oneside.WAN)
+	if h := plain.Host(netip.MustParseAddr("203.0.113.1")); h != nil {
+		for _, e := range h.NAT {
+			if strings.Contains(e, "Replaces") {
+				t.Errorf("lab-transfer-escaped-alg: Replaces taken as evidence: %q", e)
+			}
+		}
+	}
+}

@@ -87,7 +87,7 @@ func timeoutBounds(probes []Probe, side Side) (correlate.Bounds, TimeoutEvidence
 		pr := &probes[i]
 		switch pr.Outcome {
 		case Answered:
-			if pr.IdleAny <= 0 || b.Lower != nil && pr.IdleAny <= *b.Lower {
+			if pr.IdleAny < correlate.MinIdleBound.Seconds() || b.Lower != nil && pr.IdleAny <= *b.Lower {
 				continue
 			}
 			v := pr.IdleAny

@@ -116,7 +116,7 @@ func scan(src capture.Source, lim capture.Limits) (*scanned, error) {
 			}
 			s.touch(p)
 		case capture.ProtoICMP, capture.ProtoICMPv6:
-			if u, ok := parseUnreachable(p); ok {
+			if u, ok := capture.ParseUnreachable(p); ok {
 				s.unreach = append(s.unreach, u)
 			}
 		}

@@ -21,12 +21,12 @@ func TestParseUnreachableV6(t *testing.T) {
 	inner[42], inner[43] = 0x13, 0xc5 // 5061
 	payload := append([]byte{1, 4, 0, 0, 0, 0, 0, 0}, inner...)
 	p := &capture.Packet{Frame: 9, Proto: capture.ProtoICMPv6, Src: netip.AddrPortFrom(dst, 0), Payload: payload}
-	u, ok := parseUnreachable(p)
+	u, ok := capture.ParseUnreachable(p)
 	if !ok || u.Code != 4 || u.Src.String() != "[2001:db8::10]:5060" || u.Dst.String() != "[2001:db8::1]:5061" || u.Proto != capture.ProtoUDP {
 		t.Fatalf("parseUnreachable = %+v, %v", u, ok)
 	}
 	for _, bad := range [][]byte{payload[:20], append([]byte{128, 0, 0, 0, 0, 0, 0, 0}, inner...)} {
-		if _, ok := parseUnreachable(&capture.Packet{Proto: capture.ProtoICMPv6, Payload: bad}); ok {
+		if _, ok := capture.ParseUnreachable(&capture.Packet{Proto: capture.ProtoICMPv6, Payload: bad}); ok {
 			t.Errorf("parseUnreachable accepted %x", bad[:8])
 		}
 	}

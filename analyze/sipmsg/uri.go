@@ -3,6 +3,8 @@ package sipmsg
 import (
 	"bytes"
 	"net/netip"
+	"net/url"
+	"strings"
 )
 
 // parser carries the buffer and, during [Parse], the diagnostic list. Typed
@@ -623,4 +625,26 @@ func (p *parser) checkParamHost(val []byte, vs int) {
 		return
 	}
 	p.checkHost(vs, vs+len(val), vs+len(val))
+}
+
+// ReplacesCallID returns the Call-ID inside Refer-To's Replaces (RFC 3891),
+// %-decoded: "1-sipalg%40192%2E168%2E1%2E10%3Bto-tag..." gives
+// "1-sipalg@192.168.1.10".
+func (p *Message) ReplacesCallID() (string, bool) {
+	a, ok := p.ReferTo()
+	if !ok {
+		return "", false
+	}
+	h, ok := a.URI.URIHeader(p.Raw, "Replaces")
+	if !ok {
+		return "", false
+	}
+	v, err := url.QueryUnescape(string(p.Bytes(h.Value)))
+	if err != nil {
+		v = string(Unescape(p.Bytes(h.Value)))
+	}
+	if i := strings.IndexByte(v, ';'); i >= 0 {
+		v = v[:i]
+	}
+	return strings.TrimSpace(v), v != ""
 }

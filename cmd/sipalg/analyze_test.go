@@ -449,3 +449,43 @@ func TestAnnotateOneCapture(t *testing.T) {
 		t.Errorf("interfaces %v, want lan,wan", names)
 	}
 }
+
+// TestAnalyzeSwappedSides: the WAN file given as --lan and the LAN file as
+// --wan stops with exit 2 and one line that says how to swap them, and no
+// report.
+func TestAnalyzeSwappedSides(t *testing.T) {
+	dir := "../../fixtures/lab-call-alg"
+	code, out, stderr := runCLI(t, "analyze", "--lan", dir+"/wan.pcap", "--wan", dir+"/lan.pcap", "--format", "json")
+	if code != exitError || out != "" {
+		t.Fatalf("exit %d, stdout %q: want exit %d and no report", code, out, exitError)
+	}
+	want := "swap them: --lan " + dir + "/lan.pcap --wan " + dir + "/wan.pcap"
+	if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, want) || !strings.Contains(stderr, "192.168.1.10") {
+		t.Errorf("stderr %q: want one line with %q and the private address", stderr, want)
+	}
+}
+
+// TestUndeterminedRouter: on a recording where nothing tells the ALG's
+// make (the kernel's ALG, a phone that writes the server's domain, REGISTER
+// only), table and HTML say "undetermined" and give no vendor's advice as
+// if the make were known: each candidate's advice only as "if it is".
+func TestUndeterminedRouter(t *testing.T) {
+	dir := "../../fixtures/lab-ua-register-alg"
+	for _, format := range []string{"table", "html"} {
+		code, out, stderr := runCLI(t, "analyze", "--lan", dir+"/lan.pcap", "--wan", dir+"/wan.pcap", "--format", format, "--fail-on", "never")
+		if code != exitOK {
+			t.Fatalf("%s: exit %d: %s", format, code, stderr)
+		}
+		out = strings.Join(strings.Fields(out), " ") // the table wraps lines
+		for _, want := range []string{"undetermined", "If it is", "SIP Helper", "modprobe -r nf_nat_sip", "MANGA"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("%s lacks %q", format, want)
+			}
+		}
+		for _, bad := range []string{"To turn its SIP ALG off: unload", "To turn its SIP ALG off: open http", "it looks like"} {
+			if strings.Contains(out, bad) {
+				t.Errorf("%s says %q: a vendor's advice as if the make were known", format, bad)
+			}
+		}
+	}
+}

@@ -53,7 +53,7 @@ func annotations(rep *analyze.Report) map[frameKey][]string {
 	}
 	for i := range rep.Messages {
 		m := &rep.Messages[i]
-		if m.State != match.Dropped && m.State != match.Generated {
+		if m.State != match.Dropped && m.State != match.Generated && m.State != match.Outside {
 			continue
 		}
 		line := unpairedLine(rep, m)
@@ -110,6 +110,14 @@ func annotations(rep *analyze.Report) map[frameKey][]string {
 		add(string(u.Side), &frame, fmt.Sprintf("%s: %s %s %s → %s", oneSided(rep, u.State), u.Kind, u.Direction, u.Src, u.Dst))
 	}
 	return out
+}
+
+// stateText says what a one-sided state means in a packet comment.
+func stateText(state string) string {
+	if state == match.Outside {
+		return "outside the other capture's time (not shown dropped or generated)"
+	}
+	return state + " by the router"
 }
 
 // unpairedLine describes a SIP message seen on one side only.

@@ -248,7 +248,8 @@ type caseSummary struct {
 	Warnings            int              `json:"warnings"`
 	IncomingCallsAtRisk bool             `json:"incoming_calls_at_risk"`
 	UDPTimeout          correlate.Bounds `json:"udp_timeout_s"`
-	// Fingerprint is the best-fitting router profile, if any.
+	// Fingerprint is the best-fitting router profile, "undetermined" when
+	// the evidence names none, empty when there is none.
 	Fingerprint string `json:"fingerprint"`
 	// Report is the path of the case's JSON report (with -o).
 	Report string `json:"report,omitempty"`
@@ -264,11 +265,8 @@ func (s *caseSummary) fill(rep *analyze.Report, fo failOn) {
 	if w := worst(rep); w.Rank() >= rules.Warning.Rank() {
 		s.Verdict = string(w)
 	}
-	best := -1.0
-	for _, fp := range rep.Fingerprints {
-		if fp.Score > best {
-			s.Fingerprint, best = fp.Profile, fp.Score
-		}
+	if len(rep.Fingerprints) > 0 {
+		s.Fingerprint = rep.Fingerprints[0].Profile // ranked: "undetermined" when none is named
 	}
 	s.ExitCode = fo.exitCode(rep)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/sipalg/sipalg/analyze"
 	"github.com/sipalg/sipalg/analyze/correlate"
+	"github.com/sipalg/sipalg/analyze/match"
 )
 
 // Where the captures were taken, in the words the table and the HTML
@@ -75,6 +76,8 @@ func natAddresses(n correlate.NAT) string {
 // pairing needs.
 func oneSided(rep *analyze.Report, state string) string {
 	switch {
+	case state == match.Outside:
+		return stateText(state)
 	case state == correlate.StateUnpaired:
 		return "not paired (a capture's snap length cut what pairing needs; no claim about the router)"
 	case rep.Clock.Away() && state == "dropped":

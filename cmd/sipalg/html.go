@@ -64,8 +64,9 @@ const htmlTimelineWidth = 560
 
 var htmlTmpl = template.Must(template.New("report.html.tmpl").Funcs(template.FuncMap{
 	// px formats an SVG coordinate: v+d with one decimal.
-	"px":  func(v, d float64) string { return strconv.FormatFloat(v+d, 'f', 1, 64) },
-	"neg": func(v float64) float64 { return -v },
+	"px":      func(v, d float64) string { return strconv.FormatFloat(v+d, 'f', 1, 64) },
+	"neg":     func(v float64) float64 { return -v },
+	"timeout": func(b correlate.Bounds) string { return udpTimeout(b.Lower, b.Upper) },
 	// latency and capturePoints word where the captures were taken.
 	"latency":       latencyLabel,
 	"capturePoints": capturePoints,
@@ -100,7 +101,7 @@ type htmlPage struct {
 }
 
 type htmlCounts struct {
-	Messages, Dialogs, Findings, Matched, Dropped, Generated int
+	Messages, Dialogs, Findings, Matched, Dropped, Generated, Outside int
 }
 
 type htmlRuleCount struct {
@@ -307,6 +308,8 @@ func buildHTMLPage(rep *analyze.Report) (*htmlPage, error) {
 			p.Counts.Dropped++
 		case match.Generated:
 			p.Counts.Generated++
+		case match.Outside:
+			p.Counts.Outside++
 		}
 	}
 	p.VerdictClass = "ok"

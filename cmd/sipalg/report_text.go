@@ -131,6 +131,11 @@ func writeNetwork(r *reportWriter, rep *analyze.Report) {
 	}
 	r.para("NAT", fmt.Sprintf("public address %s; ports preserved: %s; mapping %s.", natAddresses(n), pp, behavior))
 	r.para("TIMEOUT", udpTimeout(n.UDPTimeout.Lower, n.UDPTimeout.Upper))
+	if w := rep.Window; w != nil && w.OutsideLAN+w.OutsideWAN > 0 {
+		r.para("WINDOW", fmt.Sprintf("%d SIP message(s) and %d other packet(s) lie outside the time both captures ran "+
+			"(state \"outside\"): seen on one side only, they show no drop and no generated message.",
+			w.OutsideSIP, w.OutsideLAN+w.OutsideWAN-w.OutsideSIP))
+	}
 	if len(rep.Mappings) == 0 {
 		return
 	}
@@ -186,7 +191,7 @@ func udpTimeout(lo, hi *float64) string {
 	case hi != nil:
 		return fmt.Sprintf(p+"after at most %.1f s idle.", *hi)
 	}
-	return "UDP timeout unknown: no mapping was idle long enough to tell."
+	return fmt.Sprintf("UDP timeout unknown: no mapping was seen to survive %.1f s or more idle, none to expire.", correlate.MinIdleBound.Seconds())
 }
 
 func plural(n int, noun string) string {
@@ -313,7 +318,25 @@ func writeFingerprints(r *reportWriter, rep *analyze.Report) {
 		return
 	}
 	best := rep.Fingerprints[0]
-	r.para("ROUTER", fmt.Sprintf("%s (score %.2f)", best.Profile, best.Score))
+	if best.Profile == rules.Undetermined {
+		// No vendor's advice as if the make were known: the generic
+		// advice, then each candidate's own, conditionally.
+		var names []string
+		for _, fp := range rep.Fingerprints[1:] {
+			names = append(names, fp.Profile)
+		}
+		if len(names) == 0 {
+			r.para("ROUTER", "undetermined: no known router profile fits these findings.")
+		} else {
+			r.para("ROUTER", "undetermined: consistent with "+strings.Join(names, ", ")+"; the captures do not tell them apart.")
+		}
+		r.para("", "To turn its SIP ALG off: "+best.DisableHint+".")
+		for _, fp := range rep.Fingerprints[1:] {
+			r.para("", "If it is "+fp.Profile+": "+fp.DisableHint)
+		}
+		return
+	}
+	r.para("ROUTER", fmt.Sprintf("%s (score %.2f; evidence: %s)", best.Profile, best.Score, strings.Join(best.Evidence, ", ")))
 	if best.DisableHint != "" {
 		r.para("", "To turn its SIP ALG off: "+best.DisableHint)
 	}

@@ -281,6 +281,10 @@
     if (m.state === 'dropped') {
       cross(g, out ? X.rlan + 10 : X.rwan - 10, y);
       g.appendChild(sv('text', { 'class': 'note dropped', x: out ? wx : lx, y: y + 4, 'text-anchor': 'middle' }, data.away ? '✕ not seen on the ' + (out ? 'WAN' : 'LAN') + ' side (lost on the path or dropped by the router)' : '✕ dropped by the router'));
+    } else if (m.state === 'unpaired') {
+      g.appendChild(sv('text', { 'class': 'note', x: lanSeen ? wx : lx, y: y + 4, 'text-anchor': 'middle' }, '◌ not paired (a snap length cut it)'));
+    } else if (m.state === 'outside') {
+      g.appendChild(sv('text', { 'class': 'note', x: lanSeen ? wx : lx, y: y + 4, 'text-anchor': 'middle' }, '◌ outside the other capture'));
     } else if (m.state === 'generated') {
       var sx = out ? X.rwan : X.rlan;
       g.appendChild(sv('text', { 'class': 'star', x: sx, y: y + 5, 'text-anchor': 'middle' }, '★'));
@@ -356,6 +360,7 @@
     if (!text) {
       var gen = m.state === 'generated';
       box.appendChild(el('div', { 'class': 'missing' + (gen ? ' generated' : '') },
+        m.state === 'outside' ? 'Not on this side: this capture was not running then (outside the time both captures ran).' :
         gen ? 'Not on this side: the router generated this message.' : 'Not on this side: the router dropped this message.'));
       return box;
     }
