@@ -148,10 +148,10 @@ type elem struct {
 	span sipmsg.Span // the whole value
 	hdr  int         // header index, -1 when not a header
 	// first is set on the first element of a header line.
-	first  bool
-	via    sipmsg.Via
-	addr   sipmsg.Addr
-	media  *sdp.Media
+	first bool
+	via   sipmsg.Via
+	addr  sipmsg.Addr
+	media *sdp.Media
 	// leaves are filled by fillLeaves when the differ needs them.
 	leaves     []leaf
 	leavesDone bool
