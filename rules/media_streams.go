@@ -221,6 +221,19 @@ func (c *Context) mediaInfo() *mediaState {
 	}
 	slices.SortFunc(plans, func(a, b *mediaPlan) int { return cmp.Compare(a.dialog, b.dialog) })
 	ms.plans = c.agg.plans
+	// The plans naming each endpoint: a stream is tied only to a plan
+	// that names one of its endpoints, and scoring every plan for every
+	// stream was quadratic (issue 15: a second on 8,192 streams).
+	byEP := map[netip.AddrPort][]*mediaPlan{}
+	for _, p := range plans {
+		for _, l := range [][]netip.AddrPort{p.phone, p.phoneWAN, p.far} {
+			for _, ep := range l {
+				if n := len(byEP[ep]); n == 0 || byEP[ep][n-1] != p {
+					byEP[ep] = append(byEP[ep], p)
+				}
+			}
+		}
+	}
 	for i := range c.Corr.Streams {
 		s := &c.Corr.Streams[i]
 		row := MediaStream{
@@ -239,7 +252,7 @@ func (c *Context) mediaInfo() *mediaState {
 		if s.Entered > 0 {
 			row.LossPct = math.Round(float64(s.Lost)*1e4/float64(s.Entered)) / 100
 		}
-		if p := bestPlan(plans, s); p != nil {
+		if p := bestPlan(plansNaming(byEP, s), s); p != nil {
 			row.Dialog = intp(p.dialog)
 		}
 		ms.rows = append(ms.rows, row)
@@ -248,10 +261,28 @@ func (c *Context) mediaInfo() *mediaState {
 	// streams with the same far end), one direction crossed and the
 	// other did not. A stream with no call and no stream the other way
 	// at all is left alone: nothing says media was expected back.
+	// The rows of each call and of each far end, for sameCall without
+	// comparing every pair of rows.
+	byDialog := map[int][]int{}
+	byAddr, byAddrNoDialog := map[netip.Addr][]int{}, map[netip.Addr][]int{}
+	for i := range ms.rows {
+		r := &ms.rows[i]
+		a := r.Remote.Addr()
+		byAddr[a] = append(byAddr[a], i)
+		if r.Dialog != nil {
+			byDialog[*r.Dialog] = append(byDialog[*r.Dialog], i)
+		} else {
+			byAddrNoDialog[a] = append(byAddrNoDialog[a], i)
+		}
+	}
 	for i := range ms.rows {
 		r := &ms.rows[i]
 		back, reverse := false, false
-		for j := range ms.rows {
+		others := byAddr[r.Remote.Addr()]
+		if r.Dialog != nil {
+			others = append(slices.Clone(byDialog[*r.Dialog]), byAddrNoDialog[r.Remote.Addr()]...)
+		}
+		for _, j := range others {
 			o := &ms.rows[j]
 			if j != i && o.Direction != r.Direction && sameCall(r, o) {
 				reverse = true
@@ -288,6 +319,19 @@ func sameCall(a, b *MediaStream) bool {
 // last message when it has none), then the SDP score, then the latest
 // call to start before the stream (a phone reuses its media port call
 // after call).
+// plansNaming returns the plans naming one of s's endpoints, in dialog
+// order (the order bestPlan breaks ties in).
+func plansNaming(byEP map[netip.AddrPort][]*mediaPlan, s *correlate.Stream) []*mediaPlan {
+	var out []*mediaPlan
+	for _, ep := range []netip.AddrPort{s.LAN, s.WAN, s.Remote} {
+		if ep.IsValid() {
+			out = append(out, byEP[ep]...)
+		}
+	}
+	slices.SortFunc(out, func(a, b *mediaPlan) int { return cmp.Compare(a.dialog, b.dialog) })
+	return slices.Compact(out)
+}
+
 func bestPlan(plans []*mediaPlan, s *correlate.Stream) *mediaPlan {
 	t := s.First.UnixNano()
 	rank := func(p *mediaPlan) (int, int64) {

@@ -36,13 +36,15 @@ var version = ""
 
 // softMemoryLimit is the memory at which the Go garbage collector starts
 // working harder (GOMEMLIMIT overrides it). sipalg's live heap is what is
-// open in the captures — flows, mappings, open dialogs, spool buffers:
-// 25 to 45 MiB on a busy router's hour — but with the collector's default
-// pacing the heap grows to twice that before each collection. 52 MiB keeps
-// the large RTP pair under 64 MiB of RSS and the SIP-heavy pairs at about
-// 65 MiB for some 10% more CPU (issue 15, docs/performance.md). It is
-// soft: a capture that needs more memory gets it, at some CPU.
-const softMemoryLimit = 52 << 20
+// open in the captures — flows, mappings, RTP streams, open dialogs,
+// spool buffers: 25 to 50 MiB for a busy router's hour — and with the
+// collector's default pacing the heap grows to twice that between
+// collections. 100 MiB keeps a run under 128 MiB of RSS; set lower (52
+// MiB kept the large RTP pair under 64 MiB) it made the collector run
+// continuously on a SIP-heavy pair whose live heap came near it, at four
+// times the CPU (issue 15, docs/performance.md). It is soft: a capture
+// that needs more memory gets it.
+const softMemoryLimit = 100 << 20
 
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
