@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"runtime"
 	"slices"
 	"sync"
@@ -271,6 +272,7 @@ func (j *judge) finish(rep *Report) error {
 	}
 	fin := j.eval.Finish()
 	capFs := fin.Findings
+	applyDoubleNAT(rep, j.eval.DoubleNAT())
 	j.digest.addCapture(capFs)
 	rep.Fingerprints, rep.Verdict, rep.Media = fin.Fingerprints, fin.Summary, fin.Media
 	rep.Warnings = append(rep.Warnings, j.streamer.Warnings()...)
@@ -293,4 +295,34 @@ func (j *judge) finish(rep *Report) error {
 	}
 	rep.messages, rep.findings = j.msgs, j.fnds
 	return errors.Join(j.err)
+}
+
+// applyDoubleNAT writes a second NAT beyond the router into the nat
+// section (which address is the router's WAN, which the upstream NAT's)
+// and gives each mapping the ALG revealed its intermediate endpoint: the
+// mapping table stays LAN ↔ what the far end saw.
+func applyDoubleNAT(rep *Report, ev []rules.DoubleNATEvidence) {
+	addAddr := func(list *[]netip.Addr, a netip.Addr) {
+		if a.IsValid() && !slices.Contains(*list, a) {
+			*list = append(*list, a)
+		}
+	}
+	for _, e := range ev {
+		addAddr(&rep.NAT.RouterWAN, e.Intermediate.Addr())
+		addAddr(&rep.NAT.UpstreamNAT, e.FarEnd.Addr())
+		for i := range rep.Mappings {
+			mp := &rep.Mappings[i]
+			switch {
+			case mp.LAN != e.LAN:
+			case mp.WAN == e.Intermediate && e.FarEnd.IsValid() && mp.FarEnd == nil:
+				far := e.FarEnd // captured on the router's own WAN
+				mp.FarEnd = &far
+			case mp.WAN != e.Intermediate && (!e.FarEnd.IsValid() || mp.WAN == e.FarEnd) && mp.Intermediate == nil:
+				inter := e.Intermediate // captured beyond the second NAT
+				mp.Intermediate = &inter
+			}
+		}
+	}
+	slices.SortFunc(rep.NAT.RouterWAN, netip.Addr.Compare)
+	slices.SortFunc(rep.NAT.UpstreamNAT, netip.Addr.Compare)
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime/metrics"
 	"strings"
 	"sync"
@@ -305,7 +306,7 @@ func TestHostileGzip(t *testing.T) {
 	if f := gz.rep.Inputs["lan"].Format; f != "pcap+gzip" {
 		t.Errorf("format %q", f)
 	}
-	if len(gz.rep.Messages) != len(plain.rep.Messages) || len(gz.rep.Findings) != len(plain.rep.Findings) || gz.rep.Clock != plain.rep.Clock {
+	if len(gz.rep.Messages) != len(plain.rep.Messages) || len(gz.rep.Findings) != len(plain.rep.Findings) || !reflect.DeepEqual(gz.rep.Clock, plain.rep.Clock) {
 		t.Errorf("gzip: %d messages, %d findings, clock %+v; plain: %d, %d, %+v",
 			len(gz.rep.Messages), len(gz.rep.Findings), gz.rep.Clock, len(plain.rep.Messages), len(plain.rep.Findings), plain.rep.Clock)
 	}

@@ -39,6 +39,9 @@ type Context struct {
 	// mediaCache holds the media section and the calls' media plans; nil
 	// until first asked.
 	mediaCache *mediaState
+	// refused indexes Corr.WANUnreachable by sender and quoted endpoints;
+	// nil until first asked.
+	refused map[[3]netip.AddrPort]bool
 }
 
 type lanKey struct {

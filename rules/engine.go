@@ -3,6 +3,7 @@ package rules
 import (
 	"cmp"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -148,9 +149,15 @@ func (e *Evaluator) summarize(c *Context, fps []Fingerprint) Summary {
 			badRewrites = append(badRewrites, r.ID)
 		}
 	}
+	dn := doubleNATSummary(c, rules)
+	s.NoneCompared = noneCompared(c)
 	switch {
+	case !s.ALGDetected && noneCompared(c):
+		parts = append(parts, "No SIP message could be compared across the router (see the warnings: a capture's snap length cut what pairing needs), so nothing is known of an ALG")
 	case !s.ALGDetected:
 		parts = append(parts, "No SIP ALG: the router forwarded every SIP message unchanged")
+	case dn != "":
+		parts = append(parts, dn)
 	case len(badRewrites) > 0:
 		parts = append(parts, fmt.Sprintf("The router's SIP ALG rewrites SIP and gets it wrong (%s)", strings.Join(badRewrites, ", ")))
 	default:
@@ -158,6 +165,9 @@ func (e *Evaluator) summarize(c *Context, fps []Fingerprint) Summary {
 	}
 	if len(badEffects) > 0 {
 		parts = append(parts, "calls break at the router ("+strings.Join(badEffects, ", ")+")")
+	}
+	if c.agg != nil && c.agg.alongPath > 0 {
+		parts = append(parts, "the captures were not taken at the router's own interfaces, so what one side lacks may have been lost on the path between them")
 	}
 	parts = append(parts, mediaSummary(c, rules)...)
 	if s.IncomingCallsAtRisk {
@@ -203,7 +213,9 @@ func mediaSummary(c *Context, counts map[string]int) []string {
 			worst = max(worst, float64(n)*100/float64(r.Entered))
 		}
 	}
-	if lost > 0 {
+	if lost > 0 && c.Corr.Clock.Away() {
+		parts = append(parts, fmt.Sprintf("%d RTP packet(s) were lost between the capture points or at the router, in %d stream(s), up to %.1f %% of a stream (MEDIA-LOSS-AT-ROUTER; the captures were not taken at the router)", lost, streams, worst))
+	} else if lost > 0 {
 		parts = append(parts, fmt.Sprintf("the router lost %d RTP packet(s) it should have forwarded, in %d stream(s), up to %.1f %% of a stream (MEDIA-LOSS-AT-ROUTER)", lost, streams, worst))
 	}
 	return parts
@@ -243,4 +255,76 @@ func riskReason(c *Context, rules map[string]int) string {
 		return " (inbound requests were dropped at the router)"
 	}
 	return ""
+}
+
+// lossRules are the rules whose verdict rests on where a packet was lost:
+// they blame the router for what entered it and never left.
+var lossRules = map[string]bool{
+	"ALG-DROPPED": true, "INBOUND-DROPPED": true, "MEDIA-PINHOLE-CLOSED": true, "MEDIA-ONE-WAY": true,
+	"MEDIA-LOSS-AT-ROUTER": true, // DESIGN.md; not in this catalog yet
+}
+
+// alongPath grades a loss rule's bad finding down to a warning, saying
+// both readings, when the captures were not taken at the router's own
+// interfaces: a packet missing from the far capture may have been lost on
+// the network path between the capture points.
+func alongPath(c *Context, f *Finding) {
+	clk := &c.Corr.Clock
+	if !lossRules[f.Rule] || f.Verdict != Bad || !clk.Away() || f.notLoss {
+		return
+	}
+	if m := c.message(f.MessageID); m != nil && c.refusedByRouter(m) {
+		f.Explanation = "The router refused it: an ICMP error from its public address quotes it, so it was lost at the router, not on the path between the capture points. " + f.Explanation
+		return
+	}
+	if c.agg != nil {
+		c.agg.alongPath++
+	}
+	f.Verdict = Warning
+	where := fmt.Sprintf("the two captures were taken %d hops apart", *clk.Hops)
+	if clk.WANFar {
+		where = fmt.Sprintf("the WAN capture was taken %d hops away from the router", *clk.Hops)
+	}
+	f.Explanation = fmt.Sprintf("Not seen on the far side: lost between the capture points or dropped by the router (%s, so the captures cannot tell which). ", where) + f.Explanation
+}
+
+// noneCompared reports whether SIP was seen but no message could be
+// paired across the router (all unpaired: a capture cut by its snap
+// length), so that the absence of changes says nothing.
+func noneCompared(c *Context) bool {
+	return c.agg != nil && c.agg.matched == 0 && c.agg.unpaired > 0
+}
+
+// message returns the message with the given ID among c.Messages, or
+// nil: those of a batch, or at Finish the dropped ones, sorted by ID.
+func (c *Context) message(id *int) *match.Message {
+	if id == nil {
+		return nil
+	}
+	if i, ok := slices.BinarySearchFunc(c.Messages, *id, func(m match.Message, id int) int { return cmp.Compare(m.ID, id) }); ok {
+		return &c.Messages[i]
+	}
+	for i := range c.Messages { // a batch not in ID order
+		if c.Messages[i].ID == *id {
+			return &c.Messages[i]
+		}
+	}
+	return nil
+}
+
+// refusedByRouter reports whether an inbound message seen on the WAN side
+// only was answered by an ICMP destination-unreachable error from the
+// router's public address (where it was sent), quoting it: evidence that
+// the router, not the path, dropped it.
+func (c *Context) refusedByRouter(m *match.Message) bool {
+	if m.Direction != "inbound" || !m.WANDst.IsValid() {
+		return false
+	}
+	if c.refused == nil {
+		c.refused = make(map[[3]netip.AddrPort]bool, len(c.Corr.WANUnreachable))
+		for _, u := range c.Corr.WANUnreachable {
+			c.refused[[3]netip.AddrPort{netip.AddrPortFrom(u.From, 0), u.Src, u.Dst}] = true
+		}
+	}
+	return c.refused[[3]netip.AddrPort{netip.AddrPortFrom(m.WANDst.Addr(), 0), m.WANSrc, m.WANDst}]
 }

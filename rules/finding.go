@@ -57,6 +57,11 @@ type Finding struct {
 	// one capture; omitted in paired analysis, where lan_frame and
 	// wan_frame say it.
 	Frames []int `json:"frames,omitempty"`
+
+	// notLoss marks a finding of a loss rule whose cause is not where a
+	// packet was lost (an SDP address the far end cannot reach): where
+	// the captures were taken does not change it.
+	notLoss bool
 }
 
 // Fingerprint is one router profile that fits the findings, with the
@@ -80,4 +85,8 @@ type Summary struct {
 	Warnings            int    `json:"warnings"`
 	IncomingCallsAtRisk bool   `json:"incoming_calls_at_risk"`
 	Summary             string `json:"summary"`
+	// NoneCompared is set when the captures held SIP but no message could
+	// be compared across the router (a snap length cut what pairing
+	// needs): no ALG detected then means unknown, not absent.
+	NoneCompared bool `json:"-"`
 }

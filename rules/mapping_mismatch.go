@@ -31,8 +31,8 @@ var MappingMismatch = &Rule{
 			}
 			got, mapped, ok := rewrittenSIPAddress(m, ch)
 			if ok && !mapped {
-				return fmt.Sprintf("%s now says %s, but this message left the router from %s: what the far end sends to %s is dropped.",
-					ch.Field, got, m.WANSrc, got), true
+				return fmt.Sprintf("%s now says %s, but this message left the router from %s: what the far end sends to %s is dropped.%s",
+					ch.Field, got, m.WANSrc, got, doubleNATCause(got, m)), true
 			}
 		case head == "Via" && (rest == "received" || rest == "rport"):
 			return fmt.Sprintf("%s set to %q, which is not where this message left the router from (%s).", ch.Field, ch.After, m.WANSrc), true
@@ -48,7 +48,7 @@ var MappingMismatch = &Rule{
 				ch.Before, ch.After, lan, mapped, ch.After), true
 		case ch.Field == "sdp.c" || head == "sdp" && strings.HasSuffix(rest, ".c"):
 			if a, ok := connAddr(string(ch.After)); ok && !c.IsPublic(a) {
-				return fmt.Sprintf("c= rewritten to %s, which is not the router's public address.", a), true
+				return fmt.Sprintf("c= rewritten to %s, which is not the router's public address.%s", a, doubleNATCause(a.String(), m)), true
 			}
 		case head == "sdp" && strings.Contains(rest, "a[candidate"):
 			before, ok1 := candidateEndpoint(ch.Before)
@@ -65,4 +65,14 @@ var MappingMismatch = &Rule{
 		}
 		return "", false
 	},
+}
+
+// doubleNATCause says, when the address an outbound rewrite wrote is the
+// router's own WAN address behind a second NAT, that this is the cause.
+func doubleNATCause(got string, m *match.Message) string {
+	h, _ := splitHostPort(got)
+	if a, ok := parseAddr(h); ok && behindNAT(a, m.WANSrc) {
+		return fmt.Sprintf(" %s is the router's own WAN address: the router sits behind a second NAT, which the far end sees as %s (DOUBLE-NAT), so no rewrite by its ALG can be right.", a, m.WANSrc.Addr())
+	}
+	return ""
 }

@@ -102,10 +102,15 @@ func oneWayFinding(c *Context, rows []MediaStream, r *MediaStream, plan *mediaPl
 		// Nothing came back to the router at all.
 		if plan != nil {
 			if ep, ok := unreachableEndpoint(c, plan); ok {
+				why := "no ALG rewrote it"
+				if c.agg != nil && slices.ContainsFunc(c.agg.doubleNAT, func(e DoubleNATEvidence) bool { return e.Intermediate == ep }) {
+					why = "the router's ALG wrote its own WAN address, behind a second NAT: DOUBLE-NAT"
+				}
 				f.Explanation = fmt.Sprintf("%s, but no RTP came back: the phone's SDP left the router announcing %s, a private address "+
-					"(no ALG rewrote it), so the far end's RTP, if it sent any, went where it cannot arrive: none reached the "+
+					"(%s), so the far end's RTP, if it sent any, went where it cannot arrive: none reached the "+
 					"router's public side, and nothing relayed the media. Fix: a media relay or media latching "+
-					"(symmetric RTP) on the server, or STUN/ICE on the phone.", okText, ep)
+					"(symmetric RTP) on the server, or STUN/ICE on the phone.", okText, ep, why)
+				f.notLoss = true
 				return f, causeUnreachableSDP, true
 			}
 		}

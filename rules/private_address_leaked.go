@@ -49,11 +49,11 @@ func (a *aggregates) observeLeak(m *match.Message) {
 		return
 	}
 	w := ""
-	if h, _, ok := viaSentBy(m.WAN, 0); ok && isPrivate(h) {
+	if h, _, ok := viaSentBy(m.WAN, 0); ok && leaked(h, m) {
 		w = "Via " + h
 	}
 	for _, ct := range m.WAN.Contacts() {
-		if h, _ := uriHostPort(m.WAN, ct.URI); isPrivate(h) && w == "" {
+		if h, _ := uriHostPort(m.WAN, ct.URI); leaked(h, m) && w == "" {
 			w = "Contact " + h
 		}
 	}
@@ -65,4 +65,19 @@ func (a *aggregates) observeLeak(m *match.Message) {
 		l := light(m)
 		a.leakFirst, a.leakWhere = &l, w
 	}
+}
+
+// leaked reports whether host, on the WAN side of outbound m, is a private
+// address that crossed unrewritten: not the router's own WAN address that
+// its ALG wrote behind a second NAT (DOUBLE-NAT says that), seen from
+// beyond that NAT or on the router's own WAN.
+func leaked(host string, m *match.Message) bool {
+	if !isPrivate(host) {
+		return false
+	}
+	a, ok := parseAddr(host)
+	if !ok || a == m.LANSrc.Addr() {
+		return true
+	}
+	return !behindNAT(a, m.WANSrc) && a != m.WANSrc.Addr()
 }

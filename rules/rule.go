@@ -82,6 +82,7 @@ func checkOrder() []*Rule {
 		MediaPinholeClosed,
 		MediaOneWay,
 		MediaLossAtRouter,
+		DoubleNAT,
 		TransportInconsistent,
 		ALGAsProxy,
 		PrivateAddressLeaked,
@@ -100,7 +101,7 @@ func Catalog() []*Rule {
 		BindingShorterThanRefresh, InboundDropped, MalformedAfterRewrite, AuthDigestBroken,
 		ICECandidateMismatch, ViaReceivedCorrupted, ALGDropped, MappingChanged,
 		InboundMisdelivered, MediaPinholeClosed, MediaOneWay, MediaLossAtRouter,
-		UnexplainedRewrite, TransportInconsistent, ALGAsProxy, FromToRewritten,
+		UnexplainedRewrite, TransportInconsistent, DoubleNAT, ALGAsProxy, FromToRewritten,
 		PrivateAddressLeaked, ALGAbsent,
 	}
 }

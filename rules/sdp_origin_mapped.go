@@ -19,6 +19,9 @@ var SDPOriginMapped = &Rule{
 			return "", false
 		}
 		a, ok := connAddr(string(ch.After))
+		if m.Direction == "outbound" && ok && behindNAT(a, m.WANSrc) {
+			return "o= rewritten to the router's own WAN address, behind a second NAT (DOUBLE-NAT); harmless: nobody routes on o=.", true
+		}
 		if m.Direction == "outbound" {
 			return "", ok && c.IsPublic(a)
 		}

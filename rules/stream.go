@@ -76,6 +76,13 @@ type aggregates struct {
 	plans    map[int]*mediaPlan
 	plansCut int
 	look     DialogLookup
+	// unpaired counts messages a snap length left unpairable.
+	unpaired int
+	// alongPath counts the loss findings graded down because the
+	// captures were not taken at the router.
+	alongPath int
+	// doubleNAT is DOUBLE-NAT's evidence, at most maxDoubleNAT entries.
+	doubleNAT []DoubleNATEvidence
 }
 
 // DialogLookup is what an [Evaluator] asks about dialogs beyond the one it
@@ -157,6 +164,7 @@ func (e *Evaluator) Batch(b *match.Batch) []Finding {
 	for _, r := range e.checks {
 		for _, f := range r.Check(c) {
 			fill(&f, r)
+			alongPath(c, &f)
 			fs = append(fs, f)
 		}
 	}
@@ -177,6 +185,7 @@ func (e *Evaluator) Finish() Result {
 	for _, r := range e.global {
 		for _, f := range r.Check(c) {
 			fill(&f, r)
+			alongPath(c, &f)
 			fs = append(fs, f)
 		}
 	}
@@ -186,7 +195,7 @@ func (e *Evaluator) Finish() Result {
 	slices.SortStableFunc(fs, CompareFindings)
 	reps := slices.Clone(e.reps)
 	slices.SortStableFunc(reps, CompareFindings)
-	fps := fingerprints(c, reps)
+	fps := fingerprints(c, withoutDoubleNAT(reps, e.agg.doubleNAT))
 	var warns []string
 	if e.agg.cut > 0 {
 		warns = append(warns, fmt.Sprintf("rules: %d dropped message(s) beyond the first %d were not judged", e.agg.cut, maxDropped))
@@ -276,6 +285,10 @@ func (a *aggregates) observe(c *Context, m *match.Message, method string) {
 	a.observeChances(m)
 	a.observeTransport(m)
 	a.observeLeak(m)
+	a.observeDoubleNAT(c, m)
+	if m.State == correlate.StateUnpaired {
+		a.unpaired++
+	}
 }
 
 func appendTime(ts []int64, t int64) []int64 {

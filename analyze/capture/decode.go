@@ -30,8 +30,16 @@ type Packet struct {
 	Src, Dst   netip.AddrPort // ports are 0 for protocols without ports
 	Payload    []byte         // transport payload
 	WireLen    int            // bytes on the wire of the carrying frame
-	TCPFlags   TCPFlags
-	SIP        []StreamMessage // TCP only: SIP messages this segment completed
+	// TTL is the IPv4 time to live or IPv6 hop limit of the (innermost)
+	// IP header, of the last fragment when reassembled: where the capture
+	// was taken, in router hops.
+	TTL uint8
+	// Cut counts the bytes of a UDP payload the capture's snap length cut
+	// off: Payload then holds only the start of the datagram's payload.
+	// 0 when whole.
+	Cut      int
+	TCPFlags TCPFlags
+	SIP      []StreamMessage // TCP only: SIP messages this segment completed
 }
 
 // Key is the packet's flow direction.
@@ -242,6 +250,7 @@ func (d *Decoder) Decode(rec *Record, pkt *Packet) bool {
 		dst = addrFrom(d.ip4.DstIP)
 		proto = uint8(d.ip4.Protocol)
 		ipPayload = d.ip4.Payload
+		pkt.TTL = d.ip4.TTL
 		if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
 			frag, more, fragOff = true, d.ip4.Flags&layers.IPv4MoreFragments != 0, int(d.ip4.FragOffset)*8
 			key = fragKey{src: src, dst: dst, id: uint32(d.ip4.Id), proto: proto}
@@ -251,6 +260,7 @@ func (d *Decoder) Decode(rec *Record, pkt *Packet) bool {
 		dst = addrFrom(d.ip6.DstIP)
 		proto = uint8(d.ip6.NextHeader)
 		ipPayload = d.ip6.Payload
+		pkt.TTL = d.ip6.HopLimit
 		if fragV6 {
 			proto = uint8(d.ip6frag.NextHeader)
 			ipPayload = d.ip6frag.Payload
@@ -278,6 +288,9 @@ func (d *Decoder) Decode(rec *Record, pkt *Packet) bool {
 		pkt.Src = netip.AddrPortFrom(src, uint16(d.udp.SrcPort))
 		pkt.Dst = netip.AddrPortFrom(dst, uint16(d.udp.DstPort))
 		pkt.Payload = d.udp.Payload
+		if n := int(d.udp.Length) - 8 - len(pkt.Payload); n > 0 && rec.CapLen < rec.OrigLen {
+			pkt.Cut = n // cut by the snap length, not a lying length field
+		}
 		return true
 	case layers.LayerTypeTCP:
 		d.tcpSegment(pkt, src, dst)

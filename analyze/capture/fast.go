@@ -69,6 +69,7 @@ func (d *Decoder) fastFrame(rec *Record, pkt *Packet) bool {
 	*pkt = Packet{
 		Frame: rec.Frame, FirstFrame: rec.Frame, Fragments: 1, TS: rec.TS, Iface: rec.Iface, WireLen: rec.OrigLen,
 		Proto:   ProtoUDP,
+		TTL:     b[8],
 		Src:     netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[12:16])), sport),
 		Dst:     netip.AddrPortFrom(netip.AddrFrom4([4]byte(b[16:20])), dport),
 		Payload: u[8:ulen],

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -76,6 +77,55 @@ func TestHostilePcapng(t *testing.T) {
 		_, _, err := scanAll(t, n.b.Bytes())
 		if !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("err %v", err)
+		}
+	})
+	t.Run("idb-option-beyond-block", func(t *testing.T) {
+		// An if_name option claiming 300 bytes where the block holds 8,
+		// then a tsresol option the reader must not reach: the name is
+		// not read from the bytes after the block (the next EPB), the
+		// packet that follows is still read, and a note names the file,
+		// the block and the option.
+		n := &ngBuilder{order: binary.LittleEndian}
+		n.shb()
+		body := make([]byte, 8)
+		n.order.PutUint16(body[0:], uint16(layers.LinkTypeEthernet))
+		opt := n.option(ngOptIfName, []byte("eth0wan0"))
+		n.order.PutUint16(opt[2:], 300)
+		body = append(body, opt...)
+		body = append(body, n.option(ngOptIfTsresol, []byte{9})...)
+		n.block(ngBlockIDB, body)
+		idbOff := 28 // after the 28-byte SHB
+		n.epb(0, 1_000_000, frame)
+		sc, got, err := scanAll(t, n.b.Bytes())
+		if err != nil || got != 1 {
+			t.Fatalf("err %v, %d packets; want the packet after the damaged block read", err, got)
+		}
+		if ifs := sc.R.Interfaces(); len(ifs) != 1 || ifs[0].Name != "" {
+			t.Errorf("interfaces %+v: want one, its name not read from past the option's block", ifs)
+		}
+		notes := sc.R.Notes()
+		want := fmt.Sprintf("hostile: pcapng interface description block 2 (offset %d): option 2 claims 300 byte(s), only 16 left", idbOff)
+		if len(notes) != 1 || !strings.Contains(notes[0], want) {
+			t.Errorf("notes %q, want one with %q", notes, want)
+		}
+	})
+	t.Run("idb-option-beyond-block-repeated", func(t *testing.T) {
+		n := &ngBuilder{order: binary.LittleEndian}
+		n.shb()
+		for i := 0; i < 3*maxNotes; i++ {
+			body := make([]byte, 8)
+			n.order.PutUint16(body[0:], uint16(layers.LinkTypeEthernet))
+			opt := n.option(ngOptIfName, []byte("x"))
+			n.order.PutUint16(opt[2:], 65535)
+			n.block(ngBlockIDB, append(body, opt...))
+		}
+		sc, _, err := scanAll(t, n.b.Bytes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		notes := sc.R.Notes()
+		if len(notes) != maxNotes+1 || !strings.Contains(notes[maxNotes], fmt.Sprintf("%d more damaged", 2*maxNotes)) {
+			t.Errorf("notes %q: want %d and a count of the rest", notes, maxNotes)
 		}
 	})
 	t.Run("many-interfaces", func(t *testing.T) {

@@ -216,7 +216,11 @@ func (r *Reader) readIDB(b []byte, block int, off int64) error {
 		}
 		padded := (olen + 3) &^ 3
 		if 4+padded > len(opts) {
-			break // malformed options: keep what we have, the block itself is sound
+			// Malformed options: keep what we have (the block itself is
+			// sound), never read past it, and say so.
+			r.note("%s: pcapng interface description block %d (offset %d): option %d claims %d byte(s), only %d left in the block; its options from there on were ignored",
+				r.name, block, off, code, olen, len(opts)-4)
+			break
 		}
 		v := opts[4 : 4+olen]
 		switch code {

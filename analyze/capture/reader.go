@@ -61,6 +61,8 @@ type Reader struct {
 	block      int // pcapng blocks read, for error positions
 	truncated  *Truncation
 	skipped    map[string]int // pcapng blocks skipped, by kind
+	notes      []string       // readable but damaged structures, at most maxNotes
+	notesMore  int            // notes past maxNotes, counted
 	filter     IfaceFilter    // records of other interfaces are skipped
 
 	// pcap
@@ -209,6 +211,28 @@ func (r *Reader) Truncated() *Truncation { return r.truncated }
 // SkippedBlocks counts pcapng blocks that carry no packets and were
 // skipped, by kind.
 func (r *Reader) SkippedBlocks() map[string]int { return r.skipped }
+
+// maxNotes bounds the notes a Reader keeps: a hostile file may repeat one
+// defect in every block; the rest are counted.
+const maxNotes = 8
+
+func (r *Reader) note(format string, args ...any) {
+	if len(r.notes) >= maxNotes {
+		r.notesMore++
+		return
+	}
+	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+}
+
+// Notes describes the damaged but readable structures met so far (a
+// pcapng option longer than its block, ...), with file, block and byte
+// offset; what they affected was skipped, never read past its block.
+func (r *Reader) Notes() []string {
+	if r.notesMore == 0 {
+		return r.notes
+	}
+	return append(r.notes[:len(r.notes):len(r.notes)], fmt.Sprintf("%s: %d more damaged structure(s) like these", r.name, r.notesMore))
+}
 
 // Offset is the number of (decompressed) bytes consumed so far.
 func (r *Reader) Offset() int64 { return r.in.off }

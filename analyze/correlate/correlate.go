@@ -162,6 +162,9 @@ type SIPRecord struct {
 	Src, Dst netip.AddrPort
 	Proto    uint8
 	Data     []byte
+	// Cut is set when the capture's snap length cut the message: Data
+	// holds only its start.
+	Cut bool
 }
 
 // Bounds is an interval in seconds; a nil end is unknown.
@@ -187,7 +190,29 @@ type Clock struct {
 	// MatchedPairs is the number of twin pairs the estimate rests on.
 	MatchedPairs  int     `json:"matched_pairs"`
 	RouterLatency Latency `json:"router_latency_ms"`
+	// Hops is the number of IP hops between the two capture points, from
+	// the TTLs of twin packets: 1 when the captures are the router's own
+	// two interfaces; nil when the TTLs do not tell. CapturedAtRouter is
+	// Hops == 1 (nil with it, and for 0: nothing decremented a TTL).
+	// When false, RouterLatency includes the network path and a packet
+	// seen on one side only may have been lost on that path.
+	Hops             *int  `json:"hops"`
+	CapturedAtRouter *bool `json:"captured_at_router"`
+	// HopsReason says what Hops rests on, or why it is unknown.
+	HopsReason string `json:"hops_reason"`
+	// WANFar is set when the hops beyond the router are known to lie on
+	// the WAN side (the LAN capture sees the phones' initial TTLs).
+	WANFar bool `json:"-"`
 }
+
+// AtRouter reports whether the captures are known to be the router's own
+// two interfaces.
+func (c *Clock) AtRouter() bool { return c.CapturedAtRouter != nil && *c.CapturedAtRouter }
+
+// Away reports whether the captures are known not to be the router's own
+// interfaces: latency includes a network path, and a packet seen on one
+// side only may have been lost on it.
+func (c *Clock) Away() bool { return c.CapturedAtRouter != nil && !*c.CapturedAtRouter }
 
 // RFC 4787 mapping behaviours.
 const (
@@ -209,6 +234,12 @@ type NAT struct {
 	// idle gap a mapping survived, Upper the shortest after which one was
 	// gone.
 	UDPTimeout Bounds `json:"udp_timeout_s"`
+	// RouterWAN and UpstreamNAT are set when the router sits behind a
+	// second NAT (rule DOUBLE-NAT; filled in by analyze from the rules'
+	// evidence): the router's own WAN addresses, which its ALG wrote, and
+	// the public addresses the far end saw, the upstream NAT's.
+	RouterWAN   []netip.Addr `json:"router_wan_addresses,omitempty"`
+	UpstreamNAT []netip.Addr `json:"upstream_nat_addresses,omitempty"`
 }
 
 // Mapping is one NAT mapping: a LAN endpoint bound to a WAN endpoint.
@@ -234,6 +265,14 @@ type Mapping struct {
 	// DroppedInbound counts inbound packets to the WAN endpoint that did
 	// not reach the LAN.
 	DroppedInbound int `json:"dropped_inbound"`
+	// Intermediate is, behind a second NAT (DOUBLE-NAT), the router's
+	// own WAN endpoint for this mapping, as its ALG revealed it; WAN is
+	// then what the far end saw, the upstream NAT's endpoint.
+	Intermediate *netip.AddrPort `json:"intermediate,omitempty"`
+	// FarEnd is, behind a second NAT seen from the router's own WAN
+	// (WAN is then the router's endpoint), what the far end saw, from
+	// the server's Via received/rport.
+	FarEnd *netip.AddrPort `json:"far_end,omitempty"`
 }
 
 // Overlap is the time both captures ran, on the LAN clock, as far as their
@@ -263,9 +302,9 @@ type Unpaired struct {
 	Direction string `json:"direction"` // outbound, inbound or unknown
 	Kind      Kind   `json:"kind"`
 	// State is "dropped" (seen only on the side it entered the router),
-	// "generated" (seen only on the side it left), or "outside" (seen
+	// "generated" (seen only on the side it left), "outside" (seen
 	// outside the time the other capture ran, so its absence there
-	// shows nothing).
+	// shows nothing), or StateUnpaired.
 	State string         `json:"state"`
 	Src   netip.AddrPort `json:"src"`
 	Dst   netip.AddrPort `json:"dst"`
@@ -312,6 +351,13 @@ type Result struct {
 	OutsideSIP int    `json:"-"`
 	// Overlap is the time both captures ran.
 	Overlap Overlap `json:"-"`
+	// NotPaired counts packets in state StateUnpaired.
+	NotPaired int `json:"-"`
+	// WANUnreachable lists the ICMP destination-unreachable errors of the
+	// WAN capture (bounded): a refusal from the router's public address
+	// pins a lost inbound packet on the router, wherever the WAN capture
+	// was taken.
+	WANUnreachable []capture.Unreachable `json:"-"`
 	// Paired counts packet pairs.
 	Paired   int       `json:"-"`
 	SIPPairs []SIPPair `json:"-"`
@@ -360,6 +406,9 @@ func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 	p.span[SideLANi] = [2]int64{l.first, l.last}
 	p.span[SideWANi] = [2]int64{clk.toLAN(w.first), clk.toLAN(w.last)}
 	p.runs(first)
+	for _, c := range first.cut {
+		p.cut = p.cut || c.sip+c.other > 0
+	}
 	if err := p.run(lan, wan, opt.Limits, opt.KeepSIP); err != nil {
 		return nil, err
 	}

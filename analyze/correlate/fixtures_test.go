@@ -95,6 +95,11 @@ func TestEmulatedFixtures(t *testing.T) {
 				t.Errorf("port preservation %v, want %v", fmtBool(pp), fmtBool(truth.PortPreservation))
 			}
 			checkTimeout(t, res, truth.UDPTimeoutS)
+			// The emulator is the router and decrements every TTL once;
+			// its captures are its own two interfaces.
+			if h := res.Clock.Hops; h == nil || *h != 1 || !res.Clock.AtRouter() {
+				t.Errorf("hops %s, captured_at_router %s (%s); want 1, true", fmtInt(h), fmtBool(res.Clock.CapturedAtRouter), res.Clock.HopsReason)
+			}
 			t.Logf("offset %+.6f s (err %.3f ms) drift %.3f ppm pairs %d latency %+v; timeout [%s, %s]; dropped %d generated %d",
 				res.Clock.OffsetS, (res.Clock.OffsetS-truth.ClockOffsetS)*1e3, res.Clock.DriftPPM, res.Clock.MatchedPairs, res.Clock.RouterLatency,
 				fmtF(res.NAT.UDPTimeout.Lower), fmtF(res.NAT.UDPTimeout.Upper), res.Dropped, res.Generated)
@@ -123,6 +128,13 @@ func fmtBool(b *bool) string {
 	return fmt.Sprint(*b)
 }
 
+func fmtInt(i *int) string {
+	if i == nil {
+		return "null"
+	}
+	return fmt.Sprint(*i)
+}
+
 func fmtF(f *float64) string {
 	if f == nil {
 		return "null"
@@ -134,6 +146,9 @@ type labCase struct {
 	Mapping      []truthMapping `json:"mapping"`
 	ClockOffsetS *float64       `json:"clock_offset_s"`
 	UDPTimeoutS  *float64       `json:"udp_timeout_s"`
+	// Hops and CapturedAtRouter, read off the captures' TTLs.
+	Hops             *int  `json:"hops"`
+	CapturedAtRouter *bool `json:"captured_at_router"`
 }
 
 // TestLabFixtures checks the real recordings against their case.json.
@@ -174,9 +189,40 @@ func TestLabFixtures(t *testing.T) {
 				}
 			}
 			checkTimeout(t, res, c.UDPTimeoutS)
+			if c.Hops != nil && (res.Clock.Hops == nil || *res.Clock.Hops != *c.Hops) {
+				t.Errorf("hops %s (%s), want %d", fmtInt(res.Clock.Hops), res.Clock.HopsReason, *c.Hops)
+			}
+			if c.CapturedAtRouter != nil && fmtBool(res.Clock.CapturedAtRouter) != fmtBool(c.CapturedAtRouter) {
+				t.Errorf("captured_at_router %s (%s), want %v", fmtBool(res.Clock.CapturedAtRouter), res.Clock.HopsReason, *c.CapturedAtRouter)
+			}
 			t.Logf("offset %+.6f s pairs %d latency %+v; %s (%s); mappings %v; timeout [%s, %s]",
 				res.Clock.OffsetS, res.Clock.MatchedPairs, res.Clock.RouterLatency, res.NAT.MappingBehavior, res.NAT.BehaviorReason,
 				mappingLines(got), fmtF(res.NAT.UDPTimeout.Lower), fmtF(res.NAT.UDPTimeout.Upper))
 		})
+	}
+}
+
+// TestWANUnreachable: the router's refusals of the expired mapping's
+// OPTIONS in lab-timeout-alg (tshark: WAN frames 12, 14, 16, 18, ICMP
+// port unreachable from 203.0.113.1 quoting 203.0.113.10:5060 →
+// 203.0.113.1:5060) are kept for the rules.
+func TestWANUnreachable(t *testing.T) {
+	dir := filepath.Join(fixturesDir, "lab-timeout-alg")
+	res, err := Correlate(filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap"), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range res.WANUnreachable {
+		got = append(got, fmt.Sprintf("%d %s %s>%s code %d", u.Frame, u.From, u.Src, u.Dst, u.Code))
+	}
+	want := []string{
+		"12 203.0.113.1 203.0.113.10:5060>203.0.113.1:5060 code 3",
+		"14 203.0.113.1 203.0.113.10:5060>203.0.113.1:5060 code 3",
+		"16 203.0.113.1 203.0.113.10:5060>203.0.113.1:5060 code 3",
+		"18 203.0.113.1 203.0.113.10:5060>203.0.113.1:5060 code 3",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("WAN ICMP errors:\n got  %q\n want %q", got, want)
 	}
 }

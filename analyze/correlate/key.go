@@ -106,8 +106,10 @@ func hashMasked(h uint64, b []byte) uint64 {
 	return h
 }
 
-// udpKey classifies a UDP payload and returns its twin key.
-func udpKey(b []byte, sip func([]byte) (uint64, bool)) (Kind, uint64) {
+// udpKey classifies a UDP payload and returns its twin key; n is the
+// payload's length on the wire (more than len(b) when the capture's snap
+// length cut it).
+func udpKey(b []byte, n int, sip func([]byte) (uint64, bool)) (Kind, uint64) {
 	if sipmsg.IsSIP(b) {
 		if k, ok := sip(b); ok {
 			return KindSIP, k
@@ -123,7 +125,7 @@ func udpKey(b []byte, sip func([]byte) (uint64, bool)) (Kind, uint64) {
 		h := mix(fnvOffset, 'R')
 		h = hashBytes(h, b[2:12]) // sequence, timestamp, SSRC
 		var l [4]byte
-		binary.BigEndian.PutUint32(l[:], uint32(len(b)))
+		binary.BigEndian.PutUint32(l[:], uint32(n))
 		return KindRTP, finish(hashBytes(h, l[:]))
 	}
 	return KindOther, finish(hashBytes(mix(fnvOffset, 'U'), b))
@@ -188,7 +190,10 @@ type sipKeys struct {
 	parse  func([]byte) *sipmsg.Message // first pass: shared with the inventory
 	rec    []sipKeyResult
 	replay bool // second pass
-	next   int
+	// short keys messages by what a snap length leaves of them (see
+	// shortSIPKey): the second pass, when a capture was cut.
+	short bool
+	next  int
 }
 
 type sipKeyResult struct {
@@ -201,6 +206,9 @@ type sipKeyResult struct {
 const maxSIPKeys = 1 << 18
 
 func (s *sipKeys) key(b []byte) (uint64, bool) {
+	if s.short {
+		return shortSIPKey(b)
+	}
 	if s.replay {
 		if s.next < len(s.rec) {
 			r := s.rec[s.next]
@@ -214,4 +222,37 @@ func (s *sipKeys) key(b []byte) (uint64, bool) {
 		s.rec = append(s.rec, sipKeyResult{k, ok})
 	}
 	return k, ok
+}
+
+// shortSIPKey is the twin key of a SIP message when a capture's snap length
+// cut messages: the method or status code and the top Via's branch, the
+// fields the first 150 bytes or so hold, which the ALGs seen so far leave
+// alone. ok is false when the cut took the branch, or part of it: such a
+// message cannot be paired.
+//
+// Why (2026-12, issue 16): a tcpdump -s 200 LAN capture keeps the start
+// line and the top Via of each message, never the Call-ID and CSeq that
+// sipKey needs; both sides are keyed this way then, the whole one too.
+func shortSIPKey(b []byte) (uint64, bool) {
+	m := sipmsg.Parse(b)
+	if m.NotSIP {
+		return 0, false
+	}
+	vias := m.Vias()
+	if len(vias) == 0 {
+		return 0, false
+	}
+	br, ok := vias[0].Branch(m.Raw)
+	// The branch must be whole: something follows it in the data.
+	if !ok || br.Value.End <= br.Value.Off || br.Value.End >= len(b) {
+		return 0, false
+	}
+	h := mix(fnvOffset, 's')
+	if m.IsRequest {
+		h = hashBytes(h, m.Bytes(m.Method))
+	} else {
+		var s [8]byte
+		h = hashBytes(mix(h, '/'), strconv.AppendInt(s[:0], int64(m.StatusCode), 10))
+	}
+	return finish(hashBytes(mix(h, 0), m.Bytes(br.Value))), true
 }

@@ -24,6 +24,7 @@ func (p *pairer) result() *Result {
 	res.Overlap = Overlap{Start: ts(start), End: ts(end),
 		LANFirst: ts(l[0]), LANLast: ts(l[1]), WANFirst: ts(w[0]), WANLast: ts(w[1])}
 	p.finishClock(res)
+	p.hops.finish(&res.Clock)
 	for _, ms := range p.maps {
 		if ms.suspectT != 0 {
 			p.confirmExpiry(ms)

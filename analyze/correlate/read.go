@@ -22,6 +22,8 @@ type event struct {
 	hsrc, hdst uint64
 	proto      uint8
 	kind       Kind
+	ttl        uint8 // IP TTL / hop limit, 0 when unknown
+	cut        bool  // the snap length cut the payload
 	seq        int32 // index in the side's SIPRecords, -1 when not kept
 	// rec is the SIP message itself when the pass streams SIP to
 	// Options.SIPSink; nil otherwise.
@@ -65,7 +67,15 @@ type sideReader struct {
 	sip        []SIPRecord
 	sipBytes   int
 	sipRefused int
+	// unreach holds the ICMP destination-unreachable errors the side
+	// saw, at most maxUnreachable; read like sip.
+	unreach []capture.Unreachable
 }
+
+// maxUnreachable bounds the ICMP errors kept per side (48 bytes each): a
+// router refusing every packet of a flood sends far more, but the rules
+// ask only whether it refused the requests they judge.
+const maxUnreachable = 4096
 
 // keep copies one SIP message and returns its index, or -1.
 func (s *sideReader) keep(r SIPRecord) int32 {
@@ -142,11 +152,15 @@ func (s *sideReader) scan(bp **batch) error {
 	}
 	for p := sc.Next(); p != nil; p = sc.Next() {
 		if p.Proto == capture.ProtoICMP || p.Proto == capture.ProtoICMPv6 {
+			u, ok := capture.ParseUnreachable(p)
+			if ok && len(s.unreach) < maxUnreachable {
+				s.unreach = append(s.unreach, u) // for the rules (correlate.Result.WANUnreachable)
+			}
 			// A refusal: the host a packet was sent to answered it with
 			// ICMP unreachable (the router, for a mapping that is gone).
 			// The pairer keeps these to pin a drop on the router where
 			// the other capture cannot show it (see pairer.covered).
-			if u, ok := capture.ParseUnreachable(p); ok && u.From == u.Dst.Addr() {
+			if ok && u.From == u.Dst.Addr() {
 				// proto marks the event as a refusal; key holds the quoted
 				// packet's protocol.
 				if !emit(event{ts: p.TS, frame: p.Frame, src: u.Src, dst: u.Dst, proto: p.Proto, key: uint64(u.Proto), seq: -1}) {
@@ -157,7 +171,7 @@ func (s *sideReader) scan(bp **batch) error {
 		}
 		if !packetEvents(p, s.keys, true, func(e event, data []byte) bool {
 			if e.kind == KindSIP {
-				r := SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data}
+				r := SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data, Cut: e.cut}
 				if s.streamSIP {
 					r.Data = bytes.Clone(data) // the payload outlives the packet
 					e.rec = &r
@@ -182,13 +196,13 @@ func (s *sideReader) scan(bp **batch) error {
 // stops and reports false when f does. The event goes by value: a pointer
 // to it would escape through f and cost an allocation per packet.
 func packetEvents(p *capture.Packet, keys *sipKeys, hashes bool, f func(e event, data []byte) bool) bool {
-	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, seq: -1}
+	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, ttl: p.TTL, cut: p.Cut > 0, seq: -1}
 	if hashes {
 		e.hsrc, e.hdst = hashEP(epKey{p.Proto, p.Src}), hashEP(epKey{p.Proto, p.Dst})
 	}
 	switch p.Proto {
 	case capture.ProtoUDP:
-		e.kind, e.key = udpKey(p.Payload, keys.key)
+		e.kind, e.key = udpKey(p.Payload, len(p.Payload)+p.Cut, keys.key)
 		e.ssrc, e.rseq = rtpFields(e.kind, p.Payload)
 		return f(e, p.Payload)
 	case capture.ProtoTCP:

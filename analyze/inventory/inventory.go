@@ -377,6 +377,7 @@ func warnings(r *capture.Reader, st *capture.Stats, s *Summary, maxFlows int) []
 	if t := r.Truncated(); t != nil {
 		add("%s: %s", r.Name(), t)
 	}
+	w = append(w, r.Notes()...)
 	lts := make([]layers.LinkType, 0, len(st.UnsupportedLink))
 	for lt := range st.UnsupportedLink {
 		lts = append(lts, lt)
@@ -386,7 +387,17 @@ func warnings(r *capture.Reader, st *capture.Stats, s *Summary, maxFlows int) []
 		add("%d frame(s) of link type %s skipped: sipalg decodes Ethernet, Linux SLL/SLL2, raw IP and BSD loopback", st.UnsupportedLink[lt], LinkTypeName(lt))
 	}
 	if st.Truncated > 0 {
-		add("%d frame(s) shorter than their headers claim (captured with a small snaplen?); analysed what they hold", st.Truncated)
+		snap := 0
+		for _, ifc := range r.Interfaces() {
+			if ifc.Snaplen > 0 && (snap == 0 || ifc.Snaplen < snap) {
+				snap = ifc.Snaplen
+			}
+		}
+		if snap > 0 && snap < 65535 {
+			add("%d frame(s) shorter than their headers claim: the capture's snap length is %d bytes, so packets were cut; analysed what they hold", st.Truncated, snap)
+		} else {
+			add("%d frame(s) shorter than their headers claim (captured with a small snaplen?); analysed what they hold", st.Truncated)
+		}
 	}
 	if st.DecodeErrors+st.DecodePanics > 0 {
 		add("%d frame(s) could not be decoded (last: %s)", st.DecodeErrors+st.DecodePanics, st.LastDecodeError)

@@ -26,6 +26,12 @@ func AppendSIP(b []byte, sm correlate.SIPMessage) []byte {
 	if sm.WAN != nil {
 		flags |= 2
 	}
+	if sm.LAN != nil && sm.LAN.Cut {
+		flags |= 4 // cut by the snap length
+	}
+	if sm.WAN != nil && sm.WAN.Cut {
+		flags |= 8
+	}
 	b = append(b, flags)
 	for _, r := range [2]*correlate.SIPRecord{sm.LAN, sm.WAN} {
 		if r == nil {
@@ -63,6 +69,7 @@ func DecodeSIP(b []byte) (correlate.SIPMessage, error) {
 		r.Dst = d.addrPort()
 		r.Proto = d.byte()
 		r.Data = d.bytes(int(d.uvarint()))
+		r.Cut = flags&(4<<i) != 0
 		*dst = r
 	}
 	if d.err != nil || len(d.b) != 0 {

@@ -42,6 +42,9 @@ type Message struct {
 	ChangedFields int `json:"changed_fields"`
 	// Proto is "udp" or "tcp".
 	Proto string `json:"proto"`
+	// Cut names the side ("lan", "wan") whose capture's snap length cut
+	// the message: only the fields before the cut were compared.
+	Cut string `json:"cut,omitempty"`
 
 	// LANSrc, LANDst, WANSrc and WANDst are the packet's endpoints on each
 	// side; zero on a missing side.

@@ -1,6 +1,7 @@
 package match
 
 import (
+	"bytes"
 	"cmp"
 	"container/heap"
 	"fmt"
@@ -333,9 +334,41 @@ func Prepare(sm correlate.SIPMessage) Message {
 		} else {
 			m.Changes = fielddiff.Diff(m.LAN, m.WAN)
 		}
+		switch {
+		case sm.LAN.Cut:
+			m.Cut = "lan"
+			m.Changes = uncut(m.Changes, m.LAN, m.Direction != "inbound")
+		case sm.WAN.Cut:
+			m.Cut = "wan"
+			m.Changes = uncut(m.Changes, m.WAN, m.Direction == "inbound")
+		}
 		m.ChangedFields = len(m.Changes)
 	}
 	return m
+}
+
+// uncut keeps the changes a snap length cannot have made: those whose value
+// on the cut message lies wholly in its last complete line or before.
+// Values missing there (cut off), parser diagnostics and header order (the
+// parser saw a message without its end) say nothing about the router. cutA
+// tells whether the cut message is the diff's first (as it entered).
+func uncut(chs []fielddiff.Change, cut *sipmsg.Message, cutA bool) []fielddiff.Change {
+	end := bytes.LastIndexByte(cut.Raw, '\n') + 1
+	out := chs[:0]
+	for _, ch := range chs {
+		sp := ch.SpanB
+		if cutA {
+			sp = ch.SpanA
+		}
+		if sp.End == 0 || sp.End > end || ch.Kind == fielddiff.Reordered || ch.Kind == fielddiff.Syntax && ch.Code != "" {
+			continue
+		}
+		out = append(out, ch)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }
 
 // process matches one message, in ID order.

@@ -127,6 +127,7 @@ func scan(src capture.Source, lim capture.Limits) (*scanned, error) {
 	if t := r.Truncated(); t != nil {
 		s.warnings = append(s.warnings, fmt.Sprintf("%s: %s", src, t.String()))
 	}
+	s.warnings = append(s.warnings, r.Notes()...)
 	if s.refused > 0 {
 		s.warnings = append(s.warnings, fmt.Sprintf("%d SIP message(s) beyond the %d MiB kept for analysis were not analysed", s.refused, maxSIPBytes>>20))
 	}

@@ -56,7 +56,7 @@ func annotations(rep *analyze.Report) map[frameKey][]string {
 		if m.State != match.Dropped && m.State != match.Generated && m.State != match.Outside {
 			continue
 		}
-		line := unpairedLine(m)
+		line := unpairedLine(rep, m)
 		add("lan", m.LANFrame, line)
 		add("wan", m.WANFrame, line)
 	}
@@ -107,7 +107,7 @@ func annotations(rep *analyze.Report) map[frameKey][]string {
 			continue // listed with its message above
 		}
 		frame := u.Frame
-		add(string(u.Side), &frame, fmt.Sprintf("%s: %s %s %s → %s", stateText(u.State), u.Kind, u.Direction, u.Src, u.Dst))
+		add(string(u.Side), &frame, fmt.Sprintf("%s: %s %s %s → %s", oneSided(rep, u.State), u.Kind, u.Direction, u.Src, u.Dst))
 	}
 	return out
 }
@@ -121,12 +121,12 @@ func stateText(state string) string {
 }
 
 // unpairedLine describes a SIP message seen on one side only.
-func unpairedLine(m *match.Message) string {
+func unpairedLine(rep *analyze.Report, m *match.Message) string {
 	what := m.Method
 	if m.Status != nil {
 		what = fmt.Sprintf("%d %s", *m.Status, m.Method)
 	}
-	s := fmt.Sprintf("%s: %s %s (message %d", stateText(m.State), m.Direction, what, m.ID)
+	s := fmt.Sprintf("%s: %s %s (message %d", oneSided(rep, m.State), m.Direction, what, m.ID)
 	if m.Retransmission {
 		s += ", retransmission"
 	}

@@ -192,6 +192,8 @@ func writeVerdict(r *reportWriter, rep *analyze.Report) {
 	alg := "no SIP ALG detected"
 	if v.ALGDetected {
 		alg = "SIP ALG detected"
+	} else if v.NoneCompared {
+		alg = "SIP ALG unknown"
 	}
 	bad := fmt.Sprintf("%d bad", v.Bad)
 	if v.Bad > 0 {
@@ -220,13 +222,12 @@ func writeNetwork(r *reportWriter, rep *analyze.Report, dg *analyze.TableDigest,
 		r.para(strings.ToUpper(side), fmt.Sprintf("%s: %d packets, %d SIP messages", file, in.Packets, in.SIPMessages))
 	}
 	c := rep.Clock
-	r.para("CLOCK", fmt.Sprintf("WAN = LAN %+.6f s, drift %.1f ppm, from %d packet pairs; router latency p50 %.3f ms, max %.3f ms",
-		c.OffsetS, c.DriftPPM, c.MatchedPairs, c.RouterLatency.P50, c.RouterLatency.Max))
-	n := rep.NAT
-	pubs := make([]string, len(n.PublicAddresses))
-	for i, a := range n.PublicAddresses {
-		pubs[i] = a.String()
+	r.para("CLOCK", fmt.Sprintf("WAN = LAN %+.6f s, drift %.1f ppm, from %d packet pairs; %s p50 %.3f ms, max %.3f ms",
+		c.OffsetS, c.DriftPPM, c.MatchedPairs, latencyLabel(c), c.RouterLatency.P50, c.RouterLatency.Max))
+	if s := capturePoints(c); s != "" {
+		r.para("CAPTURE", s)
 	}
+	n := rep.NAT
 	pp := "unknown"
 	if n.PortPreservation != nil {
 		pp = map[bool]string{true: "yes", false: "no"}[*n.PortPreservation]
@@ -235,7 +236,7 @@ func writeNetwork(r *reportWriter, rep *analyze.Report, dg *analyze.TableDigest,
 	if n.BehaviorReason != "" {
 		behavior += " (" + n.BehaviorReason + ")"
 	}
-	r.para("NAT", fmt.Sprintf("public address %s; ports preserved: %s; mapping %s.", orNone(strings.Join(pubs, ", ")), pp, behavior))
+	r.para("NAT", fmt.Sprintf("public address %s; ports preserved: %s; mapping %s.", natAddresses(n), pp, behavior))
 	r.para("TIMEOUT", udpTimeout(n.UDPTimeout.Lower, n.UDPTimeout.Upper))
 	if w := rep.Window; w != nil && w.OutsideLAN+w.OutsideWAN > 0 {
 		r.para("WINDOW", fmt.Sprintf("%d SIP message(s) and %d other packet(s) lie outside the time both captures ran "+
@@ -515,7 +516,7 @@ func writeLadders(r *reportWriter, rep *analyze.Report, dg *analyze.TableDigest,
 	if every {
 		r.para("DIALOGS", "every SIP message, by dialog: time since the LAN capture's start, frames on each side, what the router did with it, how many fields it changed.")
 		for _, d := range dg.Kept {
-			r.ladder(d, base, false)
+			r.ladder(rep, d, base, false)
 		}
 		return
 	}
@@ -539,7 +540,7 @@ func writeLadders(r *reportWriter, rep *analyze.Report, dg *analyze.TableDigest,
 			continue
 		}
 		l := r.sub()
-		l.ladder(d, base, true)
+		l.ladder(rep, d, base, true)
 		if room > 0 && used+l.lines > room {
 			break
 		}
@@ -553,8 +554,9 @@ func writeLadders(r *reportWriter, rep *analyze.Report, dg *analyze.TableDigest,
 	}
 }
 
-// ladder writes one dialog's ladder; problem adds why it is shown.
-func (r *reportWriter) ladder(d analyze.TableDialog, base int64, problem bool) {
+// ladder writes one dialog's ladder; problem adds why it is shown. Of
+// rep it reads only the summary (the clock, for stateLabel).
+func (r *reportWriter) ladder(rep *analyze.Report, d analyze.TableDialog, base int64, problem bool) {
 	r.line("")
 	head := fmt.Sprintf("Dialog %d · %s", d.ID, d.Method)
 	lanIDs, wanIDs := strings.Join(d.CallIDsLAN, ", "), strings.Join(d.CallIDsWAN, ", ")
@@ -597,7 +599,7 @@ func (r *reportWriter) ladder(d analyze.TableDialog, base int64, problem bool) {
 			retx = "retx"
 		}
 		rows = append(rows, []string{fmt.Sprintf("%.3f", float64(m.TS-base)/1e9), frame(m.LANFrame), arrow, frame(m.WANFrame),
-			what, m.State, strconv.Itoa(m.ChangedFields), retx})
+			what, stateLabel(rep, m.State), strconv.Itoa(m.ChangedFields), retx})
 	}
 	gap(d.Messages)
 	r.table([]string{"Time", "LAN", "", "WAN", "Message", "State", "Changed", ""}, rows)
