@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -67,6 +68,11 @@ type TableDigest struct {
 	haveTS    bool
 	rule      map[string]int // index into Rules
 	endpoints map[netip.AddrPort]bool
+	// first and problems keep the dialogs with the smallest IDs, of all
+	// and of those with problems, Limits.Dialogs of each: Kept is one of
+	// them, whatever order the dialogs came in (a streamed analysis hands
+	// them over as they end).
+	first, problems []TableDialog
 }
 
 // TableRule is one rule's findings: how many, and the first ones.
@@ -207,19 +213,30 @@ func (d *TableDigest) AddDialog(dlg match.Dialog, msgs []match.Message, findings
 		dd.Problem = strings.Join(why, ", ")
 		d.Problems++
 	}
-	switch {
-	case d.AllKept && within(len(d.Kept), d.Limits.Dialogs):
-		d.Kept = append(d.Kept, dd)
-	default:
-		if d.AllKept {
-			// No longer all: keep only the problem dialogs so far.
-			d.AllKept = false
-			d.Kept = slices.DeleteFunc(d.Kept, func(k TableDialog) bool { return k.Problem == "" })
-		}
-		if dd.Problem != "" && within(len(d.Kept), d.Limits.Dialogs) {
-			d.Kept = append(d.Kept, dd)
-		}
+	d.first = keepFirstDialogs(d.first, dd, d.Limits.Dialogs)
+	if dd.Problem != "" {
+		d.problems = keepFirstDialogs(d.problems, dd, d.Limits.Dialogs)
 	}
+	d.AllKept = d.Limits.Dialogs <= 0 || d.Dialogs <= d.Limits.Dialogs
+	if d.AllKept {
+		d.Kept = d.first
+	} else {
+		d.Kept = d.problems
+	}
+}
+
+// keepFirstDialogs inserts dd into ds, sorted by ID, keeping at most limit
+// (all when limit is 0 or less).
+func keepFirstDialogs(ds []TableDialog, dd TableDialog, limit int) []TableDialog {
+	i, _ := slices.BinarySearchFunc(ds, dd.ID, func(a TableDialog, id int) int { return cmp.Compare(a.ID, id) })
+	if limit > 0 && i >= limit {
+		return ds
+	}
+	ds = slices.Insert(ds, i, dd)
+	if limit > 0 && len(ds) > limit {
+		ds = ds[:limit]
+	}
+	return ds
 }
 
 // selectRows keeps at most Limits.LadderRows rows of a dialog: the first
