@@ -40,10 +40,6 @@ type Options struct {
 	TempDir     string
 	SpoolBudget int
 
-	// Table, with Stream, builds Report.Table as the dialogs are judged,
-	// within these limits, for the table report.
-	Table *TableLimits
-
 	// flushAfter overrides match.FlushAfter (tests).
 	flushAfter int64
 }
@@ -208,12 +204,8 @@ type judge struct {
 	msgs     *spool.Spool
 	fnds     *spool.Spool
 	digest   *Digest
-	// table is built from the batches when Options.Table is set; open
-	// holds what it needs of each dialog until the dialog's last batch.
-	table *TableDigest
-	open  map[int]*tableDialog
-	err   error
-	buf   []byte
+	err      error
+	buf      []byte
 }
 
 func newJudge(res *correlate.Result, lim Limits, opt Options) *judge {
@@ -222,9 +214,6 @@ func newJudge(res *correlate.Result, lim Limits, opt Options) *judge {
 	j.eval = rules.NewEvaluator(res, rules.DialogLookup{DialogOf: j.streamer.DialogOf, CallIDRewritten: j.streamer.CallIDRewritten})
 	if opt.Stream {
 		j.msgs, j.fnds = spool.New(opt.TempDir, opt.SpoolBudget), spool.New(opt.TempDir, opt.SpoolBudget)
-		if opt.Table != nil {
-			j.table, j.open = NewTableDigest(*opt.Table), map[int]*tableDialog{}
-		}
 	} else {
 		j.keep = match.NewCollector()
 	}
@@ -240,9 +229,6 @@ func (j *judge) batch(b *match.Batch) {
 		j.findings = append(j.findings, fs...)
 		return
 	}
-	if j.table != nil {
-		j.tableBatch(b, fs)
-	}
 	var key [8]byte
 	for i := range b.Messages {
 		binary.BigEndian.PutUint64(key[:], uint64(b.Messages[i].ID))
@@ -251,45 +237,6 @@ func (j *judge) batch(b *match.Batch) {
 	for i := range fs {
 		j.add(j.fnds, findingKey(&fs[i]), &fs[i])
 	}
-}
-
-// tableDialog is what the table digest needs of a dialog not yet closed:
-// its messages without their parsed forms, and its bad and warning
-// findings.
-type tableDialog struct {
-	msgs     []match.Message
-	findings []rules.Finding
-}
-
-// tableBatch feeds the table digest: the findings at once, a dialog when
-// its last batch comes.
-func (j *judge) tableBatch(b *match.Batch, fs []rules.Finding) {
-	j.table.AddFindings(fs)
-	td := j.open[b.Dialog.ID]
-	if td == nil {
-		td = &tableDialog{}
-		j.open[b.Dialog.ID] = td
-	}
-	for i := range b.Messages {
-		m := b.Messages[i]
-		m.LAN, m.WAN, m.Changes = nil, nil, nil
-		td.msgs = append(td.msgs, m)
-	}
-	for _, f := range fs {
-		if f.MessageID != nil && problemVerdict(f.Verdict) {
-			td.findings = append(td.findings, f)
-		}
-	}
-	if !b.Closed {
-		return
-	}
-	d := b.Dialog
-	d.Messages = make([]int, len(td.msgs))
-	for i := range d.Messages {
-		d.Messages[i] = i
-	}
-	j.table.AddDialog(d, td.msgs, td.findings)
-	delete(j.open, b.Dialog.ID)
 }
 
 // add spools v, as compact JSON, under key.
@@ -345,10 +292,6 @@ func (j *judge) finish(rep *Report) error {
 	}
 	for i := range capFs {
 		j.add(j.fnds, findingKey(&capFs[i]), &capFs[i])
-	}
-	if j.table != nil {
-		j.table.AddFindings(capFs)
-		rep.Table = j.table
 	}
 	rep.messages, rep.findings = j.msgs, j.fnds
 	return errors.Join(j.err)

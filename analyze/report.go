@@ -51,10 +51,6 @@ type Report struct {
 	// Dialogs groups Messages for the ladder views; not part of the JSON
 	// contract.
 	Dialogs []match.Dialog `json:"-"`
-	// Table is what the table report shows of the messages and findings
-	// of a streamed report (Options.Table); nil otherwise. Not part of
-	// the JSON contract.
-	Table *TableDigest `json:"-"`
 	// Digest counts the messages and findings and keeps the first
 	// findings of each rule; set by paired analysis. Not part of the JSON
 	// contract.

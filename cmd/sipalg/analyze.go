@@ -85,17 +85,11 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	// JSON lists every message and finding from spools as the dialogs
-	// were judged, and the table shows the digest built as they were
-	// (memory flat in the SIP messages); the HTML report and the
-	// annotated capture show every message and keep them all.
-	opt.Stream = (*format == "json" || *format == "table") && *annotateOut == ""
-	if *format == "table" {
-		lim := analyze.DefaultTableLimits()
-		if *all {
-			lim = analyze.TableLimits{}
-		}
-		opt.Table = &lim
-	}
+	// were judged (memory flat in the SIP messages). The table, the HTML
+	// report and the annotated capture read them from the report, kept
+	// whole: a table digest fed dialog by dialog cannot yet tell which
+	// closed dialog a capture-wide finding (NAT-HIDDEN...) makes a problem.
+	opt.Stream = *format == "json" && *annotateOut == ""
 	rep, err := analyzeWithProgress(lan, wan, opt, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg: %s\n", oneLine(err))

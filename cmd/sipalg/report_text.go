@@ -74,18 +74,12 @@ const maxMappingRows = 24
 // findings by rule, the router fingerprint, and the ladders of the
 // dialogs, only those with problems when not all fit.
 func renderReport(w io.Writer, rep *analyze.Report, color bool) error {
-	if rep.Table != nil {
-		return renderTableReport(w, rep, rep.Table, color, maxTableLines)
-	}
 	return renderTableReport(w, rep, analyze.TableDigestOf(rep, analyze.DefaultTableLimits()), color, maxTableLines)
 }
 
 // renderReportAll writes the table report with everything in it (--all):
 // every mapping, every finding, the ladder of every dialog.
 func renderReportAll(w io.Writer, rep *analyze.Report, color bool) error {
-	if rep.Table != nil {
-		return renderTableReport(w, rep, rep.Table, color, 0)
-	}
 	return renderTableReport(w, rep, analyze.TableDigestOf(rep, analyze.TableLimits{}), color, 0)
 }
 
