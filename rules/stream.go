@@ -161,7 +161,14 @@ func (e *Evaluator) Batch(b *match.Batch) []Finding {
 	if len(c.Corr.Streams) > 0 {
 		e.agg.observeMedia(c, b.Dialog.ID)
 	}
-	for _, r := range e.checks {
+	fs = e.check(c, e.checks, fs)
+	return fs
+}
+
+// check appends to fs the findings of the checks rs on c, each filled in
+// from its rule and counted.
+func (e *Evaluator) check(c *Context, rs []*Rule, fs []Finding) []Finding {
+	for _, r := range rs {
 		for _, f := range r.Check(c) {
 			fill(&f, r)
 			alongPath(c, &f)
@@ -181,17 +188,7 @@ func (e *Evaluator) Finish() Result {
 	c := e.cap
 	slices.SortFunc(e.agg.dropped, func(a, b match.Message) int { return cmp.Compare(a.ID, b.ID) })
 	c.Messages = e.agg.dropped
-	var fs []Finding
-	for _, r := range e.global {
-		for _, f := range r.Check(c) {
-			fill(&f, r)
-			alongPath(c, &f)
-			fs = append(fs, f)
-		}
-	}
-	for i := range fs {
-		e.count(&fs[i])
-	}
+	fs := e.check(c, e.global, nil)
 	slices.SortStableFunc(fs, CompareFindings)
 	reps := slices.Clone(e.reps)
 	slices.SortStableFunc(reps, CompareFindings)
