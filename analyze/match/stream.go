@@ -50,6 +50,9 @@ const (
 	// maxSigs bounds the start lines a transaction remembers: a hostile
 	// capture can send a thousand different responses in one.
 	maxSigs = 32
+	// maxTags bounds the tag pairs listed per dialog: each refresh of a
+	// registration that lives all day brings a new to-tag.
+	maxTags = 64
 	// maxClosedKept bounds the closed dialogs DialogOf still finds.
 	maxClosedKept = 4096
 )
@@ -555,7 +558,7 @@ func (s *Streamer) observe(d *openDialog, m *Message) {
 	if d.d.Method == "" && p.IsRequest {
 		d.d.Method = string(p.Bytes(p.Method))
 	}
-	if tags := dialogTags(p); tags != "" {
+	if tags := dialogTags(p); tags != "" && len(d.d.Tags) < maxTags {
 		addOnce(&d.d.Tags, tags)
 	}
 	switch m.Method {

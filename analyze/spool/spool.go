@@ -28,6 +28,13 @@ const DefaultBudget = 2 << 20
 // runBuffer is the read buffer of each run while merging.
 const runBuffer = 16 << 10
 
+// maxRuns bounds the runs merged at once: past it the runs written so far
+// are merged into one, so that the read buffers of a merge (maxRuns ×
+// runBuffer, 1 MiB) do not grow with the records (a report of 1.7 million
+// findings wrote 350 runs). Each record is then written about
+// log(runs)/log(maxRuns) times more.
+const maxRuns = 64
+
 // Spool collects records and returns them in key order. The zero value
 // is not usable; see [New].
 type Spool struct {
@@ -116,6 +123,35 @@ func (s *Spool) spill() error {
 	s.runs = append(s.runs, run{start, s.off})
 	clear(s.mem)
 	s.mem, s.memSize = s.mem[:0], 0
+	if len(s.runs) >= maxRuns {
+		return s.compact()
+	}
+	return nil
+}
+
+// compact merges every run so far into one, written after them.
+func (s *Spool) compact() error {
+	if err := s.w.Flush(); err != nil {
+		return fmt.Errorf("spool: %w", err)
+	}
+	start := s.off
+	var hdr [3 * binary.MaxVarintLen64]byte
+	err := s.merge(func(key, val []byte, seq uint64) error {
+		n := binary.PutUvarint(hdr[:], uint64(len(key)))
+		n += binary.PutUvarint(hdr[n:], uint64(len(val)))
+		n += binary.PutUvarint(hdr[n:], seq)
+		for _, b := range [][]byte{hdr[:n], key, val} {
+			if _, err := s.w.Write(b); err != nil {
+				return fmt.Errorf("spool: %w", err)
+			}
+			s.off += int64(len(b))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	s.runs = []run{{start, s.off}}
 	return nil
 }
 
@@ -142,6 +178,12 @@ func (s *Spool) Each(f func(key, val []byte) error) error {
 	if err := s.w.Flush(); err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
+	return s.merge(func(key, val []byte, _ uint64) error { return f(key, val) })
+}
+
+// merge calls f with the records of every run in key order (equal keys
+// in the order they were added).
+func (s *Spool) merge(f func(key, val []byte, seq uint64) error) error {
 	h := make(mergeHeap, 0, len(s.runs))
 	for _, r := range s.runs {
 		rr := &runReader{r: bufio.NewReaderSize(io.NewSectionReader(s.file, r.off, r.end-r.off), runBuffer)}
@@ -156,7 +198,7 @@ func (s *Spool) Each(f func(key, val []byte) error) error {
 	heap.Init(&h)
 	for len(h) > 0 {
 		rr := h[0]
-		if err := f(rr.key, rr.val); err != nil {
+		if err := f(rr.key, rr.val, rr.seq); err != nil {
 			return err
 		}
 		ok, err := rr.next()
