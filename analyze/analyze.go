@@ -30,8 +30,7 @@ type Options struct {
 	// to spools (in memory up to a budget, then sorted runs in TempDir)
 	// that the JSON writer reads once ([Report.StreamJSONField]); memory
 	// no longer grows with the SIP messages (issue 15). Report.Messages,
-	// Findings and Dialogs stay nil, and Report.Digest says what the
-	// table report shows of them. Without it the report holds them all,
+	// Findings and Dialogs stay nil. Without it the report holds them all,
 	// as the HTML report and the annotated capture need.
 	Stream bool
 	// TempDir is where spools spill (the system's temporary directory
@@ -203,13 +202,12 @@ type judge struct {
 	findings []rules.Finding
 	msgs     *spool.Spool
 	fnds     *spool.Spool
-	digest   *Digest
 	err      error
 	buf      []byte
 }
 
 func newJudge(res *correlate.Result, lim Limits, opt Options) *judge {
-	j := &judge{stream: opt.Stream, digest: newDigest()}
+	j := &judge{stream: opt.Stream}
 	j.streamer = match.NewStreamer(res.Clock, match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs, FlushAfter: opt.flushAfter}, j.batch)
 	j.eval = rules.NewEvaluator(res, rules.DialogLookup{DialogOf: j.streamer.DialogOf, CallIDRewritten: j.streamer.CallIDRewritten})
 	if opt.Stream {
@@ -223,7 +221,6 @@ func newJudge(res *correlate.Result, lim Limits, opt Options) *judge {
 // batch judges one dialog's batch and passes it on.
 func (j *judge) batch(b *match.Batch) {
 	fs := j.eval.Batch(b)
-	j.digest.add(b, fs)
 	if !j.stream {
 		j.keep.Add(b)
 		j.findings = append(j.findings, fs...)
@@ -273,11 +270,9 @@ func (j *judge) finish(rep *Report) error {
 	fin := j.eval.Finish()
 	capFs := fin.Findings
 	applyDoubleNAT(rep, j.eval.DoubleNAT())
-	j.digest.addCapture(capFs)
 	rep.Fingerprints, rep.Verdict, rep.Media = fin.Fingerprints, fin.Summary, fin.Media
 	rep.Warnings = append(rep.Warnings, j.streamer.Warnings()...)
 	rep.Warnings = append(rep.Warnings, fin.Warnings...)
-	rep.Digest = j.digest
 	if !j.stream {
 		rep.Messages, rep.Dialogs = j.keep.Result()
 		rep.Findings = append(j.findings, capFs...)
@@ -293,8 +288,11 @@ func (j *judge) finish(rep *Report) error {
 	for i := range capFs {
 		j.add(j.fnds, findingKey(&capFs[i]), &capFs[i])
 	}
+	if j.err != nil {
+		return fmt.Errorf("analyze: %w", j.err)
+	}
 	rep.messages, rep.findings = j.msgs, j.fnds
-	return errors.Join(j.err)
+	return nil
 }
 
 // applyDoubleNAT writes a second NAT beyond the router into the nat

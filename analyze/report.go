@@ -51,10 +51,6 @@ type Report struct {
 	// Dialogs groups Messages for the ladder views; not part of the JSON
 	// contract.
 	Dialogs []match.Dialog `json:"-"`
-	// Digest counts the messages and findings and keeps the first
-	// findings of each rule; set by paired analysis. Not part of the JSON
-	// contract.
-	Digest *Digest `json:"-"`
 	// messages and findings hold the report's messages and findings,
 	// as compact JSON in report order, when they were streamed
 	// (Options.Stream); Messages and Findings are nil then.

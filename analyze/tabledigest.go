@@ -336,3 +336,21 @@ func ProblemDialogs(rep *Report) map[int]bool {
 	}
 	return ids
 }
+
+// keepExample adds f to ex, which holds the first findings of one rule
+// in report order (rules.CompareFindings), at most limit of them (0: no
+// bound); findings that come in report order are appended.
+func keepExample(ex []rules.Finding, f rules.Finding, limit int) []rules.Finding {
+	if n := len(ex); n == 0 || rules.CompareFindings(f, ex[n-1]) >= 0 {
+		if limit > 0 && n >= limit {
+			return ex
+		}
+		return append(ex, f)
+	}
+	i, _ := slices.BinarySearchFunc(ex, f, rules.CompareFindings)
+	ex = slices.Insert(ex, i, f)
+	if limit > 0 && len(ex) > limit {
+		ex = ex[:limit]
+	}
+	return ex
+}

@@ -140,14 +140,7 @@ func sipKey(b []byte, parse func([]byte) *sipmsg.Message) (uint64, bool) {
 	if m.NotSIP {
 		return 0, false
 	}
-	h := mix(fnvOffset, 'S')
-	if m.IsRequest {
-		h = hashBytes(h, m.Bytes(m.Method))
-	} else {
-		var s [8]byte
-		h = hashBytes(mix(h, '/'), strconv.AppendInt(s[:0], int64(m.StatusCode), 10))
-	}
-	h = mix(h, 0)
+	h := mix(hashStart(mix(fnvOffset, 'S'), m), 0)
 	if cs, ok := m.CSeq(); ok {
 		h = hashBytes(h, m.Bytes(cs.Number))
 		h = hashBytes(mix(h, ' '), m.Bytes(cs.Method))
@@ -224,6 +217,15 @@ func (s *sipKeys) key(b []byte) (uint64, bool) {
 	return k, ok
 }
 
+// hashStart adds m's method, or its status code, to h.
+func hashStart(h uint64, m *sipmsg.Message) uint64 {
+	if m.IsRequest {
+		return hashBytes(h, m.Bytes(m.Method))
+	}
+	var s [8]byte
+	return hashBytes(mix(h, '/'), strconv.AppendInt(s[:0], int64(m.StatusCode), 10))
+}
+
 // shortSIPKey is the twin key of a SIP message when a capture's snap length
 // cut messages: the method or status code and the top Via's branch, the
 // fields the first 150 bytes or so hold, which the ALGs seen so far leave
@@ -247,12 +249,5 @@ func shortSIPKey(b []byte) (uint64, bool) {
 	if !ok || br.Value.End <= br.Value.Off || br.Value.End >= len(b) {
 		return 0, false
 	}
-	h := mix(fnvOffset, 's')
-	if m.IsRequest {
-		h = hashBytes(h, m.Bytes(m.Method))
-	} else {
-		var s [8]byte
-		h = hashBytes(mix(h, '/'), strconv.AppendInt(s[:0], int64(m.StatusCode), 10))
-	}
-	return finish(hashBytes(mix(h, 0), m.Bytes(br.Value))), true
+	return finish(hashBytes(mix(hashStart(mix(fnvOffset, 's'), m), 0), m.Bytes(br.Value))), true
 }

@@ -102,7 +102,7 @@ func Build(res *correlate.Result, lim Limits) *Result {
 	}
 	s.Close()
 	out.Messages, out.Dialogs = c.Result()
-	_, out.Retransmissions, _ = s.Stats()
+	out.Retransmissions = s.Retransmissions()
 	out.Warnings = append(out.Warnings, s.Warnings()...)
 	return out
 }
@@ -126,7 +126,7 @@ func (c *Collector) Add(b *Batch) {
 		d = &Dialog{}
 		c.dialogs[b.Dialog.ID] = d
 	}
-	ids := append(d.Messages, nil...)
+	ids := d.Messages
 	*d = b.Dialog
 	d.Messages = ids
 	for i := range b.Messages {

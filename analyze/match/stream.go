@@ -6,6 +6,8 @@ import (
 	"container/heap"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/fielddiff"
@@ -60,7 +62,8 @@ const (
 // StreamOptions tune a [Streamer].
 type StreamOptions struct {
 	// Window is the correlate pairing window (zero: correlate's default);
-	// messages are reordered within twice it before they get their IDs.
+	// messages are reordered within it, plus a second, before they get
+	// their IDs.
 	Window int64
 	// IdleClose and MaxOpenDialogs: zero means DefaultIdleClose and
 	// DefaultMaxOpenDialogs.
@@ -114,10 +117,8 @@ type Streamer struct {
 	// closed remembers the dialogs closed last by their LAN Call-IDs, for
 	// DialogOf: a transfer names a dialog that may have ended.
 	closed     map[string]Dialog
-	closedRing []string
+	closedRing []closedEntry
 	closedNext int
-	messages   int
-	maxOpenAt  int
 }
 
 type sortKey struct {
@@ -153,6 +154,13 @@ func (h *reorderHeap) Pop() any {
 	old[len(old)-1] = item{}
 	*h = old[:len(old)-1]
 	return x
+}
+
+// closedEntry is one slot of Streamer.closedRing: a LAN Call-ID and the
+// dialog it named when that dialog closed.
+type closedEntry struct {
+	callID string
+	dialog int
 }
 
 // openDialog is a dialog still open: who it is, its transactions still
@@ -212,7 +220,7 @@ func NewStreamer(clk correlate.Clock, opt StreamOptions, emit func(*Batch)) *Str
 		opt: opt, offset: int64(clk.OffsetS * 1e9), drift: clk.DriftPPM, emit: emit,
 		open: map[int]*openDialog{}, byLAN: map[string]*openDialog{}, byWAN: map[string]*openDialog{},
 		byTx: map[txKey]*openDialog{}, nextID: 1, nextDlg: 1, start: -1,
-		closed: map[string]Dialog{}, closedRing: make([]string, maxClosedKept),
+		closed: map[string]Dialog{}, closedRing: make([]closedEntry, maxClosedKept),
 	}
 }
 
@@ -298,11 +306,8 @@ func (s *Streamer) Warnings() []string {
 		s.opt.MaxOpenDialogs, s.evicted)}
 }
 
-// Stats returns the messages and retransmissions seen so far, and the
-// most dialogs open at once.
-func (s *Streamer) Stats() (messages, retransmissions, maxOpen int) {
-	return s.messages, s.retx, s.maxOpenAt
-}
+// Retransmissions returns the messages marked as retransmissions so far.
+func (s *Streamer) Retransmissions() int { return s.retx }
 
 func abs(v float64) float64 {
 	if v < 0 {
@@ -378,7 +383,6 @@ func uncut(chs []fielddiff.Change, cut *sipmsg.Message, cutA bool) []fielddiff.C
 func (s *Streamer) process(k sortKey, m Message) {
 	m.ID, m.TS = s.nextID, k.ts
 	s.nextID++
-	s.messages++
 	if m.CallIDLAN != "" && m.CallIDWAN != "" && m.CallIDLAN != m.CallIDWAN {
 		s.rewritten = true
 	}
@@ -401,9 +405,6 @@ func (s *Streamer) process(k sortKey, m Message) {
 	d.lastTS = max(d.lastTS, m.TS)
 	if len(d.pending) >= maxPending {
 		s.flush(d, false)
-	}
-	if len(s.open) > s.maxOpenAt {
-		s.maxOpenAt = len(s.open)
 	}
 	if len(s.open) > s.opt.MaxOpenDialogs {
 		s.scan(k.ts)
@@ -592,44 +593,22 @@ func (s *Streamer) observe(d *openDialog, m *Message) {
 // names (Contact expires= or Expires).
 func registerExpires(p *sipmsg.Message) (int, bool) {
 	best, ok := 0, false
-	for _, a := range p.Contacts() {
-		if prm, found := a.Param(p.Raw, "expires"); found {
-			if n, err := atoi(p.Bytes(prm.Value)); err == nil && n > best {
-				best, ok = n, true
-			}
-		}
-	}
-	if v := p.HeaderValue("Expires"); v != nil {
-		if n, err := atoi(v); err == nil && n > best {
+	take := func(v []byte) {
+		// Under a billion seconds: a larger value would keep the dialog
+		// open for decades.
+		if n, err := strconv.Atoi(strings.TrimSpace(string(v))); err == nil && n >= 0 && n < 1e9 && n > best {
 			best, ok = n, true
 		}
 	}
-	return best, ok
-}
-
-func atoi(b []byte) (int, error) {
-	b = trimSpace(b)
-	if len(b) == 0 || len(b) > 9 {
-		return 0, fmt.Errorf("match: not a small number: %q", b)
-	}
-	n := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, fmt.Errorf("match: not a number: %q", b)
+	for _, a := range p.Contacts() {
+		if prm, found := a.Param(p.Raw, "expires"); found {
+			take(p.Bytes(prm.Value))
 		}
-		n = n*10 + int(c-'0')
 	}
-	return n, nil
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
+	if v := p.HeaderValue("Expires"); v != nil {
+		take(v)
 	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
+	return best, ok
 }
 
 // scan judges the dialogs quiet since Quiet and closes those at their
@@ -722,10 +701,12 @@ func (s *Streamer) close(d *openDialog) {
 		if s.byLAN[id] == d {
 			delete(s.byLAN, id)
 		}
-		if old := s.closedRing[s.closedNext]; old != "" {
-			delete(s.closed, old)
+		// The oldest entry goes, unless its Call-ID has since named a
+		// dialog closed later.
+		if old := s.closedRing[s.closedNext]; old.callID != "" && s.closed[old.callID].ID == old.dialog {
+			delete(s.closed, old.callID)
 		}
-		s.closedRing[s.closedNext] = id
+		s.closedRing[s.closedNext] = closedEntry{id, d.d.ID}
 		s.closedNext = (s.closedNext + 1) % maxClosedKept
 		s.closed[id] = Dialog{ID: d.d.ID, Method: d.d.Method, CallIDsLAN: d.d.CallIDsLAN, CallIDsWAN: d.d.CallIDsWAN}
 	}

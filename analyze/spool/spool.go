@@ -108,16 +108,9 @@ func (s *Spool) spill() error {
 	}
 	s.sortMem()
 	start := s.off
-	var hdr [3 * binary.MaxVarintLen64]byte
 	for _, r := range s.mem {
-		n := binary.PutUvarint(hdr[:], uint64(len(r.key)))
-		n += binary.PutUvarint(hdr[n:], uint64(len(r.val)))
-		n += binary.PutUvarint(hdr[n:], uint64(r.seq))
-		for _, b := range [][]byte{hdr[:n], r.key, r.val} {
-			if _, err := s.w.Write(b); err != nil {
-				return fmt.Errorf("spool: %w", err)
-			}
-			s.off += int64(len(b))
+		if err := s.write(r.key, r.val, uint64(r.seq)); err != nil {
+			return err
 		}
 	}
 	s.runs = append(s.runs, run{start, s.off})
@@ -129,26 +122,29 @@ func (s *Spool) spill() error {
 	return nil
 }
 
+// write appends one record to the run being written: the lengths of key
+// and val and its arrival order as uvarints, then key and val.
+func (s *Spool) write(key, val []byte, seq uint64) error {
+	var hdr [3 * binary.MaxVarintLen64]byte
+	n := binary.PutUvarint(hdr[:], uint64(len(key)))
+	n += binary.PutUvarint(hdr[n:], uint64(len(val)))
+	n += binary.PutUvarint(hdr[n:], seq)
+	for _, b := range [][]byte{hdr[:n], key, val} {
+		if _, err := s.w.Write(b); err != nil {
+			return fmt.Errorf("spool: %w", err)
+		}
+		s.off += int64(len(b))
+	}
+	return nil
+}
+
 // compact merges every run so far into one, written after them.
 func (s *Spool) compact() error {
 	if err := s.w.Flush(); err != nil {
 		return fmt.Errorf("spool: %w", err)
 	}
 	start := s.off
-	var hdr [3 * binary.MaxVarintLen64]byte
-	err := s.merge(func(key, val []byte, seq uint64) error {
-		n := binary.PutUvarint(hdr[:], uint64(len(key)))
-		n += binary.PutUvarint(hdr[n:], uint64(len(val)))
-		n += binary.PutUvarint(hdr[n:], seq)
-		for _, b := range [][]byte{hdr[:n], key, val} {
-			if _, err := s.w.Write(b); err != nil {
-				return fmt.Errorf("spool: %w", err)
-			}
-			s.off += int64(len(b))
-		}
-		return nil
-	})
-	if err != nil {
+	if err := s.merge(s.write); err != nil {
 		return err
 	}
 	s.runs = []run{{start, s.off}}

@@ -27,24 +27,16 @@ func parseFailOn(s string) (failOn, error) {
 }
 
 // worst is the highest-ranked verdict among the report's findings, or ""
-// when there are none (correct and info rank alike below warning: only
-// bad and warning are thresholds). Read off the verdict's counts, which a
-// streamed report has too.
+// when there are none. A streamed report holds no findings: its verdict's
+// counts tell bad and warning, the only thresholds of --fail-on and of
+// batch's summary, and below them it answers "".
 func worst(rep *analyze.Report) rules.Verdict {
-	v := rep.Verdict
-	switch {
-	case v.Bad > 0:
-		return rules.Bad
-	case v.Warnings > 0:
-		return rules.Warning
-	case rep.Streamed():
-		if v.Correct > 0 {
-			return rules.Correct
-		}
-		for _, r := range rep.Digest.Rules {
-			if len(r.Examples) > 0 {
-				return r.Examples[0].Verdict
-			}
+	if rep.Streamed() {
+		switch {
+		case rep.Verdict.Bad > 0:
+			return rules.Bad
+		case rep.Verdict.Warnings > 0:
+			return rules.Warning
 		}
 		return ""
 	}
