@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/analyze/flowcache"
 	"github.com/sipalg/sipalg/analyze/inventory"
 	"github.com/sipalg/sipalg/analyze/sipmsg"
 )
@@ -154,39 +155,47 @@ func (c cutCount) warning(src capture.Source) string {
 // hostTimes is what the first pass keeps of one side's addresses: each
 // source's first and last packet time, and the destinations, at most
 // maxSources of each. The last source and destination are remembered, so
-// that a run of packets of one flow costs no map operation.
+// that a run of packets of one flow costs no lookup.
 type hostTimes struct {
-	src      map[netip.Addr]*[2]int64
-	dst      map[netip.Addr]bool
+	src      *flowcache.Table[netip.Addr, *[2]int64]
+	dst      *flowcache.Table[netip.Addr, bool]
 	lastSrc  netip.Addr
 	lastSpan *[2]int64
 	lastDst  netip.Addr
 }
 
 func newHostTimes() *hostTimes {
-	return &hostTimes{src: map[netip.Addr]*[2]int64{}, dst: map[netip.Addr]bool{}}
+	return &hostTimes{src: flowcache.NewTable[netip.Addr, *[2]int64](maxSources), dst: flowcache.NewTable[netip.Addr, bool](maxSources)}
+}
+
+// hashAddr hashes an address for the tables of hostTimes.
+func hashAddr(a netip.Addr) uint64 {
+	return flowcache.AddrPort(flowcache.Seed(0), netip.AddrPortFrom(a, 0))
 }
 
 func (h *hostTimes) add(src, dst netip.Addr, ts int64) {
 	if src != h.lastSrc || h.lastSpan == nil {
-		f := h.src[src]
+		hs := hashAddr(src)
+		f, _ := h.src.Get(hs, src)
 		if f == nil {
-			if len(h.src) >= maxSources {
+			f = &[2]int64{ts, ts}
+			if !h.src.Put(hs, src, f) {
 				return
 			}
-			f = &[2]int64{ts, ts}
-			h.src[src] = f
 		}
 		h.lastSrc, h.lastSpan = src, f
 	}
 	h.lastSpan[0], h.lastSpan[1] = min(h.lastSpan[0], ts), max(h.lastSpan[1], ts)
 	if dst != h.lastDst {
-		if len(h.dst) < maxSources {
-			h.dst[dst] = true
-		}
+		h.dst.Put(hashAddr(dst), dst, true)
 		h.lastDst = dst
 	}
 }
 
 // names reports whether the side saw a as a source or destination.
-func (h *hostTimes) names(a netip.Addr) bool { return h.src[a] != nil || h.dst[a] }
+func (h *hostTimes) names(a netip.Addr) bool {
+	ha := hashAddr(a)
+	_, src := h.src.Get(ha, a)
+	_, dst := h.dst.Get(ha, a)
+	return src || dst
+}

@@ -647,7 +647,7 @@ func (p *pairer) runs(fp *firstPass) {
 		s := p.span[side]
 		r := [2]int64{math.MinInt64 / 2, math.MaxInt64 / 2}
 		other := 1 - side
-		for a, sp := range fp.hosts[other].src {
+		for a, sp := range fp.hosts[other].src.All() {
 			f := *sp
 			if side == SideLANi {
 				if onLAN(a) {
@@ -670,7 +670,7 @@ func (p *pairer) runs(fp *firstPass) {
 	// the direction of a WAN packet seen before any pair taught the
 	// pairer its public address.
 	p.wanOnly = map[netip.Addr]bool{}
-	for a := range fp.hosts[1].src {
+	for a := range fp.hosts[1].src.All() {
 		if !onLAN(a) {
 			p.wanOnly[a] = true
 		}
