@@ -115,7 +115,7 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 				cut.other++
 			}
 		}
-		packetEvents(p, keys, false, sample)
+		packetEvents(p, keys, nil, sample)
 	}
 	for _, ifc := range r.Interfaces() {
 		if ifc.Snaplen > 0 && (cut.snaplen == 0 || ifc.Snaplen < cut.snaplen) {

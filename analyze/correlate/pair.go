@@ -199,11 +199,15 @@ type pairer struct {
 	window   int64
 	lan, wan *waiting
 	maps     []*mstate
-	byKey    map[mkey]int32
-	byWAN    map[epKey]int32 // latest mapping of a WAN endpoint
-	keyCache *flowcache.Cache[mkey, int32]
-	wanCache *flowcache.Cache[epKey, int32]
-	byLAN    map[epKey][]int32 // mappings of a LAN endpoint
+	byKey    *flowcache.Table[mkey, int32]
+	byWAN    *flowcache.Table[epKey, *int32] // latest mapping of a WAN endpoint
+	byLAN    map[epKey][]int32               // mappings of a LAN endpoint
+	// memo is, by LAN flow, what pairing its packets decided (see
+	// pairMemo), scratch the memo of a pair not remembered; wanMemo is,
+	// by WAN flow, the mapping of its destination (see mappingByWAN).
+	memo     []pairMemo
+	scratch  pairMemo
+	wanMemo  []wanMemo
 	lanHosts map[netip.Addr]bool
 	public   map[netip.Addr]bool
 	out, in  reservoir
@@ -247,8 +251,8 @@ func newPairer(clk clockModel, opt Options) *pairer {
 	return &pairer{
 		clk: clk, window: int64(opt.Window), opt: opt,
 		lan: newWaiting(opt.MaxPending), wan: newWaiting(opt.MaxPending),
-		byKey: make(map[mkey]int32), byWAN: make(map[epKey]int32), byLAN: make(map[epKey][]int32),
-		keyCache: flowcache.New[mkey, int32](12), wanCache: flowcache.New[epKey, int32](12),
+		byKey: flowcache.NewTable[mkey, int32](opt.MaxMappings), byWAN: flowcache.NewTable[epKey, *int32](opt.MaxMappings),
+		byLAN: make(map[epKey][]int32),
 		lanHosts: make(map[netip.Addr]bool), public: make(map[netip.Addr]bool),
 		out: reservoir{rng: 0x9e3779b97f4a7c15}, in: reservoir{rng: 0x2545f4914f6cdd1d},
 		streams: newStreams(opt.MaxStreams),
@@ -380,57 +384,89 @@ func (p *pairer) handle(e *event, lanSide bool, t int64) {
 		return
 	}
 	np := pend{ev: *e, t: t, mapID: -1}
-	if id, ok := p.mappingByWAN(epKey{e.proto, e.dst}, e.hdst); ok {
+	if id, ok := p.mappingByWAN(e); ok {
 		ms := p.maps[id]
 		np.mapID, np.gapAny, np.gapOut = id, t-ms.last, t-ms.lastOut
 	}
 	p.wan.add(np)
 }
 
+// pairMemo is what pairing a LAN flow's packet with a WAN flow's twin
+// decided that depends on the two flows (and the SSRC) alone: the
+// direction, the mapping, the RTP stream, whether the remote is listed.
+// The pairer keeps one per LAN flow (pairer.memo, by event.flow), so that
+// the packets after a flow's first find these without hashing a key.
+//
+// Why (2026-12, issue 15): the pairing goroutine, the one part of the
+// second pass on a single core, looked up each RTP packet's stream twice
+// (a Go map keyed by 64 bytes) and its mapping through a cache of
+// hashed endpoints: about 1.3 s of the 2.2 s it took on the large RTP
+// pair.
+type pairMemo struct {
+	wan  int32 // the WAN flow; 0: empty
+	ssrc uint32
+	dir  direction
+	// same: the twins have the same addresses and ports on both sides;
+	// remote: the mapping lists the remote end.
+	same, remote bool
+	mapID        int32
+	// st is the stream of the SSRC (nil for a packet other than RTP or
+	// RTCP, or past MaxStreams), as of streams.gen stGen.
+	st    *sstate
+	stGen uint32
+}
+
+// memoFor returns the memo of l's flow when it holds the pair of l and
+// w, or nil.
+func (p *pairer) memoFor(l, w *event, media bool) *pairMemo {
+	if l.flow <= 0 || w.flow <= 0 || int(l.flow) >= len(p.memo) {
+		return nil
+	}
+	m := &p.memo[l.flow]
+	if m.wan != w.flow || (media && (m.st == nil || m.ssrc != l.ssrc || m.stGen != p.streams.gen)) {
+		return nil
+	}
+	return m
+}
+
 // pair records a LAN packet and its WAN twin (times in the common clock).
 // wp is the WAN packet's waiting entry when it arrived first.
 func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 	p.res.Paired++
-	if l.src == w.src && l.dst == w.dst {
+	media := l.kind == KindRTP || l.kind == KindRTCP
+	m := p.memoFor(l, w, media)
+	if m == nil {
+		m = p.learnPair(l, w, lt, wt, media)
+	}
+	dir := m.dir
+	if m.same {
 		p.sameAddr++
 		if l.ts == w.ts {
 			p.sameTime++
 		}
 	}
-	dir := twinDirection(l.src, l.dst, w.src, w.dst)
-	if dir == dirUnknown {
-		dir = dirOutbound
-		if wt < lt {
-			dir = dirInbound
-		}
-	}
 	r := float64(w.ts-l.ts) - p.clk.at(l.ts)
 	p.hops.add(dir, l.ttl, w.ttl)
-	var mk mkey
-	var mh uint64
-	var remote netip.AddrPort
 	if dir == dirOutbound {
 		p.out.add(r)
-		mk, mh, remote = mkey{l.proto, l.src, w.src}, flowcache.Pair(l.hsrc, w.hsrc), w.dst
 	} else {
 		p.in.add(r)
-		mk, mh, remote = mkey{l.proto, l.dst, w.dst}, flowcache.Pair(l.hdst, w.hdst), w.src
 	}
-	if l.kind == KindRTP || l.kind == KindRTCP {
-		p.streams.pair(l, w, dir, lt, wt, r)
+	if media && m.st != nil {
+		enterT := lt
+		if dir == dirInbound {
+			enterT = wt
+		}
+		m.st.crossed(l, w, dir, enterT, r)
 	}
 	if l.kind == KindSIP {
 		p.addSIPPair(SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)}, l.rec, w.rec)
 	}
-	id, ok := p.mapping(mk, mh)
-	if !ok {
-		if len(p.maps) >= p.opt.MaxMappings {
-			p.unmappedPairs++
-			return
-		}
-		id = p.newMapping(mk, remote, lt)
+	if m.mapID < 0 {
+		p.unmappedPairs++
+		return
 	}
-	ms := p.maps[id]
+	ms := p.maps[m.mapID]
 	if dir == dirOutbound {
 		if ms.suspectT != 0 && lt > ms.suspectT {
 			p.confirmExpiry(ms)
@@ -439,7 +475,7 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 		ms.lastOut = lt
 	} else {
 		gap := wt - ms.last
-		if wp != nil && wp.mapID == id {
+		if wp != nil && wp.mapID == m.mapID {
 			gap = wp.gapAny
 		}
 		if ms.m.PacketsOut+ms.m.PacketsIn > 0 && gap > ms.maxIdle {
@@ -460,53 +496,131 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 	}
 	ms.kinds[l.kind]++
 	ms.last = max(ms.last, lt, wt)
-	p.addRemote(ms, remote)
+	if !m.remote {
+		m.remote = p.addRemote(ms, m.remoteEnd(w))
+	}
 }
 
-// mapping looks a mapping up by key, through the cache; h is
-// flowcache.Pair of the hashEP of its LAN and WAN endpoints.
-func (p *pairer) mapping(k mkey, h uint64) (int32, bool) {
-	if id, ok := p.keyCache.Get(h, k); ok {
-		return id, true
+// remoteEnd is the far end of a pair whose WAN twin is w.
+func (m *pairMemo) remoteEnd(w *event) netip.AddrPort {
+	if m.dir == dirOutbound {
+		return w.dst
 	}
-	id, ok := p.byKey[k]
-	if ok {
-		p.keyCache.Put(h, k, id)
+	return w.src
+}
+
+// learnPair works out what pairing l with w decides for their flows (the
+// stream and the mapping, created when new) and returns it, remembered in
+// the memo of l's flow when both flows are numbered, the direction known
+// and the mapping and stream found; otherwise in a scratch memo used for
+// this pair only.
+func (p *pairer) learnPair(l, w *event, lt, wt int64, media bool) *pairMemo {
+	m := pairMemo{wan: w.flow, ssrc: l.ssrc, same: l.src == w.src && l.dst == w.dst, mapID: -1, stGen: p.streams.gen}
+	m.dir = twinDirection(l.src, l.dst, w.src, w.dst)
+	keep := m.dir != dirUnknown
+	if !keep {
+		m.dir = dirOutbound
+		if wt < lt {
+			m.dir = dirInbound
+		}
 	}
-	return id, ok
+	mk, remote := mkey{l.proto, l.dst, w.dst}, w.src
+	if m.dir == dirOutbound {
+		mk, remote = mkey{l.proto, l.src, w.src}, w.dst
+	}
+	if media {
+		if m.dir == dirOutbound {
+			m.st = p.streams.pairStream(l, w, m.dir, lt)
+		} else {
+			m.st = p.streams.pairStream(l, w, m.dir, wt)
+		}
+		keep = keep && m.st != nil
+	}
+	if id, ok := p.mapping(mk); ok {
+		m.mapID = id
+	} else if len(p.maps) < p.opt.MaxMappings {
+		m.mapID = p.newMapping(mk, remote, lt)
+	} else {
+		keep = false
+	}
+	if m.mapID >= 0 {
+		m.remote = p.maps[m.mapID].hasRemote(remote)
+	}
+	if !keep || l.flow <= 0 || w.flow <= 0 {
+		p.scratch = m
+		return &p.scratch
+	}
+	if int(l.flow) >= len(p.memo) {
+		p.memo = append(p.memo, make([]pairMemo, int(l.flow)+1-len(p.memo))...)
+	}
+	p.memo[l.flow] = m
+	return &p.memo[l.flow]
+}
+
+// mapping looks a mapping up by key.
+func (p *pairer) mapping(k mkey) (int32, bool) {
+	return p.byKey.Get(hashMapping(k), k)
+}
+
+func hashMapping(k mkey) uint64 {
+	return flowcache.AddrPort(flowcache.AddrPort(flowcache.Seed(uint64(k.proto)), k.lan), k.wan)
 }
 
 func hashEP(k epKey) uint64 { return flowcache.AddrPort(flowcache.Seed(uint64(k.proto)), k.ep) }
 
-// mappingByWAN looks the latest mapping of a WAN endpoint up, through the
-// cache; h is hashEP(k).
-func (p *pairer) mappingByWAN(k epKey, h uint64) (int32, bool) {
-	if id, ok := p.wanCache.Get(h, k); ok {
-		return id, true
+// mappingByWAN looks up the latest mapping of the destination of e, a
+// WAN packet, through the memo of its flow.
+func (p *pairer) mappingByWAN(e *event) (int32, bool) {
+	var wm *wanMemo
+	if e.flow > 0 {
+		if int(e.flow) >= len(p.wanMemo) {
+			p.wanMemo = append(p.wanMemo, make([]wanMemo, int(e.flow)+1-len(p.wanMemo))...)
+		}
+		wm = &p.wanMemo[e.flow]
+		if wm.cell != nil {
+			return *wm.cell, true
+		}
+		if wm.known && wm.n == p.byWAN.Len() {
+			return 0, false // no mapping, and none has been made for a new endpoint since
+		}
 	}
-	id, ok := p.byWAN[k]
-	if ok {
-		p.wanCache.Put(h, k, id)
+	k := epKey{e.proto, e.dst}
+	c, ok := p.byWAN.Get(hashEP(k), k)
+	if wm != nil {
+		*wm = wanMemo{cell: c, n: p.byWAN.Len(), known: true}
 	}
-	return id, ok
+	if !ok {
+		return 0, false
+	}
+	return *c, true
 }
 
-func (p *pairer) addRemote(ms *mstate, r netip.AddrPort) {
-	for _, x := range ms.m.Remotes {
-		if x == r {
-			return
-		}
+// wanMemo is what a WAN flow's destination maps to: the cell holding its
+// latest mapping, or (cell nil, known) none as of the n-th WAN endpoint
+// mapped.
+type wanMemo struct {
+	cell  *int32
+	n     int
+	known bool
+}
+
+// addRemote lists r among the mapping's remotes; it reports whether r is
+// listed.
+func (p *pairer) addRemote(ms *mstate, r netip.AddrPort) bool {
+	if ms.hasRemote(r) {
+		return true
 	}
 	if len(ms.m.Remotes) >= maxRemotes {
 		ms.remotesTruncated = true
-		return
+		return false
 	}
 	if p.remotes >= maxRemotesTotal {
 		p.remotesRefused++
-		return
+		return false
 	}
 	p.remotes++
 	ms.m.Remotes = append(ms.m.Remotes, r)
+	return true
 }
 
 // addSIPPair lists a SIP message pair, up to MaxSIPPairs.
@@ -560,12 +674,16 @@ func (p *pairer) newMapping(mk mkey, remote netip.AddrPort, t int64) int32 {
 		}
 	}
 	p.maps = append(p.maps, ms)
-	p.byKey[mk] = id
-	p.keyCache.Fit(len(p.byKey))
+	p.byKey.Put(hashMapping(mk), mk, id)
 	wk := epKey{mk.proto, mk.wan}
-	p.byWAN[wk] = id
-	p.wanCache.Fit(len(p.byWAN))
-	p.wanCache.Put(hashEP(wk), wk, id)
+	hw := hashEP(wk)
+	if c, ok := p.byWAN.Get(hw, wk); ok {
+		*c = id
+	} else {
+		c := new(int32)
+		*c = id
+		p.byWAN.Put(hw, wk, c)
+	}
 	p.byLAN[lk] = append(p.byLAN[lk], id)
 	p.lanHosts[mk.lan.Addr()] = true
 	if mk.wan.Addr() != mk.lan.Addr() {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/analyze/flowcache"
 )
 
 // event is what pairing needs of one packet (or of one SIP message framed
@@ -16,10 +17,12 @@ type event struct {
 	frame    int
 	src, dst netip.AddrPort
 	key      uint64
-	// hsrc and hdst hash the endpoints (with the protocol) for the
-	// second pass's mapping caches; computed by the reader goroutines, so
-	// that the single pairing goroutine does not.
-	hsrc, hdst uint64
+	// flow numbers the packet's flow (protocol, source, destination) on
+	// its side from 1, in the order flows first appear, for the pairer's
+	// per-flow caches; 0 when not numbered (see flowIDs). The reader
+	// goroutines look it up, so that the single pairing goroutine does not
+	// hash addresses.
+	flow       int32
 	proto      uint8
 	kind       Kind
 	ttl        uint8 // IP TTL / hop limit, 0 when unknown
@@ -70,6 +73,40 @@ type sideReader struct {
 	// unreach holds the ICMP destination-unreachable errors the side
 	// saw, at most maxUnreachable; read like sip.
 	unreach []capture.Unreachable
+	flows   flowIDs
+}
+
+// flowKey is a flow in one direction.
+type flowKey struct {
+	proto    uint8
+	src, dst netip.AddrPort
+}
+
+// flowIDs numbers one side's flows, at most maxFlowIDs.
+type flowIDs struct {
+	t *flowcache.Table[flowKey, int32]
+}
+
+// maxFlowIDs bounds the flows numbered per side (about 90 bytes each,
+// twice over at most: 5.6 MiB): 32,768 directions are some 8,000 two-way
+// calls with their RTCP. The packets of flows past it are paired all the
+// same, by the pairer's slower path.
+const maxFlowIDs = 1 << 15
+
+func (f *flowIDs) id(proto uint8, src, dst netip.AddrPort) int32 {
+	if f.t == nil {
+		f.t = flowcache.NewTable[flowKey, int32](maxFlowIDs)
+	}
+	k := flowKey{proto, src, dst}
+	h := flowcache.AddrPort(flowcache.AddrPort(flowcache.Seed(uint64(proto)), src), dst)
+	if id, ok := f.t.Get(h, k); ok {
+		return id
+	}
+	id := int32(f.t.Len()) + 1
+	if !f.t.Put(h, k, id) {
+		return 0
+	}
+	return id
 }
 
 // maxUnreachable bounds the ICMP errors kept per side (48 bytes each): a
@@ -169,7 +206,7 @@ func (s *sideReader) scan(bp **batch) error {
 			}
 			continue
 		}
-		if !packetEvents(p, s.keys, true, func(e event, data []byte) bool {
+		if !packetEvents(p, s.keys, &s.flows, func(e event, data []byte) bool {
 			if e.kind == KindSIP {
 				r := SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data, Cut: e.cut}
 				if s.streamSIP {
@@ -193,12 +230,13 @@ func (s *sideReader) scan(bp **batch) error {
 
 // packetEvents calls f with the event of a UDP packet, or of each SIP
 // message a TCP segment completed, and the payload it stands for; it
-// stops and reports false when f does. The event goes by value: a pointer
-// to it would escape through f and cost an allocation per packet.
-func packetEvents(p *capture.Packet, keys *sipKeys, hashes bool, f func(e event, data []byte) bool) bool {
+// stops and reports false when f does; flows, when not nil, numbers the
+// packet's flow (the second pass). The event goes by value: a pointer to
+// it would escape through f and cost an allocation per packet.
+func packetEvents(p *capture.Packet, keys *sipKeys, flows *flowIDs, f func(e event, data []byte) bool) bool {
 	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, ttl: p.TTL, cut: p.Cut > 0, seq: -1}
-	if hashes {
-		e.hsrc, e.hdst = hashEP(epKey{p.Proto, p.Src}), hashEP(epKey{p.Proto, p.Dst})
+	if flows != nil {
+		e.flow = flows.id(p.Proto, p.Src, p.Dst)
 	}
 	switch p.Proto {
 	case capture.ProtoUDP:

@@ -215,8 +215,12 @@ func leaveKey(e *event, dir direction) streamKey {
 
 // streams counts the RTP streams of the second pass.
 type streams struct {
-	byKey   map[streamKey]int32
-	list    []*sstate
+	byKey map[streamKey]int32
+	list  []*sstate
+	// gen changes whenever a stream that get or pairStream returned may no
+	// longer be the one they would return (none is ever dropped today):
+	// the pairer's memos of streams hold only while it stays.
+	gen     uint32
 	max     int
 	refused int // packets of streams beyond max
 	// lan and wan are the captures' spans in the LAN clock: a packet seen
@@ -272,19 +276,33 @@ func (ss *streams) get(k streamKey, t int64) *sstate {
 	return st
 }
 
-// pair counts a packet that crossed: l and w its LAN and WAN twins, lt and
-// wt their times (LAN clock), r the residual of its delay, ns.
-func (ss *streams) pair(l, w *event, dir direction, lt, wt int64, r float64) {
-	in, out, enterT := w, l, wt
+// pairStream returns the stream of a packet that crossed (l and w its LAN
+// and WAN twins, entering the router at enterT), creating it, and makes
+// its leaving key name it too; nil past the bound. What it returns
+// depends on the two twins' flows and SSRC alone: the pairer remembers it
+// per flow (pairMemo) as long as gen does not change.
+func (ss *streams) pairStream(l, w *event, dir direction, enterT int64) *sstate {
+	in, out := w, l
 	if dir == dirOutbound {
-		in, out, enterT = l, w, lt
+		in, out = l, w
 	}
 	st := ss.get(enterKey(in, dir), enterT)
 	if st == nil {
-		return
+		return nil
 	}
 	if _, ok := ss.byKey[leaveKey(out, dir)]; !ok {
 		ss.byKey[leaveKey(out, dir)] = ss.byKey[enterKey(in, dir)]
+	}
+	return st
+}
+
+// crossed counts a packet of st that crossed: l and w its LAN and WAN
+// twins, entering the router at enterT (LAN clock), r the residual of its
+// delay, ns.
+func (st *sstate) crossed(l, w *event, dir direction, enterT int64, r float64) {
+	out := l
+	if dir == dirOutbound {
+		out = w
 	}
 	st.enter(enterT)
 	if l.kind == KindRTCP {
