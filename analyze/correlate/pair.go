@@ -252,7 +252,7 @@ func newPairer(clk clockModel, opt Options) *pairer {
 		clk: clk, window: int64(opt.Window), opt: opt,
 		lan: newWaiting(opt.MaxPending), wan: newWaiting(opt.MaxPending),
 		byKey: flowcache.NewTable[mkey, int32](opt.MaxMappings), byWAN: flowcache.NewTable[epKey, *int32](opt.MaxMappings),
-		byLAN: make(map[epKey][]int32),
+		byLAN:    make(map[epKey][]int32),
 		lanHosts: make(map[netip.Addr]bool), public: make(map[netip.Addr]bool),
 		out: reservoir{rng: 0x9e3779b97f4a7c15}, in: reservoir{rng: 0x2545f4914f6cdd1d},
 		streams: newStreams(opt.MaxStreams),

@@ -22,12 +22,12 @@ type event struct {
 	// per-flow caches; 0 when not numbered (see flowIDs). The reader
 	// goroutines look it up, so that the single pairing goroutine does not
 	// hash addresses.
-	flow       int32
-	proto      uint8
-	kind       Kind
-	ttl        uint8 // IP TTL / hop limit, 0 when unknown
-	cut        bool  // the snap length cut the payload
-	seq        int32 // index in the side's SIPRecords, -1 when not kept
+	flow  int32
+	proto uint8
+	kind  Kind
+	ttl   uint8 // IP TTL / hop limit, 0 when unknown
+	cut   bool  // the snap length cut the payload
+	seq   int32 // index in the side's SIPRecords, -1 when not kept
 	// rec is the SIP message itself when the pass streams SIP to
 	// Options.SIPSink; nil otherwise.
 	rec *SIPRecord
