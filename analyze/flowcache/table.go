@@ -3,16 +3,15 @@ package flowcache
 import "iter"
 
 // Table maps keys to values like a map, with open addressing and linear
-// probing on a hash the caller computes (with [Seed], [AddrPort] and
-// [Pair]): a flow's key is hashed in two or three multiplies instead of
-// the runtime's hash over its 40 to 72 bytes, and a key once put is
-// always found, unlike in a [Cache]. Entries are never deleted. It grows
-// at half full, up to max entries; past that Put refuses.
+// probing on a hash the caller computes (with [Seed] and [AddrPort]): a
+// flow's key is hashed in two or three multiplies instead of the
+// runtime's hash over its 40 to 72 bytes. Entries are never deleted. It
+// grows at half full, up to max entries; past that Put refuses.
 //
-// Why (2026-12, issue 15): the inventory's flow lookup (a Cache of 4,096
-// slots in front of a map) missed for about a quarter of the packets of
-// the 400-call benchmark, its 1,200 flows colliding in the direct-mapped
-// slots, and each miss paid the map's hash.
+// Why (2026-12, issue 15): it replaces a direct-mapped cache of 4,096
+// slots in front of a map, which missed for about a quarter of the
+// inventory's lookups on the 400-call benchmark (its 1,200 flows
+// colliding in the slots), each miss paying the map's hash.
 type Table[K comparable, V any] struct {
 	slots []tslot[K, V]
 	mask  uint64
