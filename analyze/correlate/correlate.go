@@ -127,6 +127,13 @@ type Options struct {
 	// MaxFlows (zero means inventory.MaxFlows).
 	Inventory bool
 	MaxFlows  int
+	// TempDir is where the first pass writes its event log for the
+	// second (the system's temporary directory when empty).
+	TempDir string
+
+	// noEventLog makes the second pass read the captures again instead
+	// of the event log (tests compare the two).
+	noEventLog bool
 }
 
 // withDefaults fills the zero fields of o.
@@ -394,6 +401,7 @@ func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer first.closeLogs()
 	clk, n := estimateClock(ls, ws)
 	if n == 0 {
 		return nil, fmt.Errorf("%w (%s, %s)", ErrNoTwins, lan, wan)
@@ -408,6 +416,9 @@ func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 	p.runs(first)
 	for _, c := range first.cut {
 		p.cut = p.cut || c.sip+c.other > 0
+	}
+	if !p.cut {
+		p.logs = first.logs // a cut capture's SIP is keyed anew (see sipKeys.short)
 	}
 	if err := p.run(lan, wan, opt.Limits, opt.KeepSIP); err != nil {
 		return nil, err

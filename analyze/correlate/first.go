@@ -25,6 +25,17 @@ type firstPass struct {
 	spans [2]span
 	// hosts is, per side, the addresses seen (see pairer.runs).
 	hosts [2]*hostTimes
+	// logs are the sides' event logs for the second pass, nil where none
+	// could be written (see logWriter); whoever ends the run closes them.
+	logs [2]*eventLog
+}
+
+// closeLogs closes the event logs the second pass did not take.
+func (fp *firstPass) closeLogs() {
+	for i, l := range fp.logs {
+		l.close()
+		fp.logs[i] = nil
+	}
 }
 
 // cutCount is what a capture's snap length cut on one side.
@@ -56,14 +67,24 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 			defer wg.Done()
 			fp.keys[i] = &sipKeys{}
 			fp.hosts[i] = newHostTimes()
-			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &fp.cut[i], &failed, &fp.spans[i], fp.hosts[i])
+			var lw *logWriter
+			if !opt.noEventLog {
+				lw, _ = newLogWriter(opt.TempDir) // none: the second pass reads the capture
+			}
+			fp.inv[i], warns[i], errs[i] = scanFirst(src, opt, s, fp.keys[i], &fp.cut[i], &failed, &fp.spans[i], fp.hosts[i], lw)
 			if errs[i] != nil {
 				failed.Store(true)
+			}
+			if lw != nil && errs[i] == nil {
+				fp.logs[i] = lw.finish()
+			} else if lw != nil {
+				lw.abandon()
 			}
 		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs[0], errs[1]); err != nil {
+		fp.closeLogs()
 		return nil, err
 	}
 	fp.warns = append(warns[0], warns[1]...)
@@ -72,7 +93,7 @@ func readFirst(lan, wan capture.Source, opt Options, ls, ws *sampler) (*firstPas
 
 // scanFirst is the first pass over one side; it gives up, with no error
 // of its own, once failed is set.
-func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *cutCount, failed *atomic.Bool, sp *span, hosts *hostTimes) (*inventory.Summary, []string, error) {
+func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *cutCount, failed *atomic.Bool, sp *span, hosts *hostTimes, lw *logWriter) (*inventory.Summary, []string, error) {
 	r, err := capture.OpenSource(src)
 	if err != nil {
 		return nil, nil, err
@@ -87,10 +108,17 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 		inv.Parse = memo.parse
 	}
 	var warns []string
-	sample := func(e event, _ []byte) bool {
+	sample := func(e event, data []byte) bool {
 		s.add(&e)
+		if lw != nil {
+			lw.event(&e, data)
+		}
 		return true
 	}
+	// The first pass numbers each flow as the second would, for the
+	// inventory, the host table and the event log to find theirs by
+	// number.
+	var flows flowIDs
 	for n, p := 0, sc.Next(); p != nil; n, p = n+1, sc.Next() {
 		if n%4096 == 0 && failed.Load() {
 			return nil, nil, nil
@@ -100,13 +128,15 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 			sp.first = p.TS
 		}
 		sp.last = max(sp.last, p.TS)
+		var flow int32
 		// Only UDP and TCP: an ICMP error from the router's public
 		// address did not come from the LAN (see pairer.runs).
 		if p.Proto == capture.ProtoUDP || p.Proto == capture.ProtoTCP {
-			hosts.add(p.Src.Addr(), p.Dst.Addr(), p.TS)
+			flow = flows.id(p.Proto, p.Src, p.Dst)
+			hosts.addFlow(flow, p.Src.Addr(), p.Dst.Addr(), p.TS)
 		}
 		if inv != nil {
-			inv.Add(p)
+			inv.AddNumbered(p, flow)
 		}
 		if p.Cut > 0 {
 			if sipmsg.IsSIP(p.Payload) {
@@ -115,7 +145,12 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 				cut.other++
 			}
 		}
-		packetEvents(p, keys, nil, sample)
+		if lw != nil && (p.Proto == capture.ProtoICMP || p.Proto == capture.ProtoICMPv6) {
+			if u, ok := capture.ParseUnreachable(p); ok {
+				lw.unreachable(u, p.Proto)
+			}
+		}
+		packetEvents(p, keys, flow, sample)
 	}
 	for _, ifc := range r.Interfaces() {
 		if ifc.Snaplen > 0 && (cut.snaplen == 0 || ifc.Snaplen < cut.snaplen) {
@@ -162,6 +197,7 @@ type hostTimes struct {
 	lastSrc  netip.Addr
 	lastSpan *[2]int64
 	lastDst  netip.Addr
+	byFlow   []hostFlow // by flow number (addFlow)
 }
 
 func newHostTimes() *hostTimes {
@@ -189,6 +225,40 @@ func (h *hostTimes) add(src, dst netip.Addr, ts int64) {
 	if dst != h.lastDst {
 		h.dst.Put(hashAddr(dst), dst, true)
 		h.lastDst = dst
+	}
+}
+
+// hostFlow is what a numbered flow's first packet found: its source's
+// times (nil when the table of sources was full: it stays full).
+type hostFlow struct {
+	span  *[2]int64
+	known bool
+}
+
+// addFlow is add for a packet of flow number id (0: not numbered): the
+// flow's first packet looks its source and destination up, the later
+// ones find the source's times by number. A flow's later packets have
+// the same addresses, and the tables only grow, so add would find what
+// the first found.
+func (h *hostTimes) addFlow(id int32, src, dst netip.Addr, ts int64) {
+	if id <= 0 {
+		h.add(src, dst, ts)
+		return
+	}
+	if int(id) >= len(h.byFlow) {
+		h.byFlow = append(h.byFlow, make([]hostFlow, int(id)+1-len(h.byFlow))...)
+	}
+	f := &h.byFlow[id]
+	if !f.known {
+		h.add(src, dst, ts)
+		f.known = true
+		if src == h.lastSrc {
+			f.span = h.lastSpan
+		}
+		return
+	}
+	if f.span != nil {
+		f.span[0], f.span[1] = min(f.span[0], ts), max(f.span[1], ts)
 	}
 }
 

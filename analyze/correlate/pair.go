@@ -221,8 +221,9 @@ type pairer struct {
 	// sameAddr counts pairs whose twins have the same addresses and
 	// ports on both sides, sameTime those of them also stamped alike.
 	sameAddr, sameTime int
-	opt                Options     // bounds, defaults filled in
-	keys               [2]*sipKeys // the first pass's SIP keys, or nil
+	opt                Options      // bounds, defaults filled in
+	keys               [2]*sipKeys  // the first pass's SIP keys, or nil
+	logs               [2]*eventLog // the first pass's event logs, or nil
 	// Counts of what the bounds refused: pairs of mappings beyond
 	// MaxMappings, SIP pairs beyond MaxSIPPairs, remotes beyond
 	// maxRemotesTotal.
@@ -275,6 +276,7 @@ func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) 
 		lr.streamSIP, wr.streamSIP = true, true
 	}
 	lr.maxSIP, wr.maxSIP = p.opt.MaxSIPBytes, p.opt.MaxSIPBytes
+	lr.log, wr.log = p.logs[0], p.logs[1]
 	lr.keys, wr.keys = &sipKeys{replay: true}, &sipKeys{replay: true}
 	if p.keys[0] != nil && p.keys[1] != nil {
 		lr.keys.rec, wr.keys.rec = p.keys[0].rec, p.keys[1].rec

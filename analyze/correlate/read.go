@@ -2,7 +2,9 @@ package correlate
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"net/netip"
 
@@ -74,6 +76,9 @@ type sideReader struct {
 	// saw, at most maxUnreachable; read like sip.
 	unreach []capture.Unreachable
 	flows   flowIDs
+	// log is the first pass's event log of the side, read instead of the
+	// capture when set (see logWriter).
+	log *eventLog
 }
 
 // flowKey is a flow in one direction.
@@ -166,12 +171,6 @@ func (s *sideReader) get() *batch {
 }
 
 func (s *sideReader) scan(bp **batch) error {
-	r, err := capture.OpenSource(s.src)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	sc := capture.NewScanner(r, s.lim)
 	emit := func(e event) bool {
 		b := *bp
 		b.ev = append(b.ev, e)
@@ -187,37 +186,57 @@ func (s *sideReader) scan(bp **batch) error {
 		*bp = s.get()
 		return *bp != nil
 	}
+	// packet hands on a packet's event, with its SIP message.
+	packet := func(e event, data []byte) bool {
+		if e.kind == KindSIP {
+			r := SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data, Cut: e.cut}
+			if s.streamSIP {
+				r.Data = bytes.Clone(data) // the payload outlives the packet
+				e.rec = &r
+			} else {
+				e.seq = s.keep(r)
+			}
+		}
+		return emit(e)
+	}
+	// unreachable keeps an ICMP error and hands on a refusal (proto is the
+	// ICMP packet's protocol).
+	unreachable := func(u capture.Unreachable, proto uint8) bool {
+		if len(s.unreach) < maxUnreachable {
+			s.unreach = append(s.unreach, u) // for the rules (correlate.Result.WANUnreachable)
+		}
+		// A refusal: the host a packet was sent to answered it with
+		// ICMP unreachable (the router, for a mapping that is gone).
+		// The pairer keeps these to pin a drop on the router where
+		// the other capture cannot show it (see pairer.covered).
+		if u.From != u.Dst.Addr() {
+			return true
+		}
+		// proto marks the event as a refusal; key holds the quoted
+		// packet's protocol.
+		return emit(event{ts: u.TS, frame: u.Frame, src: u.Src, dst: u.Dst, proto: proto, key: uint64(u.Proto), seq: -1})
+	}
+	if s.log != nil {
+		return s.scanLog(packet, unreachable)
+	}
+	r, err := capture.OpenSource(s.src)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	sc := capture.NewScanner(r, s.lim)
 	for p := sc.Next(); p != nil; p = sc.Next() {
 		if p.Proto == capture.ProtoICMP || p.Proto == capture.ProtoICMPv6 {
-			u, ok := capture.ParseUnreachable(p)
-			if ok && len(s.unreach) < maxUnreachable {
-				s.unreach = append(s.unreach, u) // for the rules (correlate.Result.WANUnreachable)
-			}
-			// A refusal: the host a packet was sent to answered it with
-			// ICMP unreachable (the router, for a mapping that is gone).
-			// The pairer keeps these to pin a drop on the router where
-			// the other capture cannot show it (see pairer.covered).
-			if ok && u.From == u.Dst.Addr() {
-				// proto marks the event as a refusal; key holds the quoted
-				// packet's protocol.
-				if !emit(event{ts: p.TS, frame: p.Frame, src: u.Src, dst: u.Dst, proto: p.Proto, key: uint64(u.Proto), seq: -1}) {
-					return nil
-				}
+			if u, ok := capture.ParseUnreachable(p); ok && !unreachable(u, p.Proto) {
+				return nil
 			}
 			continue
 		}
-		if !packetEvents(p, s.keys, &s.flows, func(e event, data []byte) bool {
-			if e.kind == KindSIP {
-				r := SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data, Cut: e.cut}
-				if s.streamSIP {
-					r.Data = bytes.Clone(data) // the payload outlives the packet
-					e.rec = &r
-				} else {
-					e.seq = s.keep(r)
-				}
-			}
-			return emit(e)
-		}) {
+		var flow int32
+		if p.Proto == capture.ProtoUDP || p.Proto == capture.ProtoTCP {
+			flow = s.flows.id(p.Proto, p.Src, p.Dst)
+		}
+		if !packetEvents(p, s.keys, flow, packet) {
 			return nil
 		}
 	}
@@ -228,16 +247,38 @@ func (s *sideReader) scan(bp **batch) error {
 	return nil
 }
 
+// scanLog is scan from the first pass's event log.
+func (s *sideReader) scanLog(packet func(event, []byte) bool, unreachable func(capture.Unreachable, uint8) bool) error {
+	r, err := newLogReader(s.log, s.src)
+	if err != nil {
+		return fmt.Errorf("correlate: %s: the first pass's event log: %w", s.src, err)
+	}
+	var e event
+	var u capture.Unreachable
+	for {
+		data, isU, err := r.next(&e, &u)
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return fmt.Errorf("correlate: %s: the first pass's event log: %w", s.src, err)
+		case isU:
+			if !unreachable(u, e.proto) {
+				return nil
+			}
+		case !packet(e, data):
+			return nil
+		}
+	}
+}
+
 // packetEvents calls f with the event of a UDP packet, or of each SIP
 // message a TCP segment completed, and the payload it stands for; it
-// stops and reports false when f does; flows, when not nil, numbers the
-// packet's flow (the second pass). The event goes by value: a pointer to
-// it would escape through f and cost an allocation per packet.
-func packetEvents(p *capture.Packet, keys *sipKeys, flows *flowIDs, f func(e event, data []byte) bool) bool {
-	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, ttl: p.TTL, cut: p.Cut > 0, seq: -1}
-	if flows != nil {
-		e.flow = flows.id(p.Proto, p.Src, p.Dst)
-	}
+// stops and reports false when f does; flow is the packet's flow number
+// (see flowIDs). The event goes by value: a pointer to it would escape
+// through f and cost an allocation per packet.
+func packetEvents(p *capture.Packet, keys *sipKeys, flow int32, f func(e event, data []byte) bool) bool {
+	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, ttl: p.TTL, cut: p.Cut > 0, seq: -1, flow: flow}
 	switch p.Proto {
 	case capture.ProtoUDP:
 		e.kind, e.key = udpKey(p.Payload, len(p.Payload)+p.Cut, keys.key)

@@ -127,6 +127,7 @@ type Counter struct {
 	s            *Summary
 	flows        map[flowID]*Flow
 	dirs         *flowcache.Table[dirKey, dirFlow] // in front of flows
+	byNum        []numbered                        // by flow number (AddNumbered)
 	maxFlows     int
 	lastSIPFrame int
 }
@@ -152,7 +153,14 @@ func NewCounter(r *capture.Reader, maxFlows int) *Counter {
 }
 
 // Add counts one packet of the scan.
-func (c *Counter) Add(p *capture.Packet) {
+func (c *Counter) Add(p *capture.Packet) { c.AddNumbered(p, 0) }
+
+// AddNumbered is Add for a pass that numbers flows: flow is p's flow
+// (protocol, source, destination) from 1, each number standing for one
+// flow throughout the scan; 0 when not numbered. The Counter remembers the
+// row of each numbered flow, so that it finds the row of the flow's later
+// packets without a lookup.
+func (c *Counter) AddNumbered(p *capture.Packet, flow int32) {
 	s := c.s
 	if p.TS != 0 {
 		if s.First == 0 || p.TS < s.First {
@@ -165,7 +173,7 @@ func (c *Counter) Add(p *capture.Packet) {
 	if p.Proto != capture.ProtoUDP && p.Proto != capture.ProtoTCP {
 		return
 	}
-	f := c.lookup(p)
+	f := c.row(p, flow)
 	if f != nil {
 		classify(f, p)
 	}
@@ -259,6 +267,35 @@ type dirFlow struct {
 // found in the map, more slowly.
 const maxDirs = 1 << 15
 
+// numbered is what a numbered flow's first packet found: its row and
+// which way (nil when the table was full: it stays full).
+type numbered struct {
+	d     dirFlow
+	known bool
+}
+
+// row finds p's row and counts p in it; nil when the flow is not tabled.
+func (c *Counter) row(p *capture.Packet, flow int32) *Flow {
+	if flow <= 0 {
+		return c.lookup(p)
+	}
+	if int(flow) >= len(c.byNum) {
+		c.byNum = append(c.byNum, make([]numbered, int(flow)+1-len(c.byNum))...)
+	}
+	n := &c.byNum[flow]
+	if !n.known {
+		f := c.lookup(p)
+		*n = numbered{d: dirFlow{f, f != nil && p.Src == f.A}, known: true}
+		return f
+	}
+	if n.d.f == nil {
+		c.s.FlowsNotTracked++
+		return nil
+	}
+	c.count(p, n.d)
+	return n.d.f
+}
+
 func (c *Counter) lookup(p *capture.Packet) *Flow {
 	dk := dirKey{p.Proto, p.Src, p.Dst}
 	h := flowcache.AddrPort(flowcache.AddrPort(flowcache.Seed(uint64(p.Proto)), p.Src), p.Dst)
@@ -284,6 +321,12 @@ func (c *Counter) lookup(p *capture.Packet) *Flow {
 		d = dirFlow{f, p.Src == f.A}
 		c.dirs.Put(h, dk, d)
 	}
+	c.count(p, d)
+	return d.f
+}
+
+// count counts p in its row.
+func (c *Counter) count(p *capture.Packet, d dirFlow) {
 	f := d.f
 	if d.ab {
 		f.PacketsAB += p.Fragments
@@ -295,7 +338,6 @@ func (c *Counter) lookup(p *capture.Packet) *Flow {
 	if p.TS > f.Last {
 		f.Last = p.TS
 	}
-	return f
 }
 
 func classify(f *Flow, p *capture.Packet) {

@@ -1,0 +1,160 @@
+package correlate
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/sipalg/sipalg/analyze/capture"
+)
+
+// TestEventLogSameAsCapture: the second pass gives the same result from
+// the first pass's event log as from reading the captures again, on every
+// fixture pair (UDP and TCP SIP, RTP, ICMP refusals, snap-length cuts,
+// captures of two interfaces), keeping SIP and streaming it.
+func TestEventLogSameAsCapture(t *testing.T) {
+	type pair struct {
+		name     string
+		lan, wan capture.Source
+	}
+	var pairs []pair
+	lans, err := filepath.Glob(filepath.Join(fixturesDir, "*", "lan.pcap*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lans {
+		w := filepath.Join(filepath.Dir(l), "wan"+filepath.Base(l)[3:])
+		if _, err := os.Stat(w); err == nil {
+			pairs = append(pairs, pair{filepath.Base(filepath.Dir(l)), capture.Source{Path: l}, capture.Source{Path: w}})
+		}
+	}
+	if len(pairs) < 10 {
+		t.Fatalf("%d fixture pairs, want at least 10", len(pairs))
+	}
+	dir := t.TempDir()
+	o := scenario{offset: 47 * time.Second, loss: 0.01, rtp: 3000, retrans: 2, seed: 9}.write(t, dir)
+	pairs = append(pairs, pair{"synthetic", capture.Source{Path: o.lan}, capture.Source{Path: o.wan}})
+	for _, pr := range pairs {
+		t.Run(pr.name, func(t *testing.T) {
+			run := func(noLog, stream bool) (*Result, []SIPMessage) {
+				opt := Options{KeepSIP: true, Inventory: true, noEventLog: noLog, TempDir: dir}
+				var msgs []SIPMessage
+				if stream {
+					opt.SIPSink = func(m SIPMessage) { msgs = append(msgs, m) }
+				}
+				res, err := CorrelateSources(pr.lan, pr.wan, opt)
+				if errors.Is(err, ErrNoTwins) {
+					return nil, nil
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res, msgs
+			}
+			for _, stream := range []bool{false, true} {
+				fromLog, logMsgs := run(false, stream)
+				fromCapture, capMsgs := run(true, stream)
+				if !reflect.DeepEqual(fromLog, fromCapture) {
+					t.Errorf("stream %v: results differ:\nlog     %+v\ncapture %+v", stream, fromLog, fromCapture)
+				}
+				if !reflect.DeepEqual(logMsgs, capMsgs) {
+					t.Errorf("stream %v: %d SIP messages from the log, %d from the capture, or they differ", stream, len(logMsgs), len(capMsgs))
+				}
+			}
+		})
+	}
+	left, err := filepath.Glob(filepath.Join(dir, "sipalg-events-*"))
+	if err != nil || len(left) > 0 {
+		t.Errorf("event logs left behind: %v %v", left, err)
+	}
+}
+
+// TestEventLogRoundTrip writes events of every kind, numbered and not,
+// with SIP messages larger than the buffer and ICMP errors between them,
+// and reads them back.
+func TestEventLogRoundTrip(t *testing.T) {
+	w, err := newLogWriter(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := netip.MustParseAddrPort("192.168.1.10:4000")
+	b := netip.MustParseAddrPort("203.0.113.10:20000")
+	c := netip.MustParseAddrPort("[2001:db8::1]:5060")
+	big := bytes.Repeat([]byte("INVITE sip:x SIP/2.0\r\n"), logBufSize/8)
+	type rec struct {
+		e    event
+		data []byte
+		u    *capture.Unreachable
+	}
+	var want []rec
+	ts, frame := int64(1_700_000_000e9), 1
+	for i := range 5000 {
+		ts += int64(i%7) * 1e6
+		frame += 1 + i%3/2
+		e := event{ts: ts, frame: frame, src: a, dst: b, proto: capture.ProtoUDP, key: uint64(i) * 0x9e3779b97f4a7c15, ttl: uint8(64 - i%2), seq: -1}
+		switch i % 5 {
+		case 0:
+			e.kind, e.ssrc, e.rseq, e.flow = KindRTP, 0xa11ce, uint16(i), 1
+		case 1:
+			e.kind, e.ssrc, e.flow = KindRTCP, 0xa11ce+uint32(i%2), 2
+			e.src, e.dst = b, a
+		case 2:
+			e.kind, e.flow, e.cut = KindOther, 0, true // not numbered
+			e.src, e.dst = c, c
+		case 3:
+			e.kind, e.flow, e.proto = KindSIP, 3, capture.ProtoTCP
+			e.src, e.dst = c, a
+		case 4:
+			e.kind, e.ssrc, e.rseq, e.flow = KindRTP, uint32(i), uint16(i), 4
+		}
+		var data []byte
+		if e.kind == KindSIP {
+			data = []byte("OPTIONS sip:a SIP/2.0\r\n\r\n")
+			if i%1000 == 3 {
+				data = big
+			}
+		}
+		w.event(&e, data)
+		want = append(want, rec{e: e, data: data})
+		if i%997 == 0 {
+			u := capture.Unreachable{Frame: frame, TS: ts, From: b.Addr(), Code: 3, Proto: capture.ProtoUDP, Src: b, Dst: a}
+			w.unreachable(u, capture.ProtoICMP)
+			want = append(want, rec{u: &u})
+		}
+	}
+	l := w.finish()
+	if l == nil {
+		t.Fatal(w.err)
+	}
+	defer l.close()
+	r, err := newLogReader(l, capture.Source{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, wr := range want {
+		var e event
+		var u capture.Unreachable
+		data, isU, err := r.next(&e, &u)
+		if err != nil {
+			t.Fatalf("record %d: %v", i, err)
+		}
+		if wr.u != nil {
+			if !isU || u != *wr.u || e.proto != capture.ProtoICMP {
+				t.Fatalf("record %d: got %v %+v, want %+v", i, isU, u, *wr.u)
+			}
+			continue
+		}
+		if isU || e != wr.e || !bytes.Equal(data, wr.data) {
+			t.Fatalf("record %d: got %+v (%d bytes), want %+v (%d bytes)", i, e, len(data), wr.e, len(wr.data))
+		}
+	}
+	if _, _, err := r.next(new(event), new(capture.Unreachable)); !errors.Is(err, io.EOF) {
+		t.Errorf("after the last record: %v, want EOF", err)
+	}
+}
