@@ -32,7 +32,8 @@ type Options struct {
 	// Findings and Dialogs stay nil. Without it the report holds them all,
 	// as the HTML report and the annotated capture need.
 	Stream bool
-	// TempDir is where spools spill (the system's temporary directory
+	// TempDir is where spools spill and correlate's first pass writes
+	// its event log for the second (the system's temporary directory
 	// when empty), and SpoolBudget the memory each spool fills first
 	// (spool.DefaultBudget when zero; tests make it small to spill).
 	TempDir     string
@@ -71,7 +72,7 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	var spillErr error
 	res, err := correlate.CorrelateSources(lan, wan, correlate.Options{
 		Limits: lim.Capture, Inventory: true, MaxFlows: lim.MaxFlows,
-		MaxPending: lim.MaxPending, MaxMappings: lim.MaxMappings, MaxStreams: lim.MaxStreams,
+		MaxPending: lim.MaxPending, MaxMappings: lim.MaxMappings, MaxStreams: lim.MaxStreams, TempDir: opt.TempDir,
 		SIPSink: func(sm correlate.SIPMessage) {
 			binary.BigEndian.PutUint64(key[:], uint64(sip.Len()))
 			buf = match.AppendSIP(buf[:0], sm)
