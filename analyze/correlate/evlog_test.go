@@ -158,3 +158,20 @@ func TestEventLogRoundTrip(t *testing.T) {
 		t.Errorf("after the last record: %v, want EOF", err)
 	}
 }
+
+// TestEventLogUnwritable: with no temporary directory to write the log
+// in, the second pass reads the captures and the result is the same.
+func TestEventLogUnwritable(t *testing.T) {
+	o := scenario{offset: 47 * time.Second, loss: 0.01, rtp: 300, retrans: 1, seed: 3}.write(t, t.TempDir())
+	want, err := Correlate(o.lan, o.wan, Options{KeepSIP: true, noEventLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Correlate(o.lan, o.wan, Options{KeepSIP: true, TempDir: filepath.Join(t.TempDir(), "missing")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("without a log: %+v\nwant %+v", got, want)
+	}
+}
