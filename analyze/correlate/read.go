@@ -9,7 +9,6 @@ import (
 	"net/netip"
 
 	"github.com/sipalg/sipalg/analyze/capture"
-	"github.com/sipalg/sipalg/analyze/flowcache"
 )
 
 // event is what pairing needs of one packet (or of one SIP message framed
@@ -79,39 +78,6 @@ type sideReader struct {
 	// log is the first pass's event log of the side, read instead of the
 	// capture when set (see logWriter).
 	log *eventLog
-}
-
-// flowKey is a flow in one direction.
-type flowKey struct {
-	proto    uint8
-	src, dst netip.AddrPort
-}
-
-// flowIDs numbers one side's flows, at most maxFlowIDs.
-type flowIDs struct {
-	t *flowcache.Table[flowKey, int32]
-}
-
-// maxFlowIDs bounds the flows numbered per side (about 90 bytes each,
-// twice over at most: 5.6 MiB): 32,768 directions are some 8,000 two-way
-// calls with their RTCP. The packets of flows past it are paired all the
-// same, by the pairer's slower path.
-const maxFlowIDs = 1 << 15
-
-func (f *flowIDs) id(proto uint8, src, dst netip.AddrPort) int32 {
-	if f.t == nil {
-		f.t = flowcache.NewTable[flowKey, int32](maxFlowIDs)
-	}
-	k := flowKey{proto, src, dst}
-	h := flowcache.AddrPort(flowcache.AddrPort(flowcache.Seed(uint64(proto)), src), dst)
-	if id, ok := f.t.Get(h, k); ok {
-		return id
-	}
-	id := int32(f.t.Len()) + 1
-	if !f.t.Put(h, k, id) {
-		return 0
-	}
-	return id
 }
 
 // maxUnreachable bounds the ICMP errors kept per side (48 bytes each): a
