@@ -108,13 +108,14 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 		inv.Parse = memo.parse
 	}
 	var warns []string
-	sample := func(e event, data []byte) bool {
-		s.add(&e)
+	sample := func(e *event, data []byte) bool {
+		s.add(e)
 		if lw != nil {
-			lw.event(&e, data)
+			lw.event(e, data)
 		}
 		return true
 	}
+	var e event
 	// The first pass numbers each flow as the second would, for the
 	// inventory, the host table and the event log to find theirs by
 	// number.
@@ -150,7 +151,7 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 				lw.unreachable(u, p.Proto)
 			}
 		}
-		packetEvents(p, keys, flow, sample)
+		packetEvents(p, keys, flow, &e, sample)
 	}
 	for _, ifc := range r.Interfaces() {
 		if ifc.Snaplen > 0 && (cut.snaplen == 0 || ifc.Snaplen < cut.snaplen) {

@@ -137,9 +137,16 @@ func (s *sideReader) get() *batch {
 }
 
 func (s *sideReader) scan(bp **batch) error {
-	emit := func(e event) bool {
+	// Events are made in place in the batch: slot extends it by one,
+	// commit hands it on once full, drop takes the last slot back.
+	slot := func() *event {
 		b := *bp
-		b.ev = append(b.ev, e)
+		b.ev = b.ev[:len(b.ev)+1] // cap batchLen: commit hands a full batch on
+		return &b.ev[len(b.ev)-1]
+	}
+	drop := func() { (*bp).ev = (*bp).ev[:len((*bp).ev)-1] }
+	commit := func() bool {
+		b := *bp
 		if len(b.ev) < batchLen {
 			return true
 		}
@@ -152,24 +159,21 @@ func (s *sideReader) scan(bp **batch) error {
 		*bp = s.get()
 		return *bp != nil
 	}
-	// packet hands on a packet's event, with its SIP message.
-	packet := func(e event, data []byte) bool {
-		if e.kind == KindSIP {
-			r := SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data, Cut: e.cut}
-			if s.streamSIP {
-				r.Data = bytes.Clone(data) // the payload outlives the packet
-				e.rec = &r
-			} else {
-				e.seq = s.keep(r)
-			}
+	// sip attaches a SIP event's message.
+	sip := func(e *event, data []byte) {
+		r := SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data, Cut: e.cut}
+		if s.streamSIP {
+			r.Data = bytes.Clone(data) // the payload outlives the packet
+			e.rec = &r
+		} else {
+			e.seq = s.keep(r)
 		}
-		return emit(e)
 	}
 	// unreachable keeps an ICMP error and hands on a refusal (proto is the
 	// ICMP packet's protocol).
-	unreachable := func(u capture.Unreachable, proto uint8) bool {
+	unreachable := func(u *capture.Unreachable, proto uint8) bool {
 		if len(s.unreach) < maxUnreachable {
-			s.unreach = append(s.unreach, u) // for the rules (correlate.Result.WANUnreachable)
+			s.unreach = append(s.unreach, *u) // for the rules (correlate.Result.WANUnreachable)
 		}
 		// A refusal: the host a packet was sent to answered it with
 		// ICMP unreachable (the router, for a mapping that is gone).
@@ -180,10 +184,11 @@ func (s *sideReader) scan(bp **batch) error {
 		}
 		// proto marks the event as a refusal; key holds the quoted
 		// packet's protocol.
-		return emit(event{ts: u.TS, frame: u.Frame, src: u.Src, dst: u.Dst, proto: proto, key: uint64(u.Proto), seq: -1})
+		*slot() = event{ts: u.TS, frame: u.Frame, src: u.Src, dst: u.Dst, proto: proto, key: uint64(u.Proto), seq: -1}
+		return commit()
 	}
 	if s.log != nil {
-		return s.scanLog(packet, unreachable)
+		return s.scanLog(slot, drop, commit, sip, unreachable)
 	}
 	r, err := capture.OpenSource(s.src)
 	if err != nil {
@@ -191,9 +196,18 @@ func (s *sideReader) scan(bp **batch) error {
 	}
 	defer r.Close()
 	sc := capture.NewScanner(r, s.lim)
+	packet := func(e *event, data []byte) bool {
+		d := slot()
+		*d = *e
+		if d.kind == KindSIP {
+			sip(d, data)
+		}
+		return commit()
+	}
+	var e event
 	for p := sc.Next(); p != nil; p = sc.Next() {
 		if p.Proto == capture.ProtoICMP || p.Proto == capture.ProtoICMPv6 {
-			if u, ok := capture.ParseUnreachable(p); ok && !unreachable(u, p.Proto) {
+			if u, ok := capture.ParseUnreachable(p); ok && !unreachable(&u, p.Proto) {
 				return nil
 			}
 			continue
@@ -202,7 +216,7 @@ func (s *sideReader) scan(bp **batch) error {
 		if p.Proto == capture.ProtoUDP || p.Proto == capture.ProtoTCP {
 			flow = s.flows.id(p.Proto, p.Src, p.Dst)
 		}
-		if !packetEvents(p, s.keys, flow, packet) {
+		if !packetEvents(p, s.keys, flow, &e, packet) {
 			return nil
 		}
 	}
@@ -214,25 +228,33 @@ func (s *sideReader) scan(bp **batch) error {
 }
 
 // scanLog is scan from the first pass's event log.
-func (s *sideReader) scanLog(packet func(event, []byte) bool, unreachable func(capture.Unreachable, uint8) bool) error {
+func (s *sideReader) scanLog(slot func() *event, drop func(), commit func() bool, sip func(*event, []byte), unreachable func(*capture.Unreachable, uint8) bool) error {
 	r, err := newLogReader(s.log, s.src)
 	if err != nil {
 		return fmt.Errorf("correlate: %s: the first pass's event log: %w", s.src, err)
 	}
-	var e event
 	var u capture.Unreachable
 	for {
-		data, isU, err := r.next(&e, &u)
+		e := slot()
+		data, isU, err := r.next(e, &u)
 		switch {
 		case errors.Is(err, io.EOF):
+			drop()
 			return nil
 		case err != nil:
+			drop()
 			return fmt.Errorf("correlate: %s: the first pass's event log: %w", s.src, err)
 		case isU:
-			if !unreachable(u, e.proto) {
+			proto := e.proto
+			drop()
+			if !unreachable(&u, proto) {
 				return nil
 			}
-		case !packet(e, data):
+			continue
+		case e.kind == KindSIP:
+			sip(e, data)
+		}
+		if !commit() {
 			return nil
 		}
 	}
@@ -241,10 +263,10 @@ func (s *sideReader) scanLog(packet func(event, []byte) bool, unreachable func(c
 // packetEvents calls f with the event of a UDP packet, or of each SIP
 // message a TCP segment completed, and the payload it stands for; it
 // stops and reports false when f does; flow is the packet's flow number
-// (see flowIDs). The event goes by value: a pointer to it would escape
-// through f and cost an allocation per packet.
-func packetEvents(p *capture.Packet, keys *sipKeys, flow int32, f func(e event, data []byte) bool) bool {
-	e := event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, ttl: p.TTL, cut: p.Cut > 0, seq: -1, flow: flow}
+// (see flowIDs). The event is made in e, the caller's: f may read it, not
+// keep it, nor change it.
+func packetEvents(p *capture.Packet, keys *sipKeys, flow int32, e *event, f func(e *event, data []byte) bool) bool {
+	*e = event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, ttl: p.TTL, cut: p.Cut > 0, seq: -1, flow: flow}
 	switch p.Proto {
 	case capture.ProtoUDP:
 		e.kind, e.key = udpKey(p.Payload, len(p.Payload)+p.Cut, keys.key)
@@ -256,7 +278,7 @@ func packetEvents(p *capture.Packet, keys *sipKeys, flow int32, f func(e event, 
 			if !ok {
 				continue
 			}
-			e.kind, e.key, e.frame, e.seq = KindSIP, k, m.Frame, -1
+			e.kind, e.key, e.frame = KindSIP, k, m.Frame
 			if !f(e, m.Data) {
 				return false
 			}
