@@ -41,7 +41,7 @@ type waiting struct {
 	slab  []pend
 	free  []int32
 	heads *keyTable
-	fifo  []fifoEnt // ring of slots in arrival order; stale once taken
+	fifo  []fifoEnt // ring of slots in arrival order, a power of two long; stale once taken
 	fhead int
 	flen  int
 	live  int // packets waiting
@@ -55,7 +55,9 @@ func newWaiting(max int) *waiting {
 	return &waiting{heads: newKeyTable(), fifo: make([]fifoEnt, 1024), max: max}
 }
 
-func (w *waiting) add(p pend) {
+// add makes e (at t, common clock) wait and returns its entry, with
+// mapID -1, valid until the next add.
+func (w *waiting) add(e *event, t int64) *pend {
 	var i int32
 	if n := len(w.free); n > 0 {
 		i = w.free[n-1]
@@ -64,25 +66,25 @@ func (w *waiting) add(p pend) {
 		w.slab = append(w.slab, pend{})
 		i = int32(len(w.slab) - 1)
 	}
-	p.next = -1
-	p.gen = w.slab[i].gen
-	w.slab[i] = p
-	if s := w.heads.find(p.ev.key); s.used {
+	p := &w.slab[i]
+	p.ev, p.t, p.next, p.mapID, p.gapAny, p.gapOut = *e, t, -1, -1, 0, 0
+	if s := w.heads.find(e.key); s.used {
 		w.slab[s.ht.tail].next = i
 		s.ht.tail = i
 	} else {
-		w.heads.set(p.ev.key, listHT{i, i})
+		w.heads.set(e.key, listHT{i, i})
 	}
 	if w.flen == len(w.fifo) {
 		n := make([]fifoEnt, 2*len(w.fifo))
 		for k := 0; k < w.flen; k++ {
-			n[k] = w.fifo[(w.fhead+k)%len(w.fifo)]
+			n[k] = w.fifo[(w.fhead+k)&(len(w.fifo)-1)]
 		}
 		w.fifo, w.fhead = n, 0
 	}
-	w.fifo[(w.fhead+w.flen)%len(w.fifo)] = fifoEnt{i, p.gen}
+	w.fifo[(w.fhead+w.flen)&(len(w.fifo)-1)] = fifoEnt{i, p.gen}
 	w.flen++
 	w.live++
+	return p
 }
 
 // release frees slot i: its fifo entry goes stale.
@@ -92,21 +94,22 @@ func (w *waiting) release(i int32) {
 	w.live--
 }
 
-// take removes and returns the oldest waiting packet with key k.
-func (w *waiting) take(k uint64) (pend, bool) {
+// take removes the oldest waiting packet with key k and returns it, or
+// nil. The packet stays valid until the next add.
+func (w *waiting) take(k uint64) *pend {
 	s := w.heads.find(k)
 	if !s.used {
-		return pend{}, false
+		return nil
 	}
 	i := s.ht.head
-	p := w.slab[i]
+	p := &w.slab[i]
 	if p.next < 0 {
 		w.heads.del(k)
 	} else {
 		s.ht.head = p.next
 	}
 	w.release(i)
-	return p, true
+	return p
 }
 
 // expire calls f for every packet still waiting that arrived before
@@ -123,7 +126,7 @@ func (w *waiting) expire(before int64, force bool, f func(*pend)) {
 			}
 			w.evicted++
 		}
-		w.fhead = (w.fhead + 1) % len(w.fifo)
+		w.fhead = (w.fhead + 1) & (len(w.fifo) - 1)
 		w.flen--
 		if stale {
 			continue
@@ -374,23 +377,22 @@ func (p *pairer) handle(e *event, lanSide bool, t int64) {
 		return
 	}
 	if lanSide {
-		if w, ok := p.wan.take(e.key); ok {
-			p.pair(e, t, &w.ev, w.t, &w)
+		if w := p.wan.take(e.key); w != nil {
+			p.pair(e, t, &w.ev, w.t, w)
 			return
 		}
-		p.lan.add(pend{ev: *e, t: t, mapID: -1})
+		p.lan.add(e, t)
 		return
 	}
-	if l, ok := p.lan.take(e.key); ok {
+	if l := p.lan.take(e.key); l != nil {
 		p.pair(&l.ev, l.t, e, t, nil)
 		return
 	}
-	np := pend{ev: *e, t: t, mapID: -1}
+	np := p.wan.add(e, t)
 	if id, ok := p.mappingByWAN(e); ok {
 		ms := p.maps[id]
 		np.mapID, np.gapAny, np.gapOut = id, t-ms.last, t-ms.lastOut
 	}
-	p.wan.add(np)
 }
 
 // pairMemo is what pairing a LAN flow's packet with a WAN flow's twin
