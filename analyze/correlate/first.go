@@ -153,6 +153,7 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 		}
 		packetEvents(p, keys, flow, &e, sample)
 	}
+	keys.parse = nil // its memo holds the last message, in the read buffer
 	for _, ifc := range r.Interfaces() {
 		if ifc.Snaplen > 0 && (cut.snaplen == 0 || ifc.Snaplen < cut.snaplen) {
 			cut.snaplen = ifc.Snaplen

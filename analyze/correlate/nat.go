@@ -10,9 +10,12 @@ import (
 )
 
 // result finishes the second pass: clock refinement, mapping table, NAT
-// properties.
+// properties. The Result is a copy, not p.res: a pointer into the pairer
+// would keep all of it (streams, mappings, tables, the first pass's SIP
+// keys) alive for as long as the Result.
 func (p *pairer) result() *Result {
-	res := &p.res
+	res := new(Result)
+	*res = p.res
 	res.Warnings = p.warnings
 	ts := func(ns int64) time.Time { return time.Unix(0, ns).UTC() }
 	l, w := p.span[SideLANi], p.span[SideWANi]
