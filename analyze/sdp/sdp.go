@@ -458,6 +458,33 @@ func (s *Session) checkAddr(typ, a Span, where string) {
 	}
 }
 
+// isIPv4 reports whether a (digits and dots only) is an IPv4 address as
+// netip.ParseAddr reads one: four decimal fields of at most 255, none with
+// a leading zero. Without the string netip needs: every SDP of a
+// SIP-heavy capture is checked (issue 15).
+func isIPv4(a []byte) bool {
+	fields, val, digits := 0, 0, 0
+	for i := 0; i <= len(a); i++ {
+		if i == len(a) || a[i] == '.' {
+			if digits == 0 {
+				return false
+			}
+			fields++
+			val, digits = 0, 0
+			continue
+		}
+		if digits == 1 && val == 0 {
+			return false // leading zero
+		}
+		val = val*10 + int(a[i]-'0')
+		digits++
+		if val > 255 {
+			return false
+		}
+	}
+	return fields == 4
+}
+
 func validAddr(typ, a []byte) bool {
 	if len(a) == 0 {
 		return false
@@ -474,8 +501,7 @@ func validAddr(typ, a []byte) bool {
 		}
 	}
 	if numeric {
-		ip, err := netip.ParseAddr(string(a))
-		return err == nil && ip.Is4() && !bytes.Equal(typ, []byte("IP6"))
+		return isIPv4(a) && !bytes.Equal(typ, []byte("IP6"))
 	}
 	// FQDN
 	for _, c := range a {

@@ -2,6 +2,8 @@ package sdp
 
 import (
 	"bytes"
+	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -233,4 +235,20 @@ func FuzzParseSDP(f *testing.F) {
 		buf := append(append([]byte("HEAD"), b...), "TAIL"...)
 		checkInvariants(t, Parse(buf, Span{Off: 4, End: 4 + len(b)}))
 	})
+}
+
+// TestIsIPv4AsNetip: isIPv4 reads a dotted quad exactly as netip does.
+func TestIsIPv4AsNetip(t *testing.T) {
+	cases := []string{"1.2.3.4", "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5",
+		"1..2.3", ".1.2.3", "1.2.3.", "", "1234.1.1.1", "0.00.0.0", "10.0.0.1", "192.168.001.1", "1.2.3.04"}
+	for a := 0; a < 300; a += 7 {
+		cases = append(cases, fmt.Sprintf("%d.%d.0.%d", a, 300-a, a%10))
+	}
+	for _, c := range cases {
+		ip, err := netip.ParseAddr(c)
+		want := err == nil && ip.Is4()
+		if got := isIPv4([]byte(c)); got != want {
+			t.Errorf("isIPv4(%q) = %v, netip says %v", c, got, want)
+		}
+	}
 }
