@@ -135,6 +135,14 @@ type Message struct {
 
 	contentLength int // -1 when absent or invalid
 	hdrBuf        [headerCap]Header
+
+	// vias and contacts remember what Vias and Contacts parsed: the
+	// rules ask for them once per change (issue 15). A Message is not
+	// safe for concurrent use.
+	vias         []Via
+	contacts     []Addr
+	viasDone     bool
+	contactsDone bool
 }
 
 // Bytes returns the bytes of s, or nil when s is absent or out of range.
