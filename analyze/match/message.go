@@ -60,6 +60,11 @@ type Message struct {
 	Changes []fielddiff.Change `json:"-"`
 
 	tx *txState // its transaction while the Streamer holds it
+	// txKeys are the transaction keys of each side, computed by Prepare
+	// (txDone) off the Streamer's goroutine.
+	txKeys [2]txKey
+	txHas  [2]bool
+	txDone bool
 }
 
 // AppendJSON appends m as json.MarshalIndent(m, prefix, "  ") writes it,

@@ -352,7 +352,21 @@ func Prepare(sm correlate.SIPMessage) Message {
 		}
 		m.ChangedFields = len(m.Changes)
 	}
+	// The transaction keys too: on the workers, not on the Streamer's
+	// one goroutine.
+	m.txKeys, m.txHas = transactionKeys(&m)
+	m.txDone = true
 	return m
+}
+
+// transactionKeys returns the transaction key of each side of m.
+func transactionKeys(m *Message) (keys [2]txKey, has [2]bool) {
+	for i, p := range [2]*sipmsg.Message{m.LAN, m.WAN} {
+		if p != nil {
+			keys[i], has[i] = transactionKey("lw"[i], p)
+		}
+	}
+	return keys, has
 }
 
 // uncut keeps the changes a snap length cannot have made: those whose value
@@ -391,13 +405,10 @@ func (s *Streamer) process(k sortKey, m Message) {
 	if k.ts-s.lastScan >= min(scanEvery, s.opt.FlushAfter) {
 		s.scan(k.ts)
 	}
-	var keys [2]txKey
-	var hasKey [2]bool
-	for i, p := range [2]*sipmsg.Message{m.LAN, m.WAN} {
-		if p != nil {
-			keys[i], hasKey[i] = transactionKey("lw"[i], p)
-		}
+	if !m.txDone {
+		m.txKeys, m.txHas = transactionKeys(&m)
 	}
+	keys, hasKey := m.txKeys, m.txHas
 	d := s.dialogFor(&m, keys, hasKey)
 	s.transaction(d, &m, keys, hasKey)
 	s.observe(d, &m)
