@@ -60,11 +60,15 @@ type Message struct {
 	Changes []fielddiff.Change `json:"-"`
 
 	tx *txState // its transaction while the Streamer holds it
-	// txKeys are the transaction keys of each side, computed by Prepare
-	// (txDone) off the Streamer's goroutine.
-	txKeys [2]txKey
-	txHas  [2]bool
-	txDone bool
+	// txKeys are the transaction keys of each side, tags the dialog's
+	// tags and expires a registration's longest expiry (see observe),
+	// computed by Prepare (txDone) off the Streamer's goroutine.
+	txKeys    [2]txKey
+	txHas     [2]bool
+	tags      string
+	expires   int
+	expiresOK bool
+	txDone    bool
 }
 
 // AppendJSON appends m as json.MarshalIndent(m, prefix, "  ") writes it,

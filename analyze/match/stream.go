@@ -355,6 +355,12 @@ func Prepare(sm correlate.SIPMessage) Message {
 	// The transaction keys too: on the workers, not on the Streamer's
 	// one goroutine.
 	m.txKeys, m.txHas = transactionKeys(&m)
+	if p := cmp.Or(m.LAN, m.WAN); p != nil {
+		m.tags = dialogTags(p)
+		if m.Method == "REGISTER" {
+			m.expires, m.expiresOK = registerExpires(p)
+		}
+	}
 	m.txDone = true
 	return m
 }
@@ -570,8 +576,12 @@ func (s *Streamer) observe(d *openDialog, m *Message) {
 	if d.d.Method == "" && p.IsRequest {
 		d.d.Method = string(p.Bytes(p.Method))
 	}
-	if tags := dialogTags(p); tags != "" && len(d.d.Tags) < maxTags {
-		addOnce(&d.d.Tags, tags)
+	if !m.txDone {
+		m.tags = dialogTags(p)
+		m.expires, m.expiresOK = registerExpires(p)
+	}
+	if m.tags != "" && len(d.d.Tags) < maxTags {
+		addOnce(&d.d.Tags, m.tags)
 	}
 	switch m.Method {
 	case "INVITE":
@@ -585,7 +595,7 @@ func (s *Streamer) observe(d *openDialog, m *Message) {
 		}
 	case "REGISTER":
 		d.register = true
-		if n, ok := registerExpires(p); ok && int64(n)*1e9 > d.expires {
+		if n := m.expires; m.expiresOK && int64(n)*1e9 > d.expires {
 			d.expires = int64(n) * 1e9
 		}
 	}
