@@ -88,18 +88,28 @@ type Change struct {
 // router, and b, the message as it left. Identical messages give nil. The
 // order is deterministic: fields in the order of a, then fields only in b.
 func Diff(a, b *sipmsg.Message) []Change {
+	return DiffSessions(a, b, nil, nil)
+}
+
+// DiffSessions is [Diff] for a caller that has parsed the messages' SDP
+// bodies already (sa is a's, sb b's; nil: parsed here when needed), as
+// sdp.Parse(m.Raw, body) of the body SDPBody names: match keeps them for
+// the rules, which would parse them again.
+func DiffSessions(a, b *sipmsg.Message, sa, sb *sdp.Session) []Change {
 	if a == nil || b == nil {
 		return nil
 	}
 	if bytes.Equal(a.Raw, b.Raw) {
 		return nil
 	}
-	return diff(a, b)
+	return diffSessions(a, b, sa, sb)
 }
 
 // diff is Diff without the identical-bytes shortcut (the fuzz target checks
 // that the field comparison itself finds nothing in identical messages).
-func diff(a, b *sipmsg.Message) []Change {
+func diff(a, b *sipmsg.Message) []Change { return diffSessions(a, b, nil, nil) }
+
+func diffSessions(a, b *sipmsg.Message, sa, sb *sdp.Session) []Change {
 	if a.NotSIP || b.NotSIP {
 		if bytes.Equal(a.Raw, b.Raw) {
 			return nil
@@ -108,6 +118,7 @@ func diff(a, b *sipmsg.Message) []Change {
 			SpanA: sipmsg.Span{Off: 0, End: len(a.Raw)}, SpanB: sipmsg.Span{Off: 0, End: len(b.Raw)}}}
 	}
 	va, vb := newView(a), newView(b)
+	va.given, vb.given = sa, sb
 	defer va.release()
 	defer vb.release()
 	va.collect()
@@ -170,6 +181,8 @@ type view struct {
 	// attribute names, indexed bases), and scratch builds them: both
 	// survive the view's reuse, so a steady stream of messages builds
 	// no strings for its paths (issue 15).
+	// given is the SDP session the caller parsed, if any.
+	given   *sdp.Session
 	leafBuf []leaf
 	paths   map[string]string
 	scratch []byte
@@ -236,7 +249,7 @@ func (v *view) release() {
 	clear(v.leafBuf)
 	v.leafBuf = v.leafBuf[:0]
 	clear(v.count)
-	v.m, v.raw, v.sess = nil, nil, nil
+	v.m, v.raw, v.sess, v.given = nil, nil, nil, nil
 	views.Put(v)
 }
 
@@ -392,7 +405,10 @@ func (v *view) collectBody() {
 
 // collectSDP adds one element per SDP line.
 func (v *view) collectSDP(body sipmsg.Span) {
-	s := sdp.Parse(v.raw, body)
+	s := v.given
+	if s == nil || s.Span != body || len(s.Raw) != len(v.raw) || len(v.raw) == 0 || &s.Raw[0] != &v.raw[0] {
+		s = sdp.Parse(v.raw, body)
+	}
 	v.sess = s
 	mi := -1
 	prefix := "sdp."

@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"container/heap"
 	"fmt"
+	"github.com/sipalg/sipalg/analyze/sdp"
 	"slices"
 	"strconv"
 	"strings"
@@ -336,11 +337,12 @@ func Prepare(sm correlate.SIPMessage) Message {
 		m.WANSrc, m.WANDst, m.Proto = r.Src, r.Dst, protoName(r.Proto)
 	}
 	describe(&m)
+	m.LANSDP, m.WANSDP = parseSDP(m.LAN), parseSDP(m.WAN)
 	if m.LAN != nil && m.WAN != nil {
 		if m.Direction == "inbound" {
-			m.Changes = fielddiff.Diff(m.WAN, m.LAN)
+			m.Changes = fielddiff.DiffSessions(m.WAN, m.LAN, m.WANSDP, m.LANSDP)
 		} else {
-			m.Changes = fielddiff.Diff(m.LAN, m.WAN)
+			m.Changes = fielddiff.DiffSessions(m.LAN, m.WAN, m.LANSDP, m.WANSDP)
 		}
 		switch {
 		case sm.LAN.Cut:
@@ -363,6 +365,17 @@ func Prepare(sm correlate.SIPMessage) Message {
 	}
 	m.txDone = true
 	return m
+}
+
+// parseSDP parses p's SDP body, if it has one.
+func parseSDP(p *sipmsg.Message) *sdp.Session {
+	if p == nil {
+		return nil
+	}
+	if body, ok := p.SDPBody(); ok {
+		return sdp.Parse(p.Raw, body)
+	}
+	return nil
 }
 
 // transactionKeys returns the transaction key of each side of m.
