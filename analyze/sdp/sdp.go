@@ -216,12 +216,28 @@ func rank(t byte, inMedia bool) int {
 // diagnostic.
 func Parse(b []byte, body Span) *Session {
 	s := &Session{Raw: b, Span: body}
+	parse(s, b, body)
+	return s
+}
+
+// ParseInto is [Parse] into s, whose previous contents it replaces,
+// reusing its lists: for a caller that parses one body after another and
+// keeps none (the inventory checks every SDP of a capture).
+func ParseInto(s *Session, b []byte, body Span) {
+	*s = Session{Raw: b, Span: body, Lines: s.Lines[:0], Times: s.Times[:0], Bandwidths: s.Bandwidths[:0],
+		Attrs: s.Attrs[:0], Media: s.Media[:0], Diags: s.Diags[:0]}
+	parse(s, b, body)
+}
+
+func parse(s *Session, b []byte, body Span) {
 	if body.Off < 0 || body.End > len(b) || body.Off > body.End {
 		s.Span = Span{}
 		s.diag("sdp-bad-line", sipmsg.Error, 0, "body span [%d,%d) outside the %d-byte buffer", body.Off, body.End, len(b))
-		return s
+		return
 	}
-	s.Lines = make([]Line, 0, 16)
+	if s.Lines == nil {
+		s.Lines = make([]Line, 0, 16)
+	}
 	i := body.Off
 	for i < body.End {
 		if len(s.Lines) == MaxLines {
@@ -259,7 +275,6 @@ func Parse(b []byte, body Span) *Session {
 		i = next
 	}
 	s.interpret()
-	return s
 }
 
 // interpret walks the lines: order, duplicates, field syntax.

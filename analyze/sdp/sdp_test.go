@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -249,6 +250,49 @@ func TestIsIPv4AsNetip(t *testing.T) {
 		want := err == nil && ip.Is4()
 		if got := isIPv4([]byte(c)); got != want {
 			t.Errorf("isIPv4(%q) = %v, netip says %v", c, got, want)
+		}
+	}
+}
+
+// TestParseIntoReuse: parsing one body after another into one Session
+// gives what a fresh Parse gives, whatever came before.
+func TestParseIntoReuse(t *testing.T) {
+	bodies := [][]byte{crlf(offer), []byte("v=0\r\n"), crlf(offer + "a=x\n"), []byte("garbage\nno crlf")}
+	for _, tt := range []string{"v=0\nv=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nc=IN IP4 1.2.3.400\nt=0 0\nm=audio 70000 RTP/AVP 0\n", ""} {
+		bodies = append(bodies, crlf(tt))
+	}
+	var s Session
+	for round := range 2 {
+		for i, b := range bodies {
+			ParseInto(&s, b, Span{Off: 0, End: len(b)})
+			want := parseAll(b)
+			got := s
+			// Compare contents: the reused lists keep their capacity.
+			norm := func(x *Session) {
+				if len(x.Lines) == 0 {
+					x.Lines = nil
+				}
+				if len(x.Times) == 0 {
+					x.Times = nil
+				}
+				if len(x.Bandwidths) == 0 {
+					x.Bandwidths = nil
+				}
+				if len(x.Attrs) == 0 {
+					x.Attrs = nil
+				}
+				if len(x.Media) == 0 {
+					x.Media = nil
+				}
+				if len(x.Diags) == 0 {
+					x.Diags = nil
+				}
+			}
+			norm(&got)
+			norm(want)
+			if !reflect.DeepEqual(&got, want) {
+				t.Fatalf("round %d, body %d:\n got %+v\nwant %+v", round, i, got, *want)
+			}
 		}
 	}
 }
