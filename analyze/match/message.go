@@ -2,6 +2,7 @@ package match
 
 import (
 	"github.com/sipalg/sipalg/analyze/jsontext"
+	"github.com/sipalg/sipalg/analyze/sdp"
 	"net/netip"
 
 	"github.com/sipalg/sipalg/analyze/fielddiff"
@@ -58,8 +59,20 @@ type Message struct {
 	// Changes is the field diff, from the message as it entered the
 	// router to the message as it left.
 	Changes []fielddiff.Change `json:"-"`
+	// LANSDP and WANSDP are the parsed SDP bodies of LAN and WAN, when
+	// Prepare parsed them (nil: no SDP, or not prepared).
+	LANSDP, WANSDP *sdp.Session `json:"-"`
 
 	tx *txState // its transaction while the Streamer holds it
+	// txKeys are the transaction keys of each side, tags the dialog's
+	// tags and expires a registration's longest expiry (see observe),
+	// computed by Prepare (txDone) off the Streamer's goroutine.
+	txKeys    [2]txKey
+	txHas     [2]bool
+	tags      string
+	expires   int
+	expiresOK bool
+	txDone    bool
 }
 
 // AppendJSON appends m as json.MarshalIndent(m, prefix, "  ") writes it,
