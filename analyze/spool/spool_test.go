@@ -85,3 +85,26 @@ func unwrapAll(err error) error {
 		err = u.Unwrap()
 	}
 }
+
+// TestEachFreesArenas: once every record is in the file, a spool read by
+// merging holds no arena while its records are handed out.
+func TestEachFreesArenas(t *testing.T) {
+	s := New(t.TempDir(), 4096)
+	for i := range 1000 {
+		var key [8]byte
+		binary.BigEndian.PutUint64(key[:], uint64(i*7919%1000))
+		if err := s.Add(key[:], make([]byte, 100)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n := 0
+	err := s.Each(func(_, _ []byte) error {
+		if n++; n == 1 && (s.arena != nil || s.mem != nil || s.spare.arena != nil || s.spare.mem != nil) {
+			t.Errorf("arenas held while merging: %d and %d bytes", cap(s.arena), cap(s.spare.arena))
+		}
+		return nil
+	})
+	if err != nil || n != 1000 {
+		t.Fatalf("%d records, %v", n, err)
+	}
+}
