@@ -32,11 +32,17 @@ type sample struct {
 // threshold when it holds more than clockSampleMax. Both sides sample by
 // the same rule, so the twins of kept packets are kept on the other side
 // (below the lower of the two thresholds), spread over the whole capture.
+//
+// A sampler takes every packet of its side, on its side's goroutine: it
+// fills two cache lines of its own, so that the two sides' samplers,
+// allocated together, never share one (both goroutines writing one line
+// made every packet wait for the other core).
 type sampler struct {
 	thr         uint64
 	m           map[uint64]sample
 	first, last int64
 	n           int
+	_           [128 - 40]byte
 }
 
 func newSampler() *sampler {

@@ -120,15 +120,18 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 	// inventory, the host table and the event log to find theirs by
 	// number.
 	var flows flowIDs
+	// The span is counted here and stored at the end: sp is next to the
+	// other side's, which its goroutine writes as often.
+	var span span
 	for n, p := 0, sc.Next(); p != nil; n, p = n+1, sc.Next() {
 		if n%4096 == 0 && failed.Load() {
 			return nil, nil, nil
 		}
 		memo.ok = false // the buffer a message was parsed from is reused
-		if sp.first == 0 || p.TS < sp.first {
-			sp.first = p.TS
+		if span.first == 0 || p.TS < span.first {
+			span.first = p.TS
 		}
-		sp.last = max(sp.last, p.TS)
+		span.last = max(span.last, p.TS)
 		var flow int32
 		// Only UDP and TCP: an ICMP error from the router's public
 		// address did not come from the LAN (see pairer.runs).
@@ -153,6 +156,7 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 		}
 		packetEvents(p, keys, flow, &e, sample)
 	}
+	*sp = span
 	keys.parse = nil // its memo holds the last message, in the read buffer
 	for _, ifc := range r.Interfaces() {
 		if ifc.Snaplen > 0 && (cut.snaplen == 0 || ifc.Snaplen < cut.snaplen) {

@@ -125,10 +125,12 @@ func (s *sideReader) run() {
 	}
 }
 
+// get returns a free batch, its events slice at full length for scan to
+// fill (see scan), or nil once the pass is over.
 func (s *sideReader) get() *batch {
 	select {
 	case b := <-s.free:
-		b.ev = b.ev[:0]
+		b.ev = b.ev[:cap(b.ev)]
 		b.err = nil
 		return b
 	case <-s.done:
@@ -137,17 +139,26 @@ func (s *sideReader) get() *batch {
 }
 
 func (s *sideReader) scan(bp **batch) error {
-	// Events are made in place in the batch: slot extends it by one,
-	// commit hands it on once full, drop takes the last slot back.
+	// Events are made in place in the batch: slot takes the next one,
+	// commit hands the batch on once full, drop takes the last slot back.
+	// The count is n, set in the batch only when it is handed on: the
+	// batch headers of both sides, allocated together, may share a cache
+	// line, and a write to it per event by each side's goroutine made the
+	// two cores take it from each other (2026-12, issue 15).
+	n := 0
+	defer func() {
+		if *bp != nil {
+			(*bp).ev = (*bp).ev[:n]
+		}
+	}()
 	slot := func() *event {
-		b := *bp
-		b.ev = b.ev[:len(b.ev)+1] // cap batchLen: commit hands a full batch on
-		return &b.ev[len(b.ev)-1]
+		n++
+		return &(*bp).ev[n-1] // commit hands a full batch on
 	}
-	drop := func() { (*bp).ev = (*bp).ev[:len((*bp).ev)-1] }
+	drop := func() { n-- }
 	commit := func() bool {
 		b := *bp
-		if len(b.ev) < batchLen {
+		if n < len(b.ev) {
 			return true
 		}
 		select {
@@ -156,7 +167,7 @@ func (s *sideReader) scan(bp **batch) error {
 			*bp = nil
 			return false
 		}
-		*bp = s.get()
+		*bp, n = s.get(), 0
 		return *bp != nil
 	}
 	// sip attaches a SIP event's message.
