@@ -157,6 +157,7 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 		packetEvents(p, keys, flow, &e, sample)
 	}
 	*sp = span
+	hosts.finish()
 	keys.parse = nil // its memo holds the last message, in the read buffer
 	for _, ifc := range r.Interfaces() {
 		if ifc.Snaplen > 0 && (cut.snaplen == 0 || ifc.Snaplen < cut.snaplen) {
@@ -235,17 +236,24 @@ func (h *hostTimes) add(src, dst netip.Addr, ts int64) {
 }
 
 // hostFlow is what a numbered flow's first packet found: its source's
-// times (nil when the table of sources was full: it stays full).
+// times (nil when the table of sources was full: it stays full); and the
+// flow's own first and last time since, folded into the source's by
+// finish.
 type hostFlow struct {
-	span  *[2]int64
-	known bool
+	span        *[2]int64
+	first, last int64
+	known       bool
 }
 
 // addFlow is add for a packet of flow number id (0: not numbered): the
 // flow's first packet looks its source and destination up, the later
-// ones find the source's times by number. A flow's later packets have
-// the same addresses, and the tables only grow, so add would find what
-// the first found.
+// ones only update the flow's own times, which finish folds into its
+// source's. A flow's later packets have the same addresses, and the
+// tables only grow, so add would find what the first found.
+//
+// Why (2026-12, issue 15): two map lookups per packet, then a write per
+// packet to the source's times (small objects that the two sides'
+// goroutines may allocate next to each other).
 func (h *hostTimes) addFlow(id int32, src, dst netip.Addr, ts int64) {
 	if id <= 0 {
 		h.add(src, dst, ts)
@@ -257,14 +265,21 @@ func (h *hostTimes) addFlow(id int32, src, dst netip.Addr, ts int64) {
 	f := &h.byFlow[id]
 	if !f.known {
 		h.add(src, dst, ts)
-		f.known = true
+		*f = hostFlow{first: ts, last: ts, known: true}
 		if src == h.lastSrc {
 			f.span = h.lastSpan
 		}
 		return
 	}
-	if f.span != nil {
-		f.span[0], f.span[1] = min(f.span[0], ts), max(f.span[1], ts)
+	f.first, f.last = min(f.first, ts), max(f.last, ts)
+}
+
+// finish folds the numbered flows' times into their sources'.
+func (h *hostTimes) finish() {
+	for i := range h.byFlow {
+		if f := &h.byFlow[i]; f.span != nil {
+			f.span[0], f.span[1] = min(f.span[0], f.first), max(f.span[1], f.last)
+		}
 	}
 }
 

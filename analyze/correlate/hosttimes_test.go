@@ -34,6 +34,7 @@ func TestHostTimesAddFlow(t *testing.T) {
 		}
 		byFlow.addFlow(id, f.src, f.dst, ts)
 	}
+	byFlow.finish()
 	if byAdd.src.Len() != maxSources || byAdd.src.Len() != byFlow.src.Len() || byAdd.dst.Len() != byFlow.dst.Len() {
 		t.Fatalf("sources %d and %d, destinations %d and %d", byAdd.src.Len(), byFlow.src.Len(), byAdd.dst.Len(), byFlow.dst.Len())
 	}
