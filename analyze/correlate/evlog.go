@@ -65,11 +65,20 @@ const (
 // logBufSize is the write and read buffer of a side's log.
 const logBufSize = 1 << 20
 
-// flowLast is what a log record leaves out when it is its flow's last.
+// flowLast is what a log record leaves out when it is its flow's last,
+// and whether the flow was defined in the log: a flow is numbered at its
+// first packet, and its first event can come after later flows' (a TCP
+// connection's first message).
 type flowLast struct {
-	ttl  uint8
-	ssrc uint32
+	ttl     uint8
+	defined bool
+	ssrc    uint32
 }
+
+// maxFastBody bounds the body of an event record without a flow
+// definition or a message: header, flow, time, frame, TTL, key, SSRC,
+// sequence number.
+const maxFastBody = 1 + binary.MaxVarintLen32 + 2*binary.MaxVarintLen64 + 1 + 8 + 4 + 2
 
 // logWriter writes one side's event log in the first pass.
 type logWriter struct {
@@ -109,6 +118,60 @@ func (w *logWriter) event(e *event, data []byte) {
 	if w.err != nil {
 		return
 	}
+	if e.flow <= 0 || int(e.flow) >= len(w.last) || !w.last[e.flow].defined || e.kind == KindSIP {
+		w.eventSlow(e, data)
+		return
+	}
+	// The common record, written in place: its body is shorter than
+	// 128 bytes, so its length is one byte, set once the body is.
+	if len(w.buf)+1+maxFastBody > cap(w.buf) {
+		w.flush()
+		if w.err != nil {
+			return
+		}
+	}
+	last := &w.last[e.flow]
+	start := len(w.buf)
+	b := append(w.buf, 0, 0)
+	h := byte(e.kind) & logKindMask
+	if e.cut {
+		h |= logCut
+	}
+	b = binary.AppendUvarint(b, uint64(e.flow))
+	b = binary.AppendVarint(b, e.ts-w.ts)
+	if e.frame != w.frame+1 {
+		h |= logFrame
+		b = binary.AppendVarint(b, int64(e.frame-w.frame))
+	}
+	if last.ttl != e.ttl {
+		h |= logTTL
+		b = append(b, e.ttl)
+		last.ttl = e.ttl
+	}
+	b = binary.LittleEndian.AppendUint64(b, e.key)
+	switch e.kind {
+	case KindRTP:
+		if last.ssrc != e.ssrc {
+			h |= logSSRC
+			b = binary.LittleEndian.AppendUint32(b, e.ssrc)
+			last.ssrc = e.ssrc
+		}
+		b = binary.LittleEndian.AppendUint16(b, e.rseq)
+	case KindRTCP:
+		if last.ssrc != e.ssrc {
+			h |= logSSRC
+			b = binary.LittleEndian.AppendUint32(b, e.ssrc)
+			last.ssrc = e.ssrc
+		}
+	}
+	b[start] = byte(len(b) - start - 1)
+	b[start+1] = h
+	w.buf = b
+	w.ts, w.frame = e.ts, e.frame
+}
+
+// eventSlow is event for a record with a flow definition or a message.
+func (w *logWriter) eventSlow(e *event, data []byte) {
 	b := w.body[:0]
 	h := byte(e.kind) & logKindMask
 	if e.cut {
@@ -118,19 +181,19 @@ func (w *logWriter) event(e *event, data []byte) {
 	def := e.flow <= 0
 	if e.flow > 0 {
 		if int(e.flow) >= len(w.last) {
-			def = true
 			w.last = append(w.last, make([]flowLast, int(e.flow)+1-len(w.last))...)
 		}
 		last = &w.last[e.flow]
+		def = !last.defined
 	}
 	if def {
 		h |= logFlowDef
 	}
-	if last == nil || def || last.ttl != e.ttl {
+	if def || last.ttl != e.ttl {
 		h |= logTTL
 	}
 	media := e.kind == KindRTP || e.kind == KindRTCP
-	if media && (last == nil || def || last.ssrc != e.ssrc) {
+	if media && (def || last.ssrc != e.ssrc) {
 		h |= logSSRC
 	}
 	if e.frame != w.frame+1 {
@@ -161,6 +224,7 @@ func (w *logWriter) event(e *event, data []byte) {
 		b = append(b, data...)
 	}
 	if last != nil {
+		last.defined = true
 		last.ttl = e.ttl
 		if media {
 			last.ssrc = e.ssrc
@@ -271,7 +335,7 @@ type logReader struct {
 	read     int64 // bytes of the log read
 	eof      bool
 	flows    []flowKey // by number
-	last     []flowLast
+	last     []flowLast // with defined: flows has the flow
 	ts       int64
 	frame    int
 	// progress, when set, advances by the capture's size as the log is
@@ -373,67 +437,69 @@ func (r *logReader) next(e *event, u *capture.Unreachable) (data []byte, isU boo
 		}
 		return nil, true, nil
 	}
-	*e = event{kind: Kind(h & logKindMask), cut: h&logCut != 0, seq: -1}
+	kind := Kind(h & logKindMask)
 	id := d.uvarint()
 	if id > maxFlowIDs {
 		return nil, false, errLogCorrupt
 	}
-	e.flow = int32(id)
-	var k flowKey
+	var k *flowKey
+	var inline flowKey
+	var last *flowLast
 	if h&logFlowDef != 0 {
-		k.proto = d.byte()
-		k.src = d.endpoint()
-		k.dst = d.endpoint()
+		k = &inline
 		if id > 0 {
 			if int(id) >= len(r.flows) {
 				r.flows = append(r.flows, make([]flowKey, int(id)+1-len(r.flows))...)
 				r.last = append(r.last, make([]flowLast, int(id)+1-len(r.last))...)
 			}
-			r.flows[id] = k
+			k, last = &r.flows[id], &r.last[id]
+			last.defined = true
 		}
+		k.proto = d.byte()
+		k.src = d.endpoint()
+		k.dst = d.endpoint()
 	} else {
-		if id == 0 || int(id) >= len(r.flows) {
+		if id == 0 || int(id) >= len(r.flows) || !r.last[id].defined {
 			return nil, false, errLogCorrupt
 		}
-		k = r.flows[id]
+		k, last = &r.flows[id], &r.last[id]
 	}
-	e.proto, e.src, e.dst = k.proto, k.src, k.dst
-	e.ts = r.ts + d.varint()
-	e.frame = r.frame + 1
+	ts := r.ts + d.varint()
+	frame := r.frame + 1
 	if h&logFrame != 0 {
-		e.frame = r.frame + int(d.varint())
+		frame = r.frame + int(d.varint())
 	}
-	var last *flowLast
-	if id > 0 {
-		last = &r.last[id]
-	}
+	var ttl uint8
 	if h&logTTL != 0 {
-		e.ttl = d.byte()
+		ttl = d.byte()
 	} else if last != nil {
-		e.ttl = last.ttl
+		ttl = last.ttl
 	}
-	e.key = d.uint64()
-	if e.kind == KindRTP || e.kind == KindRTCP {
+	key := d.uint64()
+	var ssrc uint32
+	var rseq uint16
+	if kind == KindRTP || kind == KindRTCP {
 		if h&logSSRC != 0 {
-			e.ssrc = d.uint32()
+			ssrc = d.uint32()
 		} else if last != nil {
-			e.ssrc = last.ssrc
+			ssrc = last.ssrc
 		}
-	}
-	if e.kind == KindRTP {
-		e.rseq = d.uint16()
+		if kind == KindRTP {
+			rseq = d.uint16()
+		}
 	}
 	if d.bad {
 		return nil, false, errLogCorrupt
 	}
 	if last != nil {
-		last.ttl = e.ttl
-		if e.kind == KindRTP || e.kind == KindRTCP {
-			last.ssrc = e.ssrc
+		last.ttl = ttl
+		if kind == KindRTP || kind == KindRTCP {
+			last.ssrc = ssrc
 		}
 	}
-	r.ts, r.frame = e.ts, e.frame
-	if e.kind == KindSIP {
+	r.ts, r.frame = ts, frame
+	*e = event{ts: ts, frame: frame, src: k.src, dst: k.dst, key: key, flow: int32(id), proto: k.proto, kind: kind, ttl: ttl, cut: h&logCut != 0, seq: -1, ssrc: ssrc, rseq: rseq}
+	if kind == KindSIP {
 		data = d.b[d.i:]
 	}
 	return data, false, nil

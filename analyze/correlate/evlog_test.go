@@ -102,8 +102,11 @@ func TestEventLogRoundTrip(t *testing.T) {
 		case 0:
 			e.kind, e.ssrc, e.rseq, e.flow = KindRTP, 0xa11ce, uint16(i), 1
 		case 1:
-			e.kind, e.ssrc, e.flow = KindRTCP, 0xa11ce+uint32(i%2), 2
+			e.kind, e.ssrc, e.flow = KindRTCP, 0xa11ce+uint32(i/20%2), 2
 			e.src, e.dst = b, a
+			if i%20 == 11 {
+				e.kind, e.ssrc = KindOther, 0 // on a flow with RTCP, between two of the same SSRC
+			}
 		case 2:
 			e.kind, e.flow, e.cut = KindOther, 0, true // not numbered
 			e.src, e.dst = c, c
@@ -112,6 +115,14 @@ func TestEventLogRoundTrip(t *testing.T) {
 			e.src, e.dst = c, a
 		case 4:
 			e.kind, e.ssrc, e.rseq, e.flow = KindRTP, uint32(i), uint16(i), 4
+			switch {
+			case i == 9:
+				e.flow = 10
+			case i > 2500:
+				// A flow numbered before flow 10 whose first event comes
+				// after its (a TCP connection's first message).
+				e.flow, e.src = 7, c
+			}
 		}
 		var data []byte
 		if e.kind == KindSIP {
