@@ -334,7 +334,7 @@ type logReader struct {
 	pos, end int
 	read     int64 // bytes of the log read
 	eof      bool
-	flows    []flowKey // by number
+	flows    []flowKey  // by number
 	last     []flowLast // with defined: flows has the flow
 	ts       int64
 	frame    int
