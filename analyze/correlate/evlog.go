@@ -181,7 +181,7 @@ func (w *logWriter) eventSlow(e *event, data []byte) {
 	def := e.flow <= 0
 	if e.flow > 0 {
 		if int(e.flow) >= len(w.last) {
-			w.last = append(w.last, make([]flowLast, int(e.flow)+1-len(w.last))...)
+			w.last = growFor(w.last, e.flow)
 		}
 		last = &w.last[e.flow]
 		def = !last.defined
@@ -448,10 +448,7 @@ func (r *logReader) next(e *event, u *capture.Unreachable) (data []byte, isU boo
 	if h&logFlowDef != 0 {
 		k = &inline
 		if id > 0 {
-			if int(id) >= len(r.flows) {
-				r.flows = append(r.flows, make([]flowKey, int(id)+1-len(r.flows))...)
-				r.last = append(r.last, make([]flowLast, int(id)+1-len(r.last))...)
-			}
+			r.flows, r.last = growFor(r.flows, int32(id)), growFor(r.last, int32(id))
 			k, last = &r.flows[id], &r.last[id]
 			last.defined = true
 		}

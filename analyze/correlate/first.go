@@ -260,7 +260,7 @@ func (h *hostTimes) addFlow(id int32, src, dst netip.Addr, ts int64) {
 		return
 	}
 	if int(id) >= len(h.byFlow) {
-		h.byFlow = append(h.byFlow, make([]hostFlow, int(id)+1-len(h.byFlow))...)
+		h.byFlow = growFor(h.byFlow, id)
 	}
 	f := &h.byFlow[id]
 	if !f.known {

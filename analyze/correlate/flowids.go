@@ -109,3 +109,19 @@ func (f *flowIDs) otherID(proto uint8, src, dst netip.AddrPort) int32 {
 	f.n++
 	return f.n
 }
+
+// growFor returns s long enough to index flow number n, its capacity
+// doubled when it must grow: append grows a large slice by a quarter at a
+// time, which for tables indexed by flow number (up to maxFlowIDs
+// entries) cost about five times the final table in garbage.
+func growFor[T any](s []T, n int32) []T {
+	if int(n) < len(s) {
+		return s
+	}
+	if int(n) < cap(s) {
+		return s[:n+1]
+	}
+	g := make([]T, n+1, max(2*cap(s), int(n)+1, 64))
+	copy(g, s)
+	return g
+}

@@ -555,7 +555,7 @@ func (p *pairer) learnPair(l, w *event, lt, wt int64, media bool) *pairMemo {
 		return &p.scratch
 	}
 	if int(l.flow) >= len(p.memo) {
-		p.memo = append(p.memo, make([]pairMemo, int(l.flow)+1-len(p.memo))...)
+		p.memo = growFor(p.memo, l.flow)
 	}
 	p.memo[l.flow] = m
 	return &p.memo[l.flow]
@@ -578,7 +578,7 @@ func (p *pairer) mappingByWAN(e *event) (int32, bool) {
 	var wm *wanMemo
 	if e.flow > 0 {
 		if int(e.flow) >= len(p.wanMemo) {
-			p.wanMemo = append(p.wanMemo, make([]wanMemo, int(e.flow)+1-len(p.wanMemo))...)
+			p.wanMemo = growFor(p.wanMemo, e.flow)
 		}
 		wm = &p.wanMemo[e.flow]
 		if wm.cell != nil {

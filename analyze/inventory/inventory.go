@@ -265,9 +265,10 @@ type dirFlow struct {
 }
 
 // maxDirs bounds the directions the Counter finds by its table (about
-// 100 bytes each, twice over at most: 6.5 MiB); the flows past it are
-// found in the map, more slowly.
-const maxDirs = 1 << 15
+// 100 bytes each, twice over at most: 800 KiB); the flows past it are
+// found in the map, more slowly. A pass that numbers its flows
+// (AddNumbered) looks each up once.
+const maxDirs = 1 << 12
 
 // numbered is what a numbered flow's first packet found: its row and
 // which way (nil when the table was full: it stays full).
