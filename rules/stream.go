@@ -254,10 +254,11 @@ func (c *Context) forBatch(b *match.Batch) *Context {
 }
 
 // light is m without its parsed forms and changes, as kept past its
-// dialog.
+// dialog. Its SDP bodies go too: each holds the message it was parsed
+// from.
 func light(m *match.Message) match.Message {
 	l := *m
-	l.LAN, l.WAN, l.Changes = nil, nil, nil
+	l.LAN, l.WAN, l.Changes, l.LANSDP, l.WANSDP = nil, nil, nil, nil, nil
 	return l
 }
 
