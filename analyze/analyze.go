@@ -116,6 +116,12 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 		rep.Warnings = append(rep.Warnings, warn)
 	}
 	j := newJudge(res, lim, opt, streams)
+	done := false
+	defer func() {
+		if !done {
+			j.close()
+		}
+	}()
 	if err := prepareInOrder(sip, runtime.GOMAXPROCS(0), func(sm correlate.SIPMessage, m match.Message) error {
 		j.streamer.AddPrepared(sm, m)
 		return j.err
@@ -134,6 +140,7 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	if rep.Warnings == nil {
 		rep.Warnings = []string{}
 	}
+	done = true
 	return rep, nil
 }
 
@@ -235,7 +242,7 @@ func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spo
 				return yield(&s)
 			})
 		},
-		Any: streams.Len() > 0, TempDir: opt.TempDir, SpoolBudget: budget,
+		Any: streams.Len() > 0, TempDir: opt.TempDir, SpoolBudget: budget, MaxPlans: lim.MaxPlans,
 	}
 	if opt.Stream {
 		j.msgs, j.fnds = spool.New(opt.TempDir, opt.SpoolBudget), spool.New(opt.TempDir, opt.SpoolBudget)
@@ -255,6 +262,16 @@ func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spo
 	}
 	j.eval.SetMedia(mo)
 	return j
+}
+
+// close releases the judge's spools, for a run that ends in an error.
+func (j *judge) close() {
+	for _, s := range []*spool.Spool{j.msgs, j.fnds, j.media} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	j.eval.Close()
 }
 
 // batch judges one dialog's batch and passes it on.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -39,12 +40,13 @@ const (
 	// call: a call's two directions start within a round trip of each
 	// other; 64·T1 again.
 	mediaSlack = match.Quiet
-	// maxPlans bounds the calls' plans in the merge's window at once; past
-	// it the plan that would leave first leaves early, and is counted.
-	// 16,384 plans (a few hundred bytes each) are 2,000 calls a minute
-	// for the longest a plan stays (an established call without its BYE:
-	// match.DefaultIdleClose).
-	maxPlans = 1 << 14
+	// DefaultMaxPlans bounds the calls' plans in the merge's window at
+	// once (MediaOptions.MaxPlans); past it the plan that would leave
+	// first leaves early, and is counted. 16,384 plans (a few hundred
+	// bytes each, 5 MiB) are 250 calls set up a minute kept for
+	// the longest a plan stays (an established call without its BYE:
+	// match.DefaultIdleClose), or 15,000 a minute that end.
+	DefaultMaxPlans = 1 << 14
 )
 
 // MediaStream is one entry of the report's media section: an RTP stream
@@ -116,6 +118,9 @@ type MediaOptions struct {
 	// keeps them all in memory.
 	TempDir     string
 	SpoolBudget int
+	// MaxPlans bounds the calls' plans that may claim a stream at once;
+	// zero means DefaultMaxPlans.
+	MaxPlans int
 }
 
 // mediaPlan is what one call's SDP says about its media: the phone's
@@ -553,7 +558,7 @@ var errStopPull = errors.New("rules: stop")
 // runMedia builds the media section and runs the media rules on it.
 func (e *Evaluator) runMedia(c *Context) ([]MediaStream, error) {
 	a := e.agg
-	for _, id := range slices.Sorted(mapKeys(a.plans)) {
+	for _, id := range slices.Sorted(maps.Keys(a.plans)) {
 		a.spoolPlan(id) // dialogs the caller never closed
 	}
 	if a.planErr != nil {
@@ -606,16 +611,6 @@ func (e *Evaluator) runMedia(c *Context) ([]MediaStream, error) {
 	return m.rows, err
 }
 
-func mapKeys[K comparable, V any](m map[K]V) iter.Seq[K] {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
-
 // advancePlan reads the next plan from the spool into m.next.
 func (m *mediaMerge) advancePlan() {
 	m.next = nil
@@ -635,6 +630,7 @@ func (m *mediaMerge) advancePlan() {
 // retired and judged, and it is tied to its call.
 func (m *mediaMerge) add(s *correlate.Stream) {
 	t := s.First.UnixNano()
+	m.retireBefore(t)
 	for m.next != nil && m.next.start-planLead <= t && m.err == nil {
 		m.admit(m.next)
 		m.advancePlan()
@@ -707,9 +703,17 @@ func (m *mediaMerge) admit(p *mediaPlan) {
 			}
 		}
 	}
-	for len(m.window) > maxPlans {
+	for len(m.window) > m.opt.MaxPlans {
 		m.retire(heap.Pop(&m.window).(*mediaPlan))
 		m.early++
+	}
+}
+
+// retireBefore takes out of the window the plans that stopped claiming
+// streams before t.
+func (m *mediaMerge) retireBefore(t int64) {
+	for len(m.window) > 0 && m.window[0].retireAt() < t {
+		m.retire(heap.Pop(&m.window).(*mediaPlan))
 	}
 }
 
@@ -733,9 +737,7 @@ func (m *mediaMerge) retire(p *mediaPlan) {
 // than mediaSlack before t have met every neighbour (one SDP ties to no
 // call is judged then); calls whose deadline passed are judged.
 func (m *mediaMerge) flush(t int64) {
-	for len(m.window) > 0 && m.window[0].retireAt() < t {
-		m.retire(heap.Pop(&m.window).(*mediaPlan))
-	}
+	m.retireBefore(t)
 	for len(m.fifo) > 0 && (t == math.MaxInt64 || m.fifo[0].first+mediaSlack < t) && m.err == nil {
 		r := m.fifo[0]
 		m.fifo[0] = nil
@@ -880,7 +882,7 @@ func (s *mediaTotals) cause(c string, order uint64) {
 
 // causeList lists the causes in the order of their first finding.
 func (s *mediaTotals) causeList() []string {
-	out := slices.Collect(mapKeys(s.causes))
+	out := slices.Collect(maps.Keys(s.causes))
 	slices.SortFunc(out, func(a, b string) int { return cmp.Compare(s.causes[a], s.causes[b]) })
 	return out
 }

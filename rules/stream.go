@@ -169,6 +169,9 @@ func (e *Evaluator) SetMedia(o MediaOptions) {
 			return nil
 		}
 	}
+	if o.MaxPlans <= 0 {
+		o.MaxPlans = DefaultMaxPlans
+	}
 	budget := o.SpoolBudget
 	if budget <= 0 {
 		budget = math.MaxInt
@@ -227,6 +230,9 @@ func (e *Evaluator) check(c *Context, rs []*Rule, fs []Finding) []Finding {
 	return fs
 }
 
+// Close releases what the Evaluator holds on disk; Finish does it too.
+func (e *Evaluator) Close() error { return e.agg.planSpool.Close() }
+
 // Finish runs the capture-wide rules and returns their findings (sorted),
 // the router profiles that fit every finding seen, the verdict, the media
 // section, and what the bounds left out. The media section and the media
@@ -255,7 +261,7 @@ func (e *Evaluator) Finish() (Result, error) {
 		warns = append(warns, fmt.Sprintf("rules: %d dropped message(s) beyond the first %d were not judged", e.agg.cut, maxDropped))
 	}
 	if e.agg.plansEarly > 0 {
-		warns = append(warns, fmt.Sprintf("rules: %d call(s) stopped being tied to RTP streams early: more than %d calls' media plans at once", e.agg.plansEarly, maxPlans))
+		warns = append(warns, fmt.Sprintf("rules: %d call(s) stopped being tied to RTP streams early: more than %d calls' media plans at once (--limit media-plans)", e.agg.plansEarly, e.mediaOpt.MaxPlans))
 	}
 	if fs == nil {
 		fs = []Finding{}
