@@ -248,10 +248,15 @@ func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spo
 		j.msgs, j.fnds = spool.New(opt.TempDir, opt.SpoolBudget), spool.New(opt.TempDir, opt.SpoolBudget)
 		j.media = spool.New(opt.TempDir, opt.SpoolBudget)
 		mo.Row = func(i int, r *rules.MediaStream) error {
+			// encoding/json, as the kept report writes the section: a
+			// stream or two a call, against a call's dozen messages.
+			b, err := json.MarshalIndent(r, elemPrefix, "  ")
+			if err != nil {
+				return err
+			}
 			var key [8]byte
 			binary.BigEndian.PutUint64(key[:], uint64(i))
-			j.add(j.media, key[:], r)
-			return j.err
+			return j.media.Add(key[:], b)
 		}
 		mo.Finding = func(f *rules.Finding) error {
 			j.add(j.fnds, f.SortKey(nil), f)
@@ -292,16 +297,20 @@ func (j *judge) batch(b *match.Batch) {
 	}
 }
 
-// add spools v, as compact JSON, under key.
-func (j *judge) add(s *spool.Spool, key []byte, v any) {
+// jsonAppender is what the spools hold: a message or a finding, as the
+// report writes it.
+type jsonAppender interface {
+	AppendJSON(dst []byte, prefix string) []byte
+}
+
+// add spools v, as the report's JSON writes it ([Report.StreamJSONField]),
+// under key.
+func (j *judge) add(s *spool.Spool, key []byte, v jsonAppender) {
 	if j.err != nil {
 		return
 	}
-	b, err := json.Marshal(v)
-	if err == nil {
-		err = s.Add(key, b)
-	}
-	j.err = err
+	j.buf = v.AppendJSON(j.buf[:0], elemPrefix)
+	j.err = s.Add(key, j.buf)
 }
 
 // finish closes the streamer, runs the capture-wide rules and fills rep.

@@ -23,7 +23,7 @@ import (
 // mediaRows returns the report's media section, kept or streamed.
 func mediaRows(t *testing.T, rep *Report) []rules.MediaStream {
 	t.Helper()
-	each, ok := rep.StreamJSONField("media")
+	each, _, ok := rep.StreamJSONField("media")
 	if !ok {
 		return rep.Media
 	}

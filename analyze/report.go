@@ -53,9 +53,9 @@ type Report struct {
 	// contract.
 	Dialogs []match.Dialog `json:"-"`
 	// messages, findings and media hold the report's messages, findings
-	// and media section, as compact JSON in report order, when they were
-	// streamed (Options.Stream); Messages, Findings and Media are nil
-	// then.
+	// and media section, as its JSON writes them, in report order, when
+	// they were streamed (Options.Stream); Messages, Findings and Media
+	// are nil then.
 	messages, findings, media *spool.Spool
 
 	// Unpaired lists packets seen on one side only (dropped or generated
@@ -65,11 +65,13 @@ type Report struct {
 }
 
 // StreamJSONField writes the messages, findings or media section of a
-// streamed report (Options.Stream) element by element, each as compact
-// JSON, in report order; false for any other field, when the report holds
-// them, and for a media section without streams (omitted, as the kept
-// report omits it). A streamed list can be written once.
-func (r *Report) StreamJSONField(name string) (func(yield func(compact []byte) error) error, bool) {
+// streamed report (Options.Stream) element by element, in report order,
+// each indented as json.MarshalIndent(v, prefix, "  ") writes it: prefix
+// is the one of an element of a list member of the report's top-level
+// object. False for any other field, when the report holds them, and for
+// a media section without streams (omitted, as the kept report omits
+// it). A streamed list can be written once.
+func (r *Report) StreamJSONField(name string) (each func(yield func(elem []byte) error) error, prefix string, ok bool) {
 	var s *spool.Spool
 	switch name {
 	case "messages":
@@ -83,12 +85,16 @@ func (r *Report) StreamJSONField(name string) (func(yield func(compact []byte) e
 		}
 	}
 	if s == nil {
-		return nil, false
+		return nil, "", false
 	}
 	return func(yield func([]byte) error) error {
 		return s.Each(func(_, v []byte) error { return yield(v) })
-	}, true
+	}, elemPrefix, true
 }
+
+// elemPrefix is the indent of an element of a list member of the report:
+// the spools hold messages, findings and media entries written for it.
+const elemPrefix = "    "
 
 // Streamed reports whether the report's messages and findings were
 // streamed (Options.Stream) rather than kept.
