@@ -42,11 +42,19 @@ const (
 	mediaSlack = match.Quiet
 	// DefaultMaxPlans bounds the calls' plans in the merge's window at
 	// once (MediaOptions.MaxPlans); past it the plan that would leave
-	// first leaves early, and is counted. 16,384 plans (a few hundred
-	// bytes each, 5 MiB) are 250 calls set up a minute kept for
-	// the longest a plan stays (an established call without its BYE:
-	// match.DefaultIdleClose), or 15,000 a minute that end.
+	// first leaves early, and is counted. 16,384 plans, a few hundred
+	// bytes each, hold an hour (match.DefaultIdleClose) of answered calls
+	// whose BYE the captures lack at 270 a minute, or calls that end (a
+	// plan stays about a minute past its call) at 10,000 a minute.
 	DefaultMaxPlans = 1 << 14
+	// maxHeldRows bounds the streams the merge holds at once, those that
+	// began within mediaSlack of the cursor and those of calls not yet
+	// judged (under a kilobyte each): past it the oldest are judged early,
+	// with the streams they have met so far, and counted. 32,768 is four
+	// times the streams correlate keeps open by default; a capture comes
+	// near it only with thousands of streams beginning a second (an SSRC
+	// flood) or long calls by the ten thousand.
+	maxHeldRows = 1 << 15
 )
 
 // MediaStream is one entry of the report's media section: an RTP stream
@@ -121,6 +129,8 @@ type MediaOptions struct {
 	// MaxPlans bounds the calls' plans that may claim a stream at once;
 	// zero means DefaultMaxPlans.
 	MaxPlans int
+	// maxHeld replaces maxHeldRows when positive (tests).
+	maxHeld int
 }
 
 // mediaPlan is what one call's SDP says about its media: the phone's
@@ -547,9 +557,12 @@ type mediaMerge struct {
 	hosts  map[netip.Addr]*hostRows
 	groups map[int]*callGroup
 	ready  groupHeap
-	n      int
-	rows   []MediaStream // kept when opt.Row is nil
-	err    error
+	// held counts the streams of the calls in groups; early the streams
+	// judged early because maxHeldRows were held.
+	held, heldEarly int
+	n               int
+	rows            []MediaStream // kept when opt.Row is nil
+	err             error
 }
 
 // errStopPull ends the plans' spool read early.
@@ -604,9 +617,8 @@ func (e *Evaluator) runMedia(c *Context) ([]MediaStream, error) {
 	if err == nil {
 		err = pullErr
 	}
-	if m.early > 0 {
-		a.plansEarly += m.early
-	}
+	a.plansEarly += m.early
+	a.rowsEarly += m.heldEarly
 	slices.SortFunc(m.rows, func(a, b MediaStream) int { return cmp.Compare(a.index, b.index) })
 	return m.rows, err
 }
@@ -674,8 +686,18 @@ func (m *mediaMerge) add(s *correlate.Stream) {
 	r.cat = (tied*2+r.out)*nClasses + r.class()
 	h.q[r.cat] = append(h.q[r.cat], r)
 	m.fifo = append(m.fifo, r)
+	for len(m.fifo) > m.opt.maxHeld && m.err == nil {
+		m.heldEarly++
+		m.expire()
+	}
 	if r.plan == nil {
 		return
+	}
+	for m.held >= m.opt.maxHeld && m.err == nil {
+		g := heap.Pop(&m.ready).(*callGroup)
+		m.heldEarly += len(g.rows)
+		delete(m.groups, g.plan.dialog)
+		m.judgeCall(g)
 	}
 	g := m.groups[r.plan.dialog]
 	if g == nil {
@@ -684,6 +706,7 @@ func (m *mediaMerge) add(s *correlate.Stream) {
 		heap.Push(&m.ready, g)
 	}
 	g.rows = append(g.rows, r)
+	m.held++
 	g.dirs[r.out] = true
 	if crossed(&r.MediaStream) {
 		g.crossedDirs[r.out] = true
@@ -739,25 +762,32 @@ func (m *mediaMerge) retire(p *mediaPlan) {
 func (m *mediaMerge) flush(t int64) {
 	m.retireBefore(t)
 	for len(m.fifo) > 0 && (t == math.MaxInt64 || m.fifo[0].first+mediaSlack < t) && m.err == nil {
-		r := m.fifo[0]
-		m.fifo[0] = nil
-		m.fifo = m.fifo[1:]
-		host := r.Remote.Addr()
-		h := m.hosts[host]
-		h.note(r)
-		h.q[r.cat][0] = nil
-		h.q[r.cat] = h.q[r.cat][1:]
-		if r.plan == nil {
-			m.judgeUntied(h, r)
-		}
-		if h.empty() {
-			delete(m.hosts, host)
-		}
+		m.expire()
 	}
 	for len(m.ready) > 0 && (t == math.MaxInt64 || m.ready[0].deadline < t) && m.err == nil {
 		g := heap.Pop(&m.ready).(*callGroup)
 		delete(m.groups, g.plan.dialog)
 		m.judgeCall(g)
+	}
+}
+
+// expire takes the first stream out of the neighbourhood of the cursor:
+// it has met the streams that began within mediaSlack after it; one SDP
+// ties to no call is judged.
+func (m *mediaMerge) expire() {
+	r := m.fifo[0]
+	m.fifo[0] = nil
+	m.fifo = m.fifo[1:]
+	host := r.Remote.Addr()
+	h := m.hosts[host]
+	h.note(r)
+	h.q[r.cat][0] = nil
+	h.q[r.cat] = h.q[r.cat][1:]
+	if r.plan == nil {
+		m.judgeUntied(h, r)
+	}
+	if h.empty() {
+		delete(m.hosts, host)
 	}
 }
 
@@ -777,6 +807,7 @@ func oneWay(r *mrow, reverse, back bool) {
 
 // judgeCall judges the streams of one call.
 func (m *mediaMerge) judgeCall(g *callGroup) {
+	m.held -= len(g.rows)
 	st := &mediaState{plan: g.plan, rows: make([]MediaStream, len(g.rows))}
 	for i, r := range g.rows {
 		oneWay(r, g.dirs[1-r.out] || r.rev, g.crossedDirs[1-r.out] || r.back)

@@ -87,6 +87,7 @@ type aggregates struct {
 	planSpool  *spool.Spool
 	planErr    error
 	plansEarly int
+	rowsEarly  int
 	mediaSum   mediaTotals
 	look       DialogLookup
 	// unpaired counts messages a snap length left unpairable.
@@ -171,6 +172,9 @@ func (e *Evaluator) SetMedia(o MediaOptions) {
 	}
 	if o.MaxPlans <= 0 {
 		o.MaxPlans = DefaultMaxPlans
+	}
+	if o.maxHeld <= 0 {
+		o.maxHeld = maxHeldRows
 	}
 	budget := o.SpoolBudget
 	if budget <= 0 {
@@ -267,6 +271,9 @@ func (e *Evaluator) Finish() (Result, error) {
 	if e.agg.plansEarly > 0 {
 		warns = append(warns, fmt.Sprintf("rules: %d call(s) stopped being tied to RTP streams early: more than %d calls' media plans at once (--limit media-plans)", e.agg.plansEarly, e.mediaOpt.MaxPlans))
 	}
+	if e.agg.rowsEarly > 0 {
+		warns = append(warns, fmt.Sprintf("rules: %d RTP stream(s) judged before every stream of their call was known: more than %d waiting at once", e.agg.rowsEarly, e.mediaOpt.maxHeld))
+	}
 	if fs == nil {
 		fs = []Finding{}
 	}
@@ -326,10 +333,11 @@ func (c *Context) forBatch(b *match.Batch) *Context {
 }
 
 // light is m without its parsed forms and changes, as kept past its
-// dialog.
+// dialog. Its SDP bodies go too: each holds the message it was parsed
+// from.
 func light(m *match.Message) match.Message {
 	l := *m
-	l.LAN, l.WAN, l.Changes = nil, nil, nil
+	l.LAN, l.WAN, l.Changes, l.LANSDP, l.WANSDP = nil, nil, nil, nil, nil
 	return l
 }
 
