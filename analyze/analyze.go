@@ -83,8 +83,8 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 				spillErr = err
 			}
 		},
-		StreamSink: func(key, rec []byte) {
-			if err := streams.Add(key, rec); err != nil && spillErr == nil {
+		StreamSink: func(k, rec []byte) {
+			if err := streams.Add(k, rec); err != nil && spillErr == nil {
 				spillErr = err
 			}
 		},
@@ -347,6 +347,7 @@ func (j *judge) finish(rep *Report) error {
 		return fmt.Errorf("analyze: %w", j.err)
 	}
 	rep.messages, rep.findings, rep.media = j.msgs, j.fnds, j.media
+	rep.Media = nil // in rep.media
 	return nil
 }
 
