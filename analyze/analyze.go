@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -66,6 +67,9 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	lim := opt.Limits.withDefaults()
 	sip := spool.New(opt.TempDir, opt.SpoolBudget)
 	defer sip.Close()
+	// The RTP streams, as each is finished, for the media section.
+	streams := spool.New(opt.TempDir, opt.SpoolBudget)
+	defer streams.Close()
 	var key [8]byte
 	var buf []byte
 	var spillErr error
@@ -76,6 +80,11 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 			binary.BigEndian.PutUint64(key[:], uint64(sip.Len()))
 			buf = match.AppendSIP(buf[:0], sm)
 			if err := sip.Add(key[:], buf); err != nil && spillErr == nil {
+				spillErr = err
+			}
+		},
+		StreamSink: func(k, rec []byte) {
+			if err := streams.Add(k, rec); err != nil && spillErr == nil {
 				spillErr = err
 			}
 		},
@@ -106,7 +115,13 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	if warn != "" {
 		rep.Warnings = append(rep.Warnings, warn)
 	}
-	j := newJudge(res, lim, opt)
+	j := newJudge(res, lim, opt, streams)
+	done := false
+	defer func() {
+		if !done {
+			j.close()
+		}
+	}()
 	if err := prepareInOrder(sip, runtime.GOMAXPROCS(0), func(sm correlate.SIPMessage, m match.Message) error {
 		j.streamer.AddPrepared(sm, m)
 		return j.err
@@ -125,6 +140,7 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	if rep.Warnings == nil {
 		rep.Warnings = []string{}
 	}
+	done = true
 	return rep, nil
 }
 
@@ -201,20 +217,66 @@ type judge struct {
 	findings []rules.Finding
 	msgs     *spool.Spool
 	fnds     *spool.Spool
+	media    *spool.Spool
 	err      error
 	buf      []byte
 }
 
-func newJudge(res *correlate.Result, lim Limits, opt Options) *judge {
+// newJudge returns the judge of res's dialogs; streams holds res's RTP
+// streams (correlate.Options.StreamSink).
+func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spool) *judge {
 	j := &judge{stream: opt.Stream}
 	j.streamer = match.NewStreamer(res.Clock, match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs, FlushAfter: opt.flushAfter}, j.batch)
 	j.eval = rules.NewEvaluator(res, rules.DialogLookup{DialogOf: j.streamer.DialogOf, CallIDRewritten: j.streamer.CallIDRewritten})
+	budget := opt.SpoolBudget
+	if budget <= 0 {
+		budget = spool.DefaultBudget
+	}
+	mo := rules.MediaOptions{
+		Streams: func(yield func(*correlate.Stream) error) error {
+			return streams.Each(func(_, rec []byte) error {
+				s, err := res.DecodeStream(rec)
+				if err != nil {
+					return err
+				}
+				return yield(&s)
+			})
+		},
+		Any: streams.Len() > 0, TempDir: opt.TempDir, SpoolBudget: budget, MaxPlans: lim.MaxPlans,
+	}
 	if opt.Stream {
 		j.msgs, j.fnds = spool.New(opt.TempDir, opt.SpoolBudget), spool.New(opt.TempDir, opt.SpoolBudget)
+		j.media = spool.New(opt.TempDir, opt.SpoolBudget)
+		mo.Row = func(i int, r *rules.MediaStream) error {
+			// encoding/json, as the kept report writes the section: a
+			// stream or two a call, against a call's dozen messages.
+			b, err := json.MarshalIndent(r, elemPrefix, "  ")
+			if err != nil {
+				return err
+			}
+			var key [8]byte
+			binary.BigEndian.PutUint64(key[:], uint64(i))
+			return j.media.Add(key[:], b)
+		}
+		mo.Finding = func(f *rules.Finding) error {
+			j.add(j.fnds, f.SortKey(nil), f)
+			return j.err
+		}
 	} else {
 		j.keep = match.NewCollector()
 	}
+	j.eval.SetMedia(mo)
 	return j
+}
+
+// close releases the judge's spools, for a run that ends in an error.
+func (j *judge) close() {
+	for _, s := range []*spool.Spool{j.msgs, j.fnds, j.media} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	j.eval.Close()
 }
 
 // batch judges one dialog's batch and passes it on.
@@ -231,7 +293,7 @@ func (j *judge) batch(b *match.Batch) {
 		j.add(j.msgs, key[:], &b.Messages[i])
 	}
 	for i := range fs {
-		j.add(j.fnds, findingKey(&fs[i]), &fs[i])
+		j.add(j.fnds, fs[i].SortKey(nil), &fs[i])
 	}
 }
 
@@ -251,26 +313,16 @@ func (j *judge) add(s *spool.Spool, key []byte, v jsonAppender) {
 	j.err = s.Add(key, j.buf)
 }
 
-// findingKey orders findings as rules sorts them: by message (findings
-// about the capture last), field and rule.
-func findingKey(f *rules.Finding) []byte {
-	id := uint32(1 << 30)
-	if f.MessageID != nil {
-		id = uint32(*f.MessageID)
-	}
-	k := binary.BigEndian.AppendUint32(nil, id)
-	k = append(k, f.Field...)
-	k = append(k, 0)
-	return append(k, f.Rule...)
-}
-
 // finish closes the streamer, runs the capture-wide rules and fills rep.
 func (j *judge) finish(rep *Report) error {
 	j.streamer.Close()
 	if j.err != nil {
 		return fmt.Errorf("analyze: %w", j.err)
 	}
-	fin := j.eval.Finish()
+	fin, err := j.eval.Finish()
+	if err != nil {
+		return fmt.Errorf("analyze: media: %w", err)
+	}
 	capFs := fin.Findings
 	applyDoubleNAT(rep, j.eval.DoubleNAT())
 	rep.Fingerprints, rep.Verdict, rep.Media = fin.Fingerprints, fin.Summary, fin.Media
@@ -289,12 +341,13 @@ func (j *judge) finish(rep *Report) error {
 		return nil
 	}
 	for i := range capFs {
-		j.add(j.fnds, findingKey(&capFs[i]), &capFs[i])
+		j.add(j.fnds, capFs[i].SortKey(nil), &capFs[i])
 	}
 	if j.err != nil {
 		return fmt.Errorf("analyze: %w", j.err)
 	}
-	rep.messages, rep.findings = j.msgs, j.fnds
+	rep.messages, rep.findings, rep.media = j.msgs, j.fnds, j.media
+	rep.Media = nil // in rep.media
 	return nil
 }
 

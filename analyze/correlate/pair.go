@@ -251,7 +251,7 @@ func newPairer(clk clockModel, opt Options) *pairer {
 		keyCache: flowcache.New[mkey, int32](12), wanCache: flowcache.New[epKey, int32](12),
 		lanHosts: make(map[netip.Addr]bool), public: make(map[netip.Addr]bool),
 		out: reservoir{rng: 0x9e3779b97f4a7c15}, in: reservoir{rng: 0x2545f4914f6cdd1d},
-		streams: newStreams(opt.MaxStreams),
+		streams: newStreams(opt.MaxStreams, opt.Window, opt.StreamSink),
 	}
 }
 
