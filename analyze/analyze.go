@@ -38,6 +38,11 @@ type Options struct {
 	// (spool.DefaultBudget when zero; tests make it small to spill).
 	TempDir     string
 	SpoolBudget int
+	// Table, with Stream, builds the table report's digest as the dialogs
+	// are judged, within these limits (Report.Table), instead of spooling
+	// the messages and findings for the JSON report: the report then has
+	// neither to write as JSON.
+	Table *TableLimits
 
 	// flushAfter overrides match.FlushAfter (tests).
 	flushAfter int64
@@ -202,17 +207,23 @@ type judge struct {
 	findings []rules.Finding
 	msgs     *spool.Spool
 	fnds     *spool.Spool
-	err      error
-	buf      []byte
+	// table is the table report's digest (Options.Table), fed instead of
+	// msgs and fnds.
+	table *TableDigest
+	err   error
+	buf   []byte
 }
 
 func newJudge(res *correlate.Result, lim Limits, opt Options) *judge {
 	j := &judge{stream: opt.Stream}
 	j.streamer = match.NewStreamer(res.Clock, match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs, FlushAfter: opt.flushAfter}, j.batch)
 	j.eval = rules.NewEvaluator(res, rules.DialogLookup{DialogOf: j.streamer.DialogOf, CallIDRewritten: j.streamer.CallIDRewritten})
-	if opt.Stream {
+	switch {
+	case opt.Stream && opt.Table != nil:
+		j.table = newStreamedTableDigest(*opt.Table, opt.TempDir, opt.SpoolBudget)
+	case opt.Stream:
 		j.msgs, j.fnds = spool.New(opt.TempDir, opt.SpoolBudget), spool.New(opt.TempDir, opt.SpoolBudget)
-	} else {
+	default:
 		j.keep = match.NewCollector()
 	}
 	return j
@@ -224,6 +235,12 @@ func (j *judge) batch(b *match.Batch) {
 	if !j.stream {
 		j.keep.Add(b)
 		j.findings = append(j.findings, fs...)
+		return
+	}
+	if j.table != nil {
+		if err := j.table.addBatch(b, fs); err != nil && j.err == nil {
+			j.err = err
+		}
 		return
 	}
 	var key [8]byte
@@ -283,6 +300,15 @@ func (j *judge) finish(rep *Report) error {
 		if rep.Findings == nil {
 			rep.Findings = []rules.Finding{}
 		}
+		return nil
+	}
+	rep.streamed = true
+	if j.table != nil {
+		if err := j.table.finishStream(capFs); err != nil {
+			j.table.Close()
+			return fmt.Errorf("analyze: %w", err)
+		}
+		rep.Table = j.table
 		return nil
 	}
 	for i := range capFs {

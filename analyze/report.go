@@ -51,10 +51,17 @@ type Report struct {
 	// Dialogs groups Messages for the ladder views; not part of the JSON
 	// contract.
 	Dialogs []match.Dialog `json:"-"`
+	// Table is what the table report shows of the messages and findings
+	// when the digest was built as the dialogs were judged
+	// (Options.Table); nil otherwise. Not part of the JSON contract.
+	Table *TableDigest `json:"-"`
 	// messages and findings hold the report's messages and findings,
 	// as compact JSON in report order, when they were streamed
-	// (Options.Stream); Messages and Findings are nil then.
+	// (Options.Stream without Table); Messages and Findings are nil then.
 	messages, findings *spool.Spool
+	// streamed is set when the report holds neither its messages nor
+	// its findings (Options.Stream).
+	streamed bool
 
 	// Unpaired lists packets seen on one side only (dropped or generated
 	// by the router; bounded, see correlate.Result), for the annotated
@@ -84,7 +91,7 @@ func (r *Report) StreamJSONField(name string) (func(yield func(compact []byte) e
 
 // Streamed reports whether the report's messages and findings were
 // streamed (Options.Stream) rather than kept.
-func (r *Report) Streamed() bool { return r.messages != nil }
+func (r *Report) Streamed() bool { return r.streamed }
 
 // Report modes.
 const (

@@ -85,15 +85,21 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	// JSON lists every message and finding from spools as the dialogs
-	// were judged (memory flat in the SIP messages). The table, the HTML
-	// report and the annotated capture read them from the report, kept
-	// whole: a table digest fed dialog by dialog cannot yet tell which
-	// closed dialog a capture-wide finding (NAT-HIDDEN...) makes a problem.
-	opt.Stream = *format == "json" && *annotateOut == ""
+	// were judged, and the table is drawn from a digest built as they
+	// were (memory flat in the SIP messages). The HTML report and the
+	// annotated capture read every message from the report, kept whole.
+	opt.Stream = (*format == "json" || *format == "table") && *annotateOut == ""
+	if opt.Stream && *format == "table" {
+		lim := tableLimits(*all)
+		opt.Table = &lim
+	}
 	rep, err := analyzeWithProgress(lan, wan, opt, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg: %s\n", oneLine(err))
 		return exitError
+	}
+	if rep.Table != nil {
+		defer rep.Table.Close()
 	}
 	if *annotateOut != "" {
 		if err := writeAnnotatedSources(*annotateOut, rep, lan, wan); err != nil {
