@@ -38,11 +38,12 @@ type Options struct {
 	// (spool.DefaultBudget when zero; tests make it small to spill).
 	TempDir     string
 	SpoolBudget int
-	// Table, with Stream, builds the table report's digest as the dialogs
-	// are judged, within these limits (Report.Table), instead of spooling
-	// the messages and findings for the JSON report: the report then has
-	// neither to write as JSON.
-	Table *TableLimits
+	// Sink, with Stream, takes every batch as it is judged and the
+	// capture-wide findings at the end, instead of the spools the JSON
+	// report is written from: the report then has neither messages nor
+	// findings to write as JSON. The table report's digest is one
+	// ([NewStreamedTableDigest]).
+	Sink Sink
 
 	// flushAfter overrides match.FlushAfter (tests).
 	flushAfter int64
@@ -197,6 +198,18 @@ func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, 
 	return errors.Join(feedErr, err)
 }
 
+// Sink takes what a streamed analysis judged (Options.Sink), in the order
+// the pipeline judges it. Its methods are called on one goroutine; an
+// error stops the analysis and is returned by [RunSources].
+type Sink interface {
+	// Batch takes one dialog's batch as judged, with its findings
+	// (unsorted). The messages are the batch's own: a Sink may keep them.
+	Batch(b *match.Batch, fs []rules.Finding) error
+	// Finish takes the capture-wide findings (sorted, rules.CompareFindings),
+	// once every batch was taken.
+	Finish(capture []rules.Finding) error
+}
+
 // judge takes the dialogs from the streamer to the evaluator, and their
 // messages and findings to the report (kept, or spooled).
 type judge struct {
@@ -207,11 +220,10 @@ type judge struct {
 	findings []rules.Finding
 	msgs     *spool.Spool
 	fnds     *spool.Spool
-	// table is the table report's digest (Options.Table), fed instead of
-	// msgs and fnds.
-	table *TableDigest
-	err   error
-	buf   []byte
+	// sink (Options.Sink) is fed instead of msgs and fnds.
+	sink Sink
+	err  error
+	buf  []byte
 }
 
 func newJudge(res *correlate.Result, lim Limits, opt Options) *judge {
@@ -219,8 +231,8 @@ func newJudge(res *correlate.Result, lim Limits, opt Options) *judge {
 	j.streamer = match.NewStreamer(res.Clock, match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs, FlushAfter: opt.flushAfter}, j.batch)
 	j.eval = rules.NewEvaluator(res, rules.DialogLookup{DialogOf: j.streamer.DialogOf, CallIDRewritten: j.streamer.CallIDRewritten})
 	switch {
-	case opt.Stream && opt.Table != nil:
-		j.table = newStreamedTableDigest(*opt.Table, opt.TempDir, opt.SpoolBudget)
+	case opt.Stream && opt.Sink != nil:
+		j.sink = opt.Sink
 	case opt.Stream:
 		j.msgs, j.fnds = spool.New(opt.TempDir, opt.SpoolBudget), spool.New(opt.TempDir, opt.SpoolBudget)
 	default:
@@ -237,9 +249,9 @@ func (j *judge) batch(b *match.Batch) {
 		j.findings = append(j.findings, fs...)
 		return
 	}
-	if j.table != nil {
-		if err := j.table.addBatch(b, fs); err != nil && j.err == nil {
-			j.err = err
+	if j.sink != nil {
+		if j.err == nil {
+			j.err = j.sink.Batch(b, fs)
 		}
 		return
 	}
@@ -303,12 +315,10 @@ func (j *judge) finish(rep *Report) error {
 		return nil
 	}
 	rep.streamed = true
-	if j.table != nil {
-		if err := j.table.finishStream(capFs); err != nil {
-			j.table.Close()
+	if j.sink != nil {
+		if err := j.sink.Finish(capFs); err != nil {
 			return fmt.Errorf("analyze: %w", err)
 		}
-		rep.Table = j.table
 		return nil
 	}
 	for i := range capFs {

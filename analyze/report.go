@@ -51,13 +51,9 @@ type Report struct {
 	// Dialogs groups Messages for the ladder views; not part of the JSON
 	// contract.
 	Dialogs []match.Dialog `json:"-"`
-	// Table is what the table report shows of the messages and findings
-	// when the digest was built as the dialogs were judged
-	// (Options.Table); nil otherwise. Not part of the JSON contract.
-	Table *TableDigest `json:"-"`
 	// messages and findings hold the report's messages and findings,
 	// as compact JSON in report order, when they were streamed
-	// (Options.Stream without Table); Messages and Findings are nil then.
+	// (Options.Stream without a Sink); Messages and Findings are nil then.
 	messages, findings *spool.Spool
 	// streamed is set when the report holds neither its messages nor
 	// its findings (Options.Stream).

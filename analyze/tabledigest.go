@@ -46,7 +46,8 @@ func DefaultTableLimits() TableLimits {
 // [TableDigestOf] makes one from a report kept whole: a dialog at a time
 // ([TableDigest.AddDialog]) and the findings ([TableDigest.AddFindings],
 // in any order: each rule keeps its first findings in report order). The
-// pipeline builds one as it judges the dialogs (Options.Table): findings
+// pipeline builds one as it judges the dialogs ([NewStreamedTableDigest],
+// a [Sink]): findings
 // as they come, and each message's ladder row to a spool by dialog; once
 // the capture-wide rules have run, which can make a closed dialog a
 // problem (NAT-HIDDEN on a registration), one pass over that spool picks
@@ -80,7 +81,8 @@ type TableDigest struct {
 	// them, whatever order the dialogs came in.
 	first, problems []TableDialog
 	// stream holds the spools of a digest the pipeline built as it judged
-	// the dialogs (Options.Table); nil for one made from a kept report.
+	// the dialogs (NewStreamedTableDigest); nil for one made from a kept
+	// report.
 	stream *tableStream
 }
 

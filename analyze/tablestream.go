@@ -12,7 +12,7 @@ import (
 )
 
 // This file builds a [TableDigest] as the pipeline judges the dialogs
-// (Options.Table), in memory bounded by its limits whatever the number of
+// (a [Sink]), in memory bounded by its limits whatever the number of
 // messages, dialogs or findings (issue 15).
 //
 // Why a spool of every message's ladder row rather than only the dialogs
@@ -47,6 +47,9 @@ const rowKeyLen = 8 + 1 + 8
 // shares between rows; a capture of a thousand made-up methods allocates
 // the rest.
 const maxInterned = 256
+
+// errNotStreamed is a digest made from a kept report fed as a Sink.
+var errNotStreamed = errors.New("analyze: the table digest was not made by NewStreamedTableDigest")
 
 // errTableRecord is a spooled record that does not decode: a bug, or a
 // temporary file changed under us.
@@ -84,10 +87,12 @@ type tableStream struct {
 // msgCounts counts a message's bad and warning findings.
 type msgCounts struct{ bad, warn int }
 
-// newStreamedTableDigest returns a digest for the pipeline to feed with
-// [TableDigest.addBatch] and [TableDigest.finishStream]; its spools spill
-// to dir, each after budget bytes.
-func newStreamedTableDigest(lim TableLimits, dir string, budget int) *TableDigest {
+// NewStreamedTableDigest returns a digest for the pipeline to feed as it
+// judges the dialogs (Options.Sink); its spools spill to dir (the
+// system's temporary directory when empty), each after budget bytes
+// (spool.DefaultBudget when zero). [TableDigest.Close] removes them if
+// they are not read.
+func NewStreamedTableDigest(lim TableLimits, dir string, budget int) *TableDigest {
 	d := NewTableDigest(lim)
 	d.stream = &tableStream{dir: dir, budget: budget, rows: spool.New(dir, budget), ranks: map[string]uint8{}, intern: map[string]string{}}
 	if lim.Examples <= 0 {
@@ -96,10 +101,13 @@ func newStreamedTableDigest(lim TableLimits, dir string, budget int) *TableDiges
 	return d
 }
 
-// addBatch takes one judged batch: its findings, and its dialog's header
-// and messages' rows to the spool.
-func (d *TableDigest) addBatch(b *match.Batch, fs []rules.Finding) error {
+// Batch takes one judged batch ([Sink]): its findings, and its dialog's
+// header and messages' rows to the spool.
+func (d *TableDigest) Batch(b *match.Batch, fs []rules.Finding) error {
 	s := d.stream
+	if s == nil {
+		return errNotStreamed
+	}
 	d.AddFindings(fs)
 	var byMsg map[int]msgCounts
 	for i := range fs {
@@ -166,10 +174,13 @@ func (s *tableStream) addFinding(f *rules.Finding) {
 	s.add(s.all)
 }
 
-// finishStream takes the capture-wide findings and, with a dialog limit,
-// makes the pass that picks the dialogs kept.
-func (d *TableDigest) finishStream(capFs []rules.Finding) error {
+// Finish takes the capture-wide findings ([Sink]) and, with a dialog
+// limit, makes the pass that picks the dialogs kept.
+func (d *TableDigest) Finish(capFs []rules.Finding) error {
 	s := d.stream
+	if s == nil {
+		return errNotStreamed
+	}
 	d.AddFindings(capFs)
 	if s.err != nil {
 		return s.err

@@ -115,14 +115,15 @@ func TestTableDigestStreamedEqualsKept(t *testing.T) {
 					t.Fatal(err)
 				}
 				for _, lim := range limits {
-					rep, err := Run(c.lan, c.wan, Options{Stream: true, Table: &lim, SpoolBudget: 512, flushAfter: flush})
+					dg := NewStreamedTableDigest(lim, "", 512)
+					rep, err := Run(c.lan, c.wan, Options{Stream: true, Sink: dg, SpoolBudget: 512, flushAfter: flush})
 					if err != nil {
 						t.Fatal(err)
 					}
-					if rep.Table == nil || !rep.Streamed() || rep.Messages != nil || rep.Findings != nil {
-						t.Fatalf("limits %+v: the streamed report has no digest, or keeps messages or findings", lim)
+					if !rep.Streamed() || rep.Messages != nil || rep.Findings != nil {
+						t.Fatalf("limits %+v: the streamed report keeps messages or findings", lim)
 					}
-					got, want := mustJSON(t, viewOf(t, rep.Table)), mustJSON(t, viewOf(t, TableDigestOf(kept, lim)))
+					got, want := mustJSON(t, viewOf(t, dg)), mustJSON(t, viewOf(t, TableDigestOf(kept, lim)))
 					if got != want {
 						i := 0
 						for i < min(len(got), len(want)) && got[i] == want[i] {
@@ -131,7 +132,7 @@ func TestTableDigestStreamedEqualsKept(t *testing.T) {
 						from := max(i-300, 0)
 						t.Errorf("flush %d, limits %+v: the digests differ at byte %d:\nstreamed: …%.400s\nwhole:    …%.400s", flush, lim, i, got[from:], want[from:])
 					}
-					if err := rep.Table.Close(); err != nil {
+					if err := dg.Close(); err != nil {
 						t.Error(err)
 					}
 				}
@@ -147,12 +148,10 @@ func TestTableDigestStreamedEqualsKept(t *testing.T) {
 // dialog by dialog missed them: cdd4250.)
 func TestTableDigestNamesClosedDialogs(t *testing.T) {
 	lan, wan := sipHeavyFiles(t)
-	lim := DefaultTableLimits()
-	rep, err := Run(lan, wan, Options{Stream: true, Table: &lim})
-	if err != nil {
+	d := NewStreamedTableDigest(DefaultTableLimits(), "", 0)
+	if _, err := Run(lan, wan, Options{Stream: true, Sink: d}); err != nil {
 		t.Fatal(err)
 	}
-	d := rep.Table
 	hidden := 0
 	for _, g := range d.Rules {
 		if g.Rule == rules.NATHidden.ID {
@@ -184,7 +183,7 @@ func TestTableDigestNamesClosedDialogs(t *testing.T) {
 // finishes the digest.
 func streamedBatches(tb testing.TB, lim TableLimits, n, per int, fed func()) *TableDigest {
 	tb.Helper()
-	d := newStreamedTableDigest(lim, tb.TempDir(), 0)
+	d := NewStreamedTableDigest(lim, tb.TempDir(), 0)
 	id := 0
 	for dlg := 1; dlg <= n; dlg++ {
 		b := &match.Batch{Dialog: match.Dialog{ID: dlg, Method: "INVITE", CallIDsLAN: []string{fmt.Sprint("call-", dlg)}}, Closed: true}
@@ -194,14 +193,14 @@ func streamedBatches(tb testing.TB, lim TableLimits, n, per int, fed func()) *Ta
 			b.Messages = append(b.Messages, match.Message{ID: id, Dialog: dlg, Method: "INVITE", Direction: "outbound", State: match.Matched, TS: int64(id) * 1e6})
 			fs = append(fs, finding("CALLID-REWRITTEN", rules.Bad, id))
 		}
-		if err := d.addBatch(b, fs); err != nil {
+		if err := d.Batch(b, fs); err != nil {
 			tb.Fatal(err)
 		}
 	}
 	if fed != nil {
 		fed()
 	}
-	if err := d.finishStream(nil); err != nil {
+	if err := d.Finish(nil); err != nil {
 		tb.Fatal(err)
 	}
 	return d

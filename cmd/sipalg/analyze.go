@@ -89,17 +89,16 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	// were (memory flat in the SIP messages). The HTML report and the
 	// annotated capture read every message from the report, kept whole.
 	opt.Stream = (*format == "json" || *format == "table") && *annotateOut == ""
+	var dg *analyze.TableDigest
 	if opt.Stream && *format == "table" {
-		lim := tableLimits(*all)
-		opt.Table = &lim
+		dg = analyze.NewStreamedTableDigest(tableLimits(*all), "", 0)
+		defer dg.Close()
+		opt.Sink = dg
 	}
 	rep, err := analyzeWithProgress(lan, wan, opt, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg: %s\n", oneLine(err))
 		return exitError
-	}
-	if rep.Table != nil {
-		defer rep.Table.Close()
 	}
 	if *annotateOut != "" {
 		if err := writeAnnotatedSources(*annotateOut, rep, lan, wan); err != nil {
@@ -107,7 +106,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 			return exitError
 		}
 	}
-	if err := writeReport(rep, *format, *out, *all, stdout); err != nil {
+	if err := writeReport(rep, dg, *format, *out, *all, stdout); err != nil {
 		fmt.Fprintf(stderr, "sipalg: %v\n", err)
 		return exitError
 	}
@@ -135,8 +134,10 @@ func fileSize(path string) int64 {
 }
 
 // writeReport writes the report to the file out, or to stdout; colour
-// only for a table on a terminal. all lifts the table's bounds.
-func writeReport(rep *analyze.Report, format, out string, all bool, stdout io.Writer) error {
+// only for a table on a terminal. all lifts the table's bounds. dg is the
+// table's digest when the analysis built it (analyze.Options.Sink), with
+// the limits all calls for; nil digests the report.
+func writeReport(rep *analyze.Report, dg *analyze.TableDigest, format, out string, all bool, stdout io.Writer) error {
 	render := func(w io.Writer, color bool) error {
 		switch format {
 		case "json":
@@ -147,6 +148,10 @@ func writeReport(rep *analyze.Report, format, out string, all bool, stdout io.Wr
 		switch {
 		case rep.Single != nil:
 			return renderSingle(w, rep, color)
+		case dg != nil && all:
+			return renderTableReport(w, rep, dg, color, 0)
+		case dg != nil:
+			return renderTableReport(w, rep, dg, color, maxTableLines)
 		case all:
 			return renderReportAll(w, rep, color)
 		}

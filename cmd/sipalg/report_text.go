@@ -71,28 +71,20 @@ const maxMappingRows = 24
 // lines): the verdict first, then the inputs, clock, NAT and mappings, the
 // findings by rule, the router fingerprint, and the ladders of the
 // dialogs, only those with problems when not all fit.
-//
-// A report analysed with Options.Table carries the digest, built as the
-// dialogs were judged (tableLimits says which); any other is digested
-// here from the messages, findings and dialogs it holds.
+// The report holds its messages, findings and dialogs; sipalg analyze
+// gives renderTableReport the digest the pipeline built instead.
 func renderReport(w io.Writer, rep *analyze.Report, color bool) error {
-	if rep.Table != nil {
-		return renderTableReport(w, rep, rep.Table, color, maxTableLines)
-	}
 	return renderTableReport(w, rep, analyze.TableDigestOf(rep, tableLimits(false)), color, maxTableLines)
 }
 
 // renderReportAll writes the table report with everything in it (--all):
 // every mapping, every finding, the ladder of every dialog.
 func renderReportAll(w io.Writer, rep *analyze.Report, color bool) error {
-	if rep.Table != nil {
-		return renderTableReport(w, rep, rep.Table, color, 0)
-	}
 	return renderTableReport(w, rep, analyze.TableDigestOf(rep, tableLimits(true)), color, 0)
 }
 
 // tableLimits are the digest's limits for the table report, bounded or
-// with --all.
+// with --all (renderTableReport's limit 0).
 func tableLimits(all bool) analyze.TableLimits {
 	if all {
 		return analyze.TableLimits{}
