@@ -84,10 +84,11 @@ func renderReportAll(w io.Writer, rep *analyze.Report, color bool) error {
 }
 
 // tableLimits are the digest's limits for the table report, bounded or
-// with --all (renderTableReport's limit 0).
+// with --all (renderTableReport's limit 0): no limit then but on the
+// addresses remembered to pick out mappings, which --all lists whole.
 func tableLimits(all bool) analyze.TableLimits {
 	if all {
-		return analyze.TableLimits{}
+		return analyze.TableLimits{Endpoints: analyze.DefaultTableLimits().Endpoints}
 	}
 	return analyze.DefaultTableLimits()
 }
