@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -265,16 +264,20 @@ func (j *judge) batch(b *match.Batch) {
 	}
 }
 
-// add spools v, as compact JSON, under key.
-func (j *judge) add(s *spool.Spool, key []byte, v any) {
+// jsonAppender is what the spools hold: a message or a finding, as the
+// report writes it.
+type jsonAppender interface {
+	AppendJSON(dst []byte, prefix string) []byte
+}
+
+// add spools v, as the report's JSON writes it ([Report.StreamJSONField]),
+// under key.
+func (j *judge) add(s *spool.Spool, key []byte, v jsonAppender) {
 	if j.err != nil {
 		return
 	}
-	b, err := json.Marshal(v)
-	if err == nil {
-		err = s.Add(key, b)
-	}
-	j.err = err
+	j.buf = v.AppendJSON(j.buf[:0], elemPrefix)
+	j.err = s.Add(key, j.buf)
 }
 
 // findingKey orders findings as rules sorts them: by message (findings

@@ -66,10 +66,12 @@ type Report struct {
 }
 
 // StreamJSONField writes the messages or findings of a streamed report
-// (Options.Stream) element by element, each as compact JSON, in report
-// order; false for any other field, and when the report holds them. A
-// streamed list can be written once.
-func (r *Report) StreamJSONField(name string) (func(yield func(compact []byte) error) error, bool) {
+// (Options.Stream) element by element, in report order, each indented as
+// json.MarshalIndent(v, prefix, "  ") writes it: prefix is the one of an
+// element of a list member of the report's top-level object. False for any
+// other field, and when the report holds them. A streamed list can be
+// written once.
+func (r *Report) StreamJSONField(name string) (each func(yield func(elem []byte) error) error, prefix string, ok bool) {
 	var s *spool.Spool
 	switch name {
 	case "messages":
@@ -78,12 +80,16 @@ func (r *Report) StreamJSONField(name string) (func(yield func(compact []byte) e
 		s = r.findings
 	}
 	if s == nil {
-		return nil, false
+		return nil, "", false
 	}
 	return func(yield func([]byte) error) error {
 		return s.Each(func(_, v []byte) error { return yield(v) })
-	}, true
+	}, elemPrefix, true
 }
+
+// elemPrefix is the indent of an element of a list member of the report:
+// the spools hold messages and findings written for it.
+const elemPrefix = "    "
 
 // Streamed reports whether the report's messages and findings were
 // streamed (Options.Stream) rather than kept.

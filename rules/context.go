@@ -92,6 +92,12 @@ func (c *Context) SDP(m *match.Message, wan bool) *sdp.Session {
 	if p == nil {
 		return nil
 	}
+	if s := m.LANSDP; !wan && s != nil {
+		return s
+	}
+	if s := m.WANSDP; wan && s != nil {
+		return s
+	}
 	k := sdpKey{m.ID, wan}
 	if s, ok := c.sdps[k]; ok {
 		return s

@@ -1,5 +1,7 @@
 package rules
 
+import "github.com/sipalg/sipalg/analyze/jsontext"
+
 // Verdict is what a finding says about a rewrite or a behaviour.
 type Verdict string
 
@@ -89,4 +91,42 @@ type Summary struct {
 	// be compared across the router (a snap length cut what pairing
 	// needs): no ALG detected then means unknown, not absent.
 	NoneCompared bool `json:"-"`
+}
+
+// AppendJSON appends f as json.MarshalIndent(f, prefix, "  ") writes it,
+// without reflection (a SIP-heavy report writes millions; issue 15).
+// TestFindingAppendJSON holds it to encoding/json.
+func (f *Finding) AppendJSON(dst []byte, prefix string) []byte {
+	o := jsontext.NewObject(dst, prefix)
+	o.Key("rule")
+	o.Buf = jsontext.String(o.Buf, f.Rule)
+	o.Key("verdict")
+	o.Buf = jsontext.String(o.Buf, string(f.Verdict))
+	o.Key("severity")
+	o.Buf = jsontext.String(o.Buf, string(f.Severity))
+	o.Key("direction")
+	o.Buf = jsontext.String(o.Buf, f.Direction)
+	o.Key("message_id")
+	o.Buf = jsontext.IntPtr(o.Buf, f.MessageID)
+	o.Key("lan_frame")
+	o.Buf = jsontext.IntPtr(o.Buf, f.LANFrame)
+	o.Key("wan_frame")
+	o.Buf = jsontext.IntPtr(o.Buf, f.WANFrame)
+	o.Key("method")
+	o.Buf = jsontext.String(o.Buf, f.Method)
+	o.Key("field")
+	o.Buf = jsontext.String(o.Buf, f.Field)
+	o.Key("before")
+	o.Buf = jsontext.String(o.Buf, f.Before)
+	o.Key("after")
+	o.Buf = jsontext.String(o.Buf, f.After)
+	o.Key("explanation")
+	o.Buf = jsontext.String(o.Buf, f.Explanation)
+	o.Key("refs")
+	o.Strings(f.Refs, f.Refs == nil)
+	if len(f.Frames) > 0 {
+		o.Key("frames")
+		o.Ints(f.Frames, false)
+	}
+	return o.End()
 }

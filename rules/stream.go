@@ -140,7 +140,11 @@ func NewEvaluator(corr *correlate.Result, look DialogLookup) *Evaluator {
 // the findings, unsorted.
 func (e *Evaluator) Batch(b *match.Batch) []Finding {
 	c := e.cap.forBatch(b)
-	var fs []Finding
+	n := 0
+	for i := range c.Messages {
+		n += len(c.Messages[i].Changes)
+	}
+	fs := make([]Finding, 0, n+4) // a finding per change, and the checks'
 	for i := range c.Messages {
 		m := &c.Messages[i]
 		e.agg.observe(c, m, b.Dialog.Method)

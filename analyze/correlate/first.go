@@ -94,7 +94,7 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 		if n%4096 == 0 && failed.Load() {
 			return nil, nil, nil
 		}
-		memo.m = nil // the buffer a message was parsed from is reused
+		memo.ok = false // the buffer a message was parsed from is reused
 		if sp.first == 0 || p.TS < sp.first {
 			sp.first = p.TS
 		}

@@ -158,21 +158,24 @@ func sipKey(b []byte, parse func([]byte) *sipmsg.Message) (uint64, bool) {
 	return finish(h), true
 }
 
-// parseMemo parses SIP messages, remembering the last: the first pass
-// parses each message for its key and for the inventory, once. Its user
-// clears m before each packet: a later message can sit at the same
-// address, with the same length, in the reused read buffer.
+// parseMemo parses SIP messages into one Message, remembering the last:
+// the first pass parses each message for its key and for the inventory,
+// once, and keeps neither. Its user clears ok before each packet: a later
+// message can sit at the same address, with the same length, in the
+// reused read buffer.
 type parseMemo struct {
-	b []byte
-	m *sipmsg.Message
+	b  []byte
+	m  sipmsg.Message
+	ok bool
 }
 
 func (p *parseMemo) parse(b []byte) *sipmsg.Message {
-	if p.m != nil && len(b) == len(p.b) && len(b) > 0 && &b[0] == &p.b[0] {
-		return p.m
+	if p.ok && len(b) == len(p.b) && len(b) > 0 && &b[0] == &p.b[0] {
+		return &p.m
 	}
-	p.b, p.m = b, sipmsg.Parse(b)
-	return p.m
+	sipmsg.ParseInto(&p.m, b)
+	p.b, p.ok = b, true
+	return &p.m
 }
 
 // sipKeys computes the twin keys of one side's SIP messages in the first

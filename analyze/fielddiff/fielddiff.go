@@ -88,18 +88,28 @@ type Change struct {
 // router, and b, the message as it left. Identical messages give nil. The
 // order is deterministic: fields in the order of a, then fields only in b.
 func Diff(a, b *sipmsg.Message) []Change {
+	return DiffSessions(a, b, nil, nil)
+}
+
+// DiffSessions is [Diff] for a caller that has parsed the messages' SDP
+// bodies already (sa is a's, sb b's; nil: parsed here when needed), as
+// sdp.Parse(m.Raw, body) of the body SDPBody names: match keeps them for
+// the rules, which would parse them again.
+func DiffSessions(a, b *sipmsg.Message, sa, sb *sdp.Session) []Change {
 	if a == nil || b == nil {
 		return nil
 	}
 	if bytes.Equal(a.Raw, b.Raw) {
 		return nil
 	}
-	return diff(a, b)
+	return diffSessions(a, b, sa, sb)
 }
 
 // diff is Diff without the identical-bytes shortcut (the fuzz target checks
 // that the field comparison itself finds nothing in identical messages).
-func diff(a, b *sipmsg.Message) []Change {
+func diff(a, b *sipmsg.Message) []Change { return diffSessions(a, b, nil, nil) }
+
+func diffSessions(a, b *sipmsg.Message, sa, sb *sdp.Session) []Change {
 	if a.NotSIP || b.NotSIP {
 		if bytes.Equal(a.Raw, b.Raw) {
 			return nil
@@ -108,19 +118,14 @@ func diff(a, b *sipmsg.Message) []Change {
 			SpanA: sipmsg.Span{Off: 0, End: len(a.Raw)}, SpanB: sipmsg.Span{Off: 0, End: len(b.Raw)}}}
 	}
 	va, vb := newView(a), newView(b)
+	va.given, vb.given = sa, sb
 	defer va.release()
 	defer vb.release()
 	va.collect()
 	vb.collect()
 	// Path indices: a base name that repeats on either side gets [k].
-	counts := map[string]int{}
-	for _, v := range []*view{va, vb} {
-		for base, n := range v.count {
-			counts[base] = max(counts[base], n)
-		}
-	}
-	va.finish(counts)
-	vb.finish(counts)
+	va.finish(vb)
+	vb.finish(va)
 
 	d := differ{a: va, b: vb}
 	d.run()
@@ -171,12 +176,65 @@ type view struct {
 	elems []elem
 	count map[string]int
 	sess  *sdp.Session
+	// leafBuf backs the leaves of every element; paths interns the
+	// field paths built from the message's bytes (parameter and
+	// attribute names, indexed bases), and scratch builds them: both
+	// survive the view's reuse, so a steady stream of messages builds
+	// no strings for its paths (issue 15).
+	// given is the SDP session the caller parsed, if any.
+	given   *sdp.Session
+	leafBuf []leaf
+	paths   map[string]string
+	scratch []byte
+}
+
+// maxPaths bounds the paths a view interns: names come from the
+// captures, which may hold any number of distinct ones.
+const maxPaths = 1024
+
+func ascii(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// path returns the string of b, interned.
+func (v *view) path(b []byte) string {
+	if s, ok := v.paths[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(v.paths) < maxPaths {
+		v.paths[s] = s
+	}
+	return s
+}
+
+// pathOf returns prefix, then name (lower-cased as strings.ToLower does
+// when lower), then suffix, interned.
+func (v *view) pathOf(prefix string, name []byte, lower bool, suffix string) string {
+	if lower && !ascii(name) {
+		return prefix + strings.ToLower(string(name)) + suffix
+	}
+	b := append(v.scratch[:0], prefix...)
+	for _, c := range name {
+		if lower && 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	b = append(b, suffix...)
+	v.scratch = b
+	return v.path(b)
 }
 
 // views recycles views: an element is 480 bytes and a message with SDP
 // has about 40, so growing a fresh slice per diff was a fifth of the CPU of
 // a SIP-heavy analysis (issue 15). Changes keep no reference into a view.
-var views = sync.Pool{New: func() any { return &view{count: map[string]int{}} }}
+var views = sync.Pool{New: func() any { return &view{count: map[string]int{}, paths: map[string]string{}} }}
 
 func newView(m *sipmsg.Message) *view {
 	v := views.Get().(*view)
@@ -188,8 +246,10 @@ func newView(m *sipmsg.Message) *view {
 func (v *view) release() {
 	clear(v.elems)
 	v.elems = v.elems[:0]
+	clear(v.leafBuf)
+	v.leafBuf = v.leafBuf[:0]
 	clear(v.count)
-	v.m, v.raw, v.sess = nil, nil, nil
+	v.m, v.raw, v.sess, v.given = nil, nil, nil, nil
 	views.Put(v)
 }
 
@@ -345,45 +405,51 @@ func (v *view) collectBody() {
 
 // collectSDP adds one element per SDP line.
 func (v *view) collectSDP(body sipmsg.Span) {
-	s := sdp.Parse(v.raw, body)
+	s := v.given
+	if s == nil || s.Span != body || len(s.Raw) != len(v.raw) || len(v.raw) == 0 || &s.Raw[0] != &v.raw[0] {
+		s = sdp.Parse(v.raw, body)
+	}
 	v.sess = s
 	mi := -1
 	prefix := "sdp."
 	for _, l := range s.Lines {
 		for mi+1 < len(s.Media) && l.Off >= s.Media[mi+1].Off {
 			mi++
-			prefix = "sdp.m[" + strconv.Itoa(mi) + "]."
+			var n [20]byte
+			prefix = v.pathOf("sdp.m[", strconv.AppendInt(n[:0], int64(mi), 10), false, "].")
 		}
 		switch l.Type {
 		case 0:
 			if l.Text.Len() > 0 {
-				v.add(elem{base: prefix + "line", span: l.Text, hdr: -1})
+				v.add(elem{base: v.pathOf(prefix, nil, false, "line"), span: l.Text, hdr: -1})
 			}
 		case 'm':
 			if mi >= 0 && s.Media[mi].Line.Off == l.Off {
 				v.add(elem{base: "sdp.m", kind: kindMedia, span: l.Value, hdr: -1, media: &s.Media[mi]})
 			} else {
-				v.add(elem{base: prefix + "m", span: l.Value, hdr: -1})
+				v.add(elem{base: v.pathOf(prefix, nil, false, "m"), span: l.Value, hdr: -1})
 			}
 		case 'a':
 			name := l.Value
 			if i := bytes.IndexByte(v.raw[name.Off:name.End], ':'); i >= 0 {
 				name.End = name.Off + i
 			}
-			v.add(elem{base: prefix + "a[" + string(v.raw[name.Off:name.End]) + "]", span: l.Value, hdr: -1})
+			v.add(elem{base: v.pathOf(prefix+"a[", v.raw[name.Off:name.End], false, "]"), span: l.Value, hdr: -1})
 		default:
-			v.add(elem{base: prefix + string(l.Type), span: l.Value, hdr: -1})
+			v.add(elem{base: v.pathOf(prefix, []byte{l.Type}, false, ""), span: l.Value, hdr: -1})
 		}
 	}
 }
 
-// finish sets every element's path and leaves.
-func (v *view) finish(counts map[string]int) {
+// finish sets every element's path: a base that repeats on either side
+// (v or other) gets its index.
+func (v *view) finish(other *view) {
 	for i := range v.elems {
 		e := &v.elems[i]
 		e.path = e.base
-		if alwaysIndexed(e.base) || counts[e.base] > 1 {
-			e.path = e.base + "[" + strconv.Itoa(e.k) + "]"
+		if alwaysIndexed(e.base) || v.count[e.base] > 1 || other.count[e.base] > 1 {
+			var n [20]byte
+			e.path = v.pathOf(e.base+"[", strconv.AppendInt(n[:0], int64(e.k), 10), false, "]")
 		}
 	}
 }
@@ -397,30 +463,33 @@ func (v *view) fillLeaves(e *elem) {
 		return
 	}
 	e.leavesDone = true
+	start := len(v.leafBuf)
 	switch e.kind {
 	case kindVia:
-		e.leaves = v.viaLeaves(e.via)
+		v.leafBuf = v.viaLeaves(v.leafBuf, e.via)
 	case kindAddr:
-		e.leaves = v.addrLeaves(e.addr)
+		v.leafBuf = v.addrLeaves(v.leafBuf, e.addr)
 	case kindAuth:
-		e.leaves = v.authLeaves(e.span)
+		v.leafBuf = v.authLeaves(v.leafBuf, e.span)
 	case kindMedia:
-		e.leaves = v.mediaLeaves(e.media)
+		v.leafBuf = v.mediaLeaves(v.leafBuf, e.media)
 	}
+	end := len(v.leafBuf)
+	e.leaves = v.leafBuf[start:end:end]
 }
 
 // paramLeaves appends one leaf per parameter, named prefix+lower(name); a
 // repeated name gets "#2", "#3"... as the fixture generator names them.
 func (v *view) paramLeaves(out []leaf, ps []sipmsg.Param, prefix string) []leaf {
 	for i, p := range ps {
-		name := strings.ToLower(string(v.val(p.Name)))
+		name := v.val(p.Name)
 		n := 1
 		for _, q := range ps[:i] {
-			if strings.EqualFold(string(v.val(q.Name)), name) {
+			if bytes.EqualFold(v.val(q.Name), name) {
 				n++
 			}
 		}
-		path := prefix + name
+		path := v.pathOf(prefix, name, true, "")
 		if n > 1 {
 			path += "#" + strconv.Itoa(n)
 		}
@@ -433,8 +502,7 @@ func (v *view) paramLeaves(out []leaf, ps []sipmsg.Param, prefix string) []leaf 
 	return out
 }
 
-func (v *view) viaLeaves(x sipmsg.Via) []leaf {
-	out := make([]leaf, 0, 2+len(x.Params))
+func (v *view) viaLeaves(out []leaf, x sipmsg.Via) []leaf {
 	if !x.ProtoName.IsZero() {
 		out = append(out, leaf{path: ".sent-protocol", span: sipmsg.Span{Off: x.ProtoName.Off, End: max(x.ProtoName.End, x.Transport.End)}})
 	}
@@ -448,8 +516,7 @@ func (v *view) viaLeaves(x sipmsg.Via) []leaf {
 	return v.paramLeaves(out, x.Params, ".")
 }
 
-func (v *view) addrLeaves(x sipmsg.Addr) []leaf {
-	var out []leaf
+func (v *view) addrLeaves(out []leaf, x sipmsg.Addr) []leaf {
 	if !x.Display.IsZero() {
 		out = append(out, leaf{path: ".display", span: x.Display})
 	}
@@ -495,13 +562,13 @@ func (v *view) addrLeaves(x sipmsg.Addr) []leaf {
 
 // authLeaves splits "Digest name=value, name="value"" into a scheme leaf
 // and one leaf per auth-param, quotes stripped.
-func (v *view) authLeaves(s sipmsg.Span) []leaf {
+func (v *view) authLeaves(out []leaf, s sipmsg.Span) []leaf {
 	b := v.raw
 	i := s.Off
 	for i < s.End && b[i] != ' ' && b[i] != '\t' {
 		i++
 	}
-	out := []leaf{{path: ".scheme", span: sipmsg.Span{Off: s.Off, End: i}}}
+	out = append(out, leaf{path: ".scheme", span: sipmsg.Span{Off: s.Off, End: i}})
 	for i < s.End {
 		for i < s.End && (b[i] == ' ' || b[i] == '\t' || b[i] == ',' || b[i] == '\r' || b[i] == '\n') {
 			i++
@@ -545,8 +612,7 @@ func (v *view) authLeaves(s sipmsg.Span) []leaf {
 				}
 			}
 		}
-		name := strings.ToLower(string(b[ns:ne]))
-		out = append(out, leaf{path: "." + name, span: sipmsg.Span{Off: vs, End: ve}})
+		out = append(out, leaf{path: v.pathOf(".", b[ns:ne], true, ""), span: sipmsg.Span{Off: vs, End: ve}})
 		for i < s.End && b[i] != ',' {
 			i++
 		}
@@ -554,8 +620,7 @@ func (v *view) authLeaves(s sipmsg.Span) []leaf {
 	return out
 }
 
-func (v *view) mediaLeaves(m *sdp.Media) []leaf {
-	out := make([]leaf, 0, 4)
+func (v *view) mediaLeaves(out []leaf, m *sdp.Media) []leaf {
 	if !m.MediaType.IsZero() {
 		out = append(out, leaf{path: ".media", span: m.MediaType})
 	}

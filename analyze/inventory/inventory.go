@@ -129,6 +129,7 @@ type Counter struct {
 	cache        *flowcache.Cache[flowID, *Flow]
 	maxFlows     int
 	lastSIPFrame int
+	sess         sdp.Session // reused for every SDP body checked
 }
 
 // NewCounter counts the packets of r, tabling at most maxFlows flows (0
@@ -203,7 +204,8 @@ func (c *Counter) countSIP(frame int, b []byte, f *Flow) {
 		s.Diagnostics[d.Code]++
 	}
 	if body, ok := m.SDPBody(); ok {
-		sess := sdp.Parse(m.Raw, body)
+		sess := &c.sess
+		sdp.ParseInto(sess, m.Raw, body)
 		hasErrors = hasErrors || sess.HasErrors()
 		for _, d := range sess.Diags {
 			s.Diagnostics[d.Code]++

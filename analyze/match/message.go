@@ -1,6 +1,8 @@
 package match
 
 import (
+	"github.com/sipalg/sipalg/analyze/jsontext"
+	"github.com/sipalg/sipalg/analyze/sdp"
 	"net/netip"
 
 	"github.com/sipalg/sipalg/analyze/fielddiff"
@@ -57,6 +59,60 @@ type Message struct {
 	// Changes is the field diff, from the message as it entered the
 	// router to the message as it left.
 	Changes []fielddiff.Change `json:"-"`
+	// LANSDP and WANSDP are the parsed SDP bodies of LAN and WAN, when
+	// Prepare parsed them (nil: no SDP, or not prepared).
+	LANSDP, WANSDP *sdp.Session `json:"-"`
 
 	tx *txState // its transaction while the Streamer holds it
+	// txKeys are the transaction keys of each side, tags the dialog's
+	// tags and expires a registration's longest expiry (see observe),
+	// computed by Prepare (txDone) off the Streamer's goroutine.
+	txKeys    [2]txKey
+	txHas     [2]bool
+	tags      string
+	expires   int
+	expiresOK bool
+	txDone    bool
+}
+
+// AppendJSON appends m as json.MarshalIndent(m, prefix, "  ") writes it,
+// without reflection (a SIP-heavy report writes millions; issue 15).
+// TestMessageAppendJSON holds it to encoding/json.
+func (m *Message) AppendJSON(dst []byte, prefix string) []byte {
+	o := jsontext.NewObject(dst, prefix)
+	o.Key("id")
+	o.Buf = jsontext.Int(o.Buf, m.ID)
+	o.Key("direction")
+	o.Buf = jsontext.String(o.Buf, m.Direction)
+	o.Key("lan_frame")
+	o.Buf = jsontext.IntPtr(o.Buf, m.LANFrame)
+	o.Key("wan_frame")
+	o.Buf = jsontext.IntPtr(o.Buf, m.WANFrame)
+	o.Key("method")
+	o.Buf = jsontext.String(o.Buf, m.Method)
+	o.Key("status")
+	o.Buf = jsontext.IntPtr(o.Buf, m.Status)
+	o.Key("cseq")
+	o.Buf = jsontext.String(o.Buf, m.CSeq)
+	o.Key("call_id_lan")
+	o.Buf = jsontext.String(o.Buf, m.CallIDLAN)
+	o.Key("call_id_wan")
+	o.Buf = jsontext.String(o.Buf, m.CallIDWAN)
+	o.Key("state")
+	o.Buf = jsontext.String(o.Buf, m.State)
+	o.Key("dialog")
+	o.Buf = jsontext.Int(o.Buf, m.Dialog)
+	o.Key("retransmission")
+	o.Buf = jsontext.Bool(o.Buf, m.Retransmission)
+	o.Key("transaction")
+	o.Buf = jsontext.Int(o.Buf, m.Transaction)
+	o.Key("changed_fields")
+	o.Buf = jsontext.Int(o.Buf, m.ChangedFields)
+	o.Key("proto")
+	o.Buf = jsontext.String(o.Buf, m.Proto)
+	if m.Cut != "" {
+		o.Key("cut")
+		o.Buf = jsontext.String(o.Buf, m.Cut)
+	}
+	return o.End()
 }

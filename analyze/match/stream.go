@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"container/heap"
 	"fmt"
+	"github.com/sipalg/sipalg/analyze/sdp"
 	"slices"
 	"strconv"
 	"strings"
@@ -336,11 +337,12 @@ func Prepare(sm correlate.SIPMessage) Message {
 		m.WANSrc, m.WANDst, m.Proto = r.Src, r.Dst, protoName(r.Proto)
 	}
 	describe(&m)
+	m.LANSDP, m.WANSDP = parseSDP(m.LAN), parseSDP(m.WAN)
 	if m.LAN != nil && m.WAN != nil {
 		if m.Direction == "inbound" {
-			m.Changes = fielddiff.Diff(m.WAN, m.LAN)
+			m.Changes = fielddiff.DiffSessions(m.WAN, m.LAN, m.WANSDP, m.LANSDP)
 		} else {
-			m.Changes = fielddiff.Diff(m.LAN, m.WAN)
+			m.Changes = fielddiff.DiffSessions(m.LAN, m.WAN, m.LANSDP, m.WANSDP)
 		}
 		switch {
 		case sm.LAN.Cut:
@@ -352,7 +354,38 @@ func Prepare(sm correlate.SIPMessage) Message {
 		}
 		m.ChangedFields = len(m.Changes)
 	}
+	// The transaction keys too: on the workers, not on the Streamer's
+	// one goroutine.
+	m.txKeys, m.txHas = transactionKeys(&m)
+	if p := cmp.Or(m.LAN, m.WAN); p != nil {
+		m.tags = dialogTags(p)
+		if m.Method == "REGISTER" {
+			m.expires, m.expiresOK = registerExpires(p)
+		}
+	}
+	m.txDone = true
 	return m
+}
+
+// parseSDP parses p's SDP body, if it has one.
+func parseSDP(p *sipmsg.Message) *sdp.Session {
+	if p == nil {
+		return nil
+	}
+	if body, ok := p.SDPBody(); ok {
+		return sdp.Parse(p.Raw, body)
+	}
+	return nil
+}
+
+// transactionKeys returns the transaction key of each side of m.
+func transactionKeys(m *Message) (keys [2]txKey, has [2]bool) {
+	for i, p := range [2]*sipmsg.Message{m.LAN, m.WAN} {
+		if p != nil {
+			keys[i], has[i] = transactionKey("lw"[i], p)
+		}
+	}
+	return keys, has
 }
 
 // uncut keeps the changes a snap length cannot have made: those whose value
@@ -391,13 +424,10 @@ func (s *Streamer) process(k sortKey, m Message) {
 	if k.ts-s.lastScan >= min(scanEvery, s.opt.FlushAfter) {
 		s.scan(k.ts)
 	}
-	var keys [2]txKey
-	var hasKey [2]bool
-	for i, p := range [2]*sipmsg.Message{m.LAN, m.WAN} {
-		if p != nil {
-			keys[i], hasKey[i] = transactionKey("lw"[i], p)
-		}
+	if !m.txDone {
+		m.txKeys, m.txHas = transactionKeys(&m)
 	}
+	keys, hasKey := m.txKeys, m.txHas
 	d := s.dialogFor(&m, keys, hasKey)
 	s.transaction(d, &m, keys, hasKey)
 	s.observe(d, &m)
@@ -559,8 +589,12 @@ func (s *Streamer) observe(d *openDialog, m *Message) {
 	if d.d.Method == "" && p.IsRequest {
 		d.d.Method = string(p.Bytes(p.Method))
 	}
-	if tags := dialogTags(p); tags != "" && len(d.d.Tags) < maxTags {
-		addOnce(&d.d.Tags, tags)
+	if !m.txDone {
+		m.tags = dialogTags(p)
+		m.expires, m.expiresOK = registerExpires(p)
+	}
+	if m.tags != "" && len(d.d.Tags) < maxTags {
+		addOnce(&d.d.Tags, m.tags)
 	}
 	switch m.Method {
 	case "INVITE":
@@ -574,7 +608,7 @@ func (s *Streamer) observe(d *openDialog, m *Message) {
 		}
 	case "REGISTER":
 		d.register = true
-		if n, ok := registerExpires(p); ok && int64(n)*1e9 > d.expires {
+		if n := m.expires; m.expiresOK && int64(n)*1e9 > d.expires {
 			d.expires = int64(n) * 1e9
 		}
 	}

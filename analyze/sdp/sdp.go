@@ -216,12 +216,28 @@ func rank(t byte, inMedia bool) int {
 // diagnostic.
 func Parse(b []byte, body Span) *Session {
 	s := &Session{Raw: b, Span: body}
+	parse(s, b, body)
+	return s
+}
+
+// ParseInto is [Parse] into s, whose previous contents it replaces,
+// reusing its lists: for a caller that parses one body after another and
+// keeps none (the inventory checks every SDP of a capture).
+func ParseInto(s *Session, b []byte, body Span) {
+	*s = Session{Raw: b, Span: body, Lines: s.Lines[:0], Times: s.Times[:0], Bandwidths: s.Bandwidths[:0],
+		Attrs: s.Attrs[:0], Media: s.Media[:0], Diags: s.Diags[:0]}
+	parse(s, b, body)
+}
+
+func parse(s *Session, b []byte, body Span) {
 	if body.Off < 0 || body.End > len(b) || body.Off > body.End {
 		s.Span = Span{}
 		s.diag("sdp-bad-line", sipmsg.Error, 0, "body span [%d,%d) outside the %d-byte buffer", body.Off, body.End, len(b))
-		return s
+		return
 	}
-	s.Lines = make([]Line, 0, 16)
+	if s.Lines == nil {
+		s.Lines = make([]Line, 0, 16)
+	}
 	i := body.Off
 	for i < body.End {
 		if len(s.Lines) == MaxLines {
@@ -259,7 +275,6 @@ func Parse(b []byte, body Span) *Session {
 		i = next
 	}
 	s.interpret()
-	return s
 }
 
 // interpret walks the lines: order, duplicates, field syntax.
@@ -458,6 +473,33 @@ func (s *Session) checkAddr(typ, a Span, where string) {
 	}
 }
 
+// isIPv4 reports whether a (digits and dots only) is an IPv4 address as
+// netip.ParseAddr reads one: four decimal fields of at most 255, none with
+// a leading zero. Without the string netip needs: every SDP of a
+// SIP-heavy capture is checked (issue 15).
+func isIPv4(a []byte) bool {
+	fields, val, digits := 0, 0, 0
+	for i := 0; i <= len(a); i++ {
+		if i == len(a) || a[i] == '.' {
+			if digits == 0 {
+				return false
+			}
+			fields++
+			val, digits = 0, 0
+			continue
+		}
+		if digits == 1 && val == 0 {
+			return false // leading zero
+		}
+		val = val*10 + int(a[i]-'0')
+		digits++
+		if val > 255 {
+			return false
+		}
+	}
+	return fields == 4
+}
+
 func validAddr(typ, a []byte) bool {
 	if len(a) == 0 {
 		return false
@@ -474,8 +516,7 @@ func validAddr(typ, a []byte) bool {
 		}
 	}
 	if numeric {
-		ip, err := netip.ParseAddr(string(a))
-		return err == nil && ip.Is4() && !bytes.Equal(typ, []byte("IP6"))
+		return isIPv4(a) && !bytes.Equal(typ, []byte("IP6"))
 	}
 	// FQDN
 	for _, c := range a {

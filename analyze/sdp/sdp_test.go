@@ -2,8 +2,11 @@ package sdp
 
 import (
 	"bytes"
+	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -233,4 +236,63 @@ func FuzzParseSDP(f *testing.F) {
 		buf := append(append([]byte("HEAD"), b...), "TAIL"...)
 		checkInvariants(t, Parse(buf, Span{Off: 4, End: 4 + len(b)}))
 	})
+}
+
+// TestIsIPv4AsNetip: isIPv4 reads a dotted quad exactly as netip does.
+func TestIsIPv4AsNetip(t *testing.T) {
+	cases := []string{"1.2.3.4", "0.0.0.0", "255.255.255.255", "256.1.1.1", "01.2.3.4", "1.2.3", "1.2.3.4.5",
+		"1..2.3", ".1.2.3", "1.2.3.", "", "1234.1.1.1", "0.00.0.0", "10.0.0.1", "192.168.001.1", "1.2.3.04"}
+	for a := 0; a < 300; a += 7 {
+		cases = append(cases, fmt.Sprintf("%d.%d.0.%d", a, 300-a, a%10))
+	}
+	for _, c := range cases {
+		ip, err := netip.ParseAddr(c)
+		want := err == nil && ip.Is4()
+		if got := isIPv4([]byte(c)); got != want {
+			t.Errorf("isIPv4(%q) = %v, netip says %v", c, got, want)
+		}
+	}
+}
+
+// TestParseIntoReuse: parsing one body after another into one Session
+// gives what a fresh Parse gives, whatever came before.
+func TestParseIntoReuse(t *testing.T) {
+	bodies := [][]byte{crlf(offer), []byte("v=0\r\n"), crlf(offer + "a=x\n"), []byte("garbage\nno crlf")}
+	for _, tt := range []string{"v=0\nv=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nc=IN IP4 1.2.3.400\nt=0 0\nm=audio 70000 RTP/AVP 0\n", ""} {
+		bodies = append(bodies, crlf(tt))
+	}
+	var s Session
+	for round := range 2 {
+		for i, b := range bodies {
+			ParseInto(&s, b, Span{Off: 0, End: len(b)})
+			want := parseAll(b)
+			got := s
+			// Compare contents: the reused lists keep their capacity.
+			norm := func(x *Session) {
+				if len(x.Lines) == 0 {
+					x.Lines = nil
+				}
+				if len(x.Times) == 0 {
+					x.Times = nil
+				}
+				if len(x.Bandwidths) == 0 {
+					x.Bandwidths = nil
+				}
+				if len(x.Attrs) == 0 {
+					x.Attrs = nil
+				}
+				if len(x.Media) == 0 {
+					x.Media = nil
+				}
+				if len(x.Diags) == 0 {
+					x.Diags = nil
+				}
+			}
+			norm(&got)
+			norm(want)
+			if !reflect.DeepEqual(&got, want) {
+				t.Fatalf("round %d, body %d:\n got %+v\nwant %+v", round, i, got, *want)
+			}
+		}
+	}
 }

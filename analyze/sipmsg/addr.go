@@ -344,7 +344,14 @@ func (m *Message) To() (Addr, bool) { return m.addr1("To") }
 func (m *Message) ReferTo() (Addr, bool) { return m.addr1("Refer-To") }
 
 // Contacts returns every Contact value of every Contact header, in order.
-func (m *Message) Contacts() []Addr { return m.addrs("Contact", true) }
+// The slice is parsed once and shared: callers must not modify it.
+func (m *Message) Contacts() []Addr {
+	if !m.contactsDone {
+		l := m.addrs("Contact", true)
+		m.contacts, m.contactsDone = l[:len(l):len(l)], true
+	}
+	return m.contacts
+}
 
 // Routes returns every Route value, in order.
 func (m *Message) Routes() []Addr { return m.addrs("Route", true) }

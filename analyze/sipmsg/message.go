@@ -135,6 +135,14 @@ type Message struct {
 
 	contentLength int // -1 when absent or invalid
 	hdrBuf        [headerCap]Header
+
+	// vias and contacts remember what Vias and Contacts parsed: the
+	// rules ask for them once per change (issue 15). A Message is not
+	// safe for concurrent use.
+	vias         []Via
+	contacts     []Addr
+	viasDone     bool
+	contactsDone bool
 }
 
 // Bytes returns the bytes of s, or nil when s is absent or out of range.
@@ -282,7 +290,25 @@ func (m *Message) line(i int) (te, next int) {
 // values are checked (Via, addresses, CSeq, numbers...) during Parse; the
 // typed views ([Message.Vias], [Message.From]...) re-parse lazily.
 func Parse(b []byte) *Message {
-	m := &Message{Raw: b, contentLength: -1}
+	m := &Message{}
+	parseInto(m, b)
+	return m
+}
+
+// ParseInto is [Parse] into m, whose previous contents it replaces,
+// reusing its memory: for a caller that parses one message after another
+// and keeps none (correlate's first pass parses every SIP message of both
+// captures for its twin key and the inventory, then drops it; a fresh
+// Message each was a tenth of a SIP-heavy run's allocations).
+func ParseInto(m *Message, b []byte) {
+	diags := m.Diags[:0]
+	*m = Message{}
+	m.Diags = diags
+	parseInto(m, b)
+}
+
+func parseInto(m *Message, b []byte) {
+	m.Raw, m.contentLength = b, -1
 	m.Headers = m.hdrBuf[:0]
 	i := 0
 	for i+1 < len(b) && b[i] == '\r' && b[i+1] == '\n' {
@@ -296,7 +322,7 @@ func Parse(b []byte) *Message {
 		m.Body = Span{i, len(b)}
 		what := b[i:min(len(b), i+16)]
 		addDiag(&m.Diags, "not-sip", Error, i, "not a SIP start line: %s", quote(what))
-		return m
+		return
 	}
 	te, next := m.line(i)
 	m.StartLine = Span{i, te}
@@ -306,7 +332,6 @@ func Parse(b []byte) *Message {
 	i = m.parseHeaders(i)
 	m.checkHeaders()
 	m.frameBody(i)
-	return m
 }
 
 func (m *Message) parseStartLine() {

@@ -25,8 +25,12 @@ func (v Via) Received(b []byte) (Param, bool) { return v.Param(b, "received") }
 // RPort returns the rport parameter (Value zero when written without '=').
 func (v Via) RPort(b []byte) (Param, bool) { return v.Param(b, "rport") }
 
-// Vias returns every via-parm of every Via header, top first.
+// Vias returns every via-parm of every Via header, top first. The slice
+// is parsed once and shared: callers must not modify it.
 func (m *Message) Vias() []Via {
+	if m.viasDone {
+		return m.vias
+	}
 	var out []Via
 	p := parser{b: m.Raw}
 	for _, h := range m.Headers {
@@ -34,7 +38,8 @@ func (m *Message) Vias() []Via {
 			p.viaList(h.Value.Off, h.Value.End, &out)
 		}
 	}
-	return out
+	m.vias, m.viasDone = out[:len(out):len(out)], true
+	return m.vias
 }
 
 // viaList parses a Via header value: one or more comma-separated via-parms.

@@ -59,9 +59,17 @@ func TestOrder(t *testing.T) {
 // write says so instead of losing records.
 func TestUnwritableDir(t *testing.T) {
 	s := New(filepath.Join(t.TempDir(), "missing"), 10)
+	// The run is written in the background: its error comes back from a
+	// later Add, or from Each.
 	err := s.Add([]byte("k"), []byte("a value longer than the budget"))
 	if err == nil {
-		t.Fatal("no error spilling to a missing directory")
+		err = s.Add([]byte("k2"), []byte("another value longer than the budget"))
+	}
+	if err == nil {
+		t.Fatal("no error from Add spilling to a missing directory")
+	}
+	if err := s.Each(func(_, _ []byte) error { return nil }); err == nil {
+		t.Fatal("no error from Each after a failed spill")
 	}
 	if !os.IsNotExist(unwrapAll(err)) {
 		t.Logf("error: %v", err)

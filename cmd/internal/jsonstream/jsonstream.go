@@ -116,8 +116,10 @@ func (e *encoder) array(v reflect.Value, prefix string) {
 	e.write("\n" + prefix + "]")
 }
 
-// streamed writes an array from each, as array writes a slice.
-func (e *encoder) streamed(each func(yield func([]byte) error) error, prefix string) {
+// streamed writes an array from each, as array writes a slice; each
+// element comes indented for elemPrefix, and is re-indented when that is
+// not the array's (json.Indent drops the whitespace it finds).
+func (e *encoder) streamed(each func(yield func([]byte) error) error, elemPrefix, prefix string) {
 	in := prefix + indent
 	n := 0
 	err := each(func(b []byte) error {
@@ -128,12 +130,15 @@ func (e *encoder) streamed(each func(yield func([]byte) error) error, prefix str
 		}
 		n++
 		e.write(in)
-		e.buf.Reset()
-		if err := json.Indent(&e.buf, b, in, indent); err != nil {
-			return err
+		if elemPrefix != in {
+			e.buf.Reset()
+			if err := json.Indent(&e.buf, b, in, indent); err != nil {
+				return err
+			}
+			b = e.buf.Bytes()
 		}
 		if e.err == nil {
-			_, e.err = e.w.Write(e.buf.Bytes())
+			_, e.err = e.w.Write(b)
 		}
 		return e.err
 	})
@@ -195,9 +200,10 @@ func fields(t reflect.Type) []field {
 // FieldStreamer is a struct whose list fields may be written from an
 // iterator rather than from their values: a report whose messages were
 // spooled to disk. StreamJSONField returns the iterator of field name's
-// elements, each compact JSON, or false to write the field's value.
+// elements, each JSON indented as json.Indent with prefix (and a two-space
+// indent) writes it, or false to write the field's value.
 type FieldStreamer interface {
-	StreamJSONField(name string) (func(yield func(compact []byte) error) error, bool)
+	StreamJSONField(name string) (each func(yield func(elem []byte) error) error, prefix string, ok bool)
 }
 
 func (e *encoder) object(v reflect.Value, prefix string) {
@@ -209,7 +215,7 @@ func (e *encoder) object(v reflect.Value, prefix string) {
 	}
 	for _, f := range fields(v.Type()) {
 		if fstr != nil {
-			if each, ok := fstr.StreamJSONField(f.name); ok {
+			if each, elemPrefix, ok := fstr.StreamJSONField(f.name); ok {
 				if n == 0 {
 					e.write("{\n")
 				} else {
@@ -217,7 +223,7 @@ func (e *encoder) object(v reflect.Value, prefix string) {
 				}
 				n++
 				e.write(in + `"` + f.name + `": `)
-				e.streamed(each, in)
+				e.streamed(each, elemPrefix, in)
 				continue
 			}
 		}

@@ -90,3 +90,60 @@ func TestEncodeError(t *testing.T) {
 		t.Error("no error for NaN")
 	}
 }
+
+// spooled streams its List from elements written ahead, indented for
+// elemPrefix, as a streamed report's spools hold them.
+type spooled struct {
+	Head       string  `json:"head"`
+	List       []inner `json:"list"`
+	Tail       int     `json:"tail"`
+	elemPrefix string
+}
+
+func (s *spooled) StreamJSONField(name string) (func(func([]byte) error) error, string, bool) {
+	if name != "list" {
+		return nil, "", false
+	}
+	return func(yield func([]byte) error) error {
+		for i := range s.List {
+			b, err := json.MarshalIndent(&s.List[i], s.elemPrefix, "  ")
+			if err != nil {
+				return err
+			}
+			if err := yield(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, s.elemPrefix, true
+}
+
+// TestStreamedField: elements indented for where the list sits are
+// written as they come; others (compact, or for another depth) are
+// re-indented; either way the document is the Encoder's.
+func TestStreamedField(t *testing.T) {
+	seven := 7
+	list := []inner{{A: "x<&>\u2028", B: &seven, C: []int{1}, N: []struct{ X int }{{1}}}, {}}
+	for _, v := range []any{
+		&spooled{Head: "h", List: list, Tail: 3, elemPrefix: "    "},
+		&spooled{Head: "h", List: list, Tail: 3, elemPrefix: ""},
+		&spooled{Head: "h", List: list, Tail: 3, elemPrefix: "      "},
+		&spooled{Head: "h", List: nil, Tail: 3, elemPrefix: "    "},
+		[]*spooled{{List: list, elemPrefix: "    "}},
+	} {
+		// The Encoder sees the list as the value it is (an empty one as
+		// the [] a stream without elements writes).
+		ref := v
+		if s, ok := v.(*spooled); ok && s.List == nil {
+			ref = &spooled{Head: s.Head, List: []inner{}, Tail: s.Tail}
+		}
+		want := reference(t, ref)
+		var b bytes.Buffer
+		if err := Encode(&b, v); err != nil {
+			t.Fatal(err)
+		}
+		if b.String() != want {
+			t.Errorf("%+v:\n got %s\nwant %s", v, b.String(), want)
+		}
+	}
+}

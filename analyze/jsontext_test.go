@@ -1,0 +1,66 @@
+package analyze
+
+import (
+	"bytes"
+	"encoding/json"
+	"path/filepath"
+	"testing"
+
+	"github.com/sipalg/sipalg/analyze/match"
+	"github.com/sipalg/sipalg/rules"
+)
+
+// TestAppendJSONIsEncodingJSON: the streamed report writes messages and
+// findings with their hand-written AppendJSON; every message and finding
+// of every paired fixture, and crafted ones with every optional field and
+// every escape, must come out as json.MarshalIndent writes them.
+func TestAppendJSONIsEncodingJSON(t *testing.T) {
+	check := func(t *testing.T, what string, v any, got func(prefix string) []byte) {
+		t.Helper()
+		for _, prefix := range []string{"", "    "} {
+			want, err := json.MarshalIndent(v, prefix, "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := got(prefix); !bytes.Equal(g, want) {
+				t.Fatalf("%s, prefix %q:\n got %s\nwant %s", what, prefix, g, want)
+			}
+		}
+	}
+	seven, zero := 7, 0
+	odd := "a<b>&\"q\"\\ \t\n\x01 \u2028 \xff é"
+	msgs := []match.Message{
+		{},
+		{ID: 3, Direction: "inbound", LANFrame: &seven, WANFrame: &zero, Method: odd, Status: &seven,
+			CSeq: "1 INVITE", CallIDLAN: odd, CallIDWAN: "x@y", State: "matched", Dialog: 2,
+			Retransmission: true, Transaction: 3, ChangedFields: 4, Proto: "udp", Cut: "wan"},
+	}
+	finds := []rules.Finding{
+		{},
+		{Rule: "R", Verdict: rules.Bad, Severity: rules.Major, Direction: "outbound", MessageID: &seven,
+			LANFrame: &zero, Method: odd, Field: "h.via[0]", Before: odd, After: "", Explanation: odd,
+			Refs: []string{}, Frames: []int{1, 2}},
+		{Refs: []string{"RFC 3261 §18.2.1", odd}},
+	}
+	n := 0
+	for _, dir := range pairedFixtures(t) {
+		rep, err := Run(filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap"), Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, rep.Messages...)
+		finds = append(finds, rep.Findings...)
+		n += len(rep.Findings)
+	}
+	if n == 0 {
+		t.Fatal("no findings in the fixtures")
+	}
+	for i := range msgs {
+		m := &msgs[i]
+		check(t, "message", m, func(p string) []byte { return m.AppendJSON(nil, p) })
+	}
+	for i := range finds {
+		f := &finds[i]
+		check(t, "finding", f, func(p string) []byte { return f.AppendJSON(nil, p) })
+	}
+}
