@@ -71,6 +71,7 @@ const maxMappingRows = 24
 // lines): the verdict first, then the inputs, clock, NAT and mappings, the
 // findings by rule, the router fingerprint, and the ladders of the
 // dialogs, only those with problems when not all fit.
+//
 // The report holds its messages, findings and dialogs; sipalg analyze
 // gives renderTableReport the digest the pipeline built instead.
 func renderReport(w io.Writer, rep *analyze.Report, color bool) error {
