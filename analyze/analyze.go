@@ -38,6 +38,12 @@ type Options struct {
 	// (spool.DefaultBudget when zero; tests make it small to spill).
 	TempDir     string
 	SpoolBudget int
+	// Sink, with Stream, takes every batch as it is judged and the
+	// capture-wide findings at the end, instead of the spools the JSON
+	// report is written from: the report then has neither messages nor
+	// findings to write as JSON. The table report's digest is one
+	// ([NewStreamedTableDigest]).
+	Sink Sink
 
 	// flushAfter overrides match.FlushAfter (tests).
 	flushAfter int64
@@ -207,6 +213,18 @@ func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, 
 	return errors.Join(feedErr, err)
 }
 
+// Sink takes what a streamed analysis judged (Options.Sink), in the order
+// the pipeline judges it. Its methods are called on one goroutine; an
+// error stops the analysis and is returned by [RunSources].
+type Sink interface {
+	// Batch takes one dialog's batch as judged, with its findings
+	// (unsorted). The messages are the batch's own: a Sink may keep them.
+	Batch(b *match.Batch, fs []rules.Finding) error
+	// Finish takes the capture-wide findings (sorted, rules.CompareFindings),
+	// once every batch was taken.
+	Finish(capture []rules.Finding) error
+}
+
 // judge takes the dialogs from the streamer to the evaluator, and their
 // messages and findings to the report (kept, or spooled).
 type judge struct {
@@ -218,8 +236,10 @@ type judge struct {
 	msgs     *spool.Spool
 	fnds     *spool.Spool
 	media    *spool.Spool
-	err      error
-	buf      []byte
+	// sink (Options.Sink) is fed instead of msgs, fnds and media.
+	sink Sink
+	err  error
+	buf  []byte
 }
 
 // newJudge returns the judge of res's dialogs; streams holds res's RTP
@@ -244,7 +264,14 @@ func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spo
 		},
 		Any: streams.Len() > 0, TempDir: opt.TempDir, SpoolBudget: budget, MaxPlans: lim.MaxPlans,
 	}
-	if opt.Stream {
+	switch {
+	case opt.Stream && opt.Sink != nil:
+		// The sink takes the batches and the capture's findings; the
+		// media section stays kept (rep.Media, its findings among the
+		// capture's): the table lists its worst rows, the page draws
+		// each call's.
+		j.sink = opt.Sink
+	case opt.Stream:
 		j.msgs, j.fnds = spool.New(opt.TempDir, opt.SpoolBudget), spool.New(opt.TempDir, opt.SpoolBudget)
 		j.media = spool.New(opt.TempDir, opt.SpoolBudget)
 		mo.Row = func(i int, r *rules.MediaStream) error {
@@ -262,7 +289,7 @@ func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spo
 			j.add(j.fnds, f.SortKey(nil), f)
 			return j.err
 		}
-	} else {
+	default:
 		j.keep = match.NewCollector()
 	}
 	j.eval.SetMedia(mo)
@@ -285,6 +312,12 @@ func (j *judge) batch(b *match.Batch) {
 	if !j.stream {
 		j.keep.Add(b)
 		j.findings = append(j.findings, fs...)
+		return
+	}
+	if j.sink != nil {
+		if j.err == nil {
+			j.err = j.sink.Batch(b, fs)
+		}
 		return
 	}
 	var key [8]byte
@@ -337,6 +370,13 @@ func (j *judge) finish(rep *Report) error {
 		}
 		if rep.Findings == nil {
 			rep.Findings = []rules.Finding{}
+		}
+		return nil
+	}
+	rep.streamed = true
+	if j.sink != nil {
+		if err := j.sink.Finish(capFs); err != nil {
+			return fmt.Errorf("analyze: %w", err)
 		}
 		return nil
 	}

@@ -54,9 +54,12 @@ type Report struct {
 	Dialogs []match.Dialog `json:"-"`
 	// messages, findings and media hold the report's messages, findings
 	// and media section, as its JSON writes them, in report order, when
-	// they were streamed (Options.Stream); Messages, Findings and Media
-	// are nil then.
+	// they were streamed (Options.Stream without a Sink); Messages,
+	// Findings and Media are nil then.
 	messages, findings, media *spool.Spool
+	// streamed is set when the report holds neither its messages nor
+	// its findings (Options.Stream).
+	streamed bool
 
 	// Unpaired lists packets seen on one side only (dropped or generated
 	// by the router; bounded, see correlate.Result), for the annotated
@@ -98,7 +101,7 @@ const elemPrefix = "    "
 
 // Streamed reports whether the report's messages and findings were
 // streamed (Options.Stream) rather than kept.
-func (r *Report) Streamed() bool { return r.messages != nil }
+func (r *Report) Streamed() bool { return r.streamed }
 
 // Report modes.
 const (
