@@ -238,6 +238,8 @@ type judge struct {
 	media    *spool.Spool
 	// sink (Options.Sink) is fed instead of msgs, fnds and media.
 	sink Sink
+	// w spools the streamed batches, once the first comes.
+	w *batchWriter
 	err  error
 	buf  []byte
 }
@@ -298,6 +300,7 @@ func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spo
 
 // close releases the judge's spools, for a run that ends in an error.
 func (j *judge) close() {
+	j.stopWriter()
 	for _, s := range []*spool.Spool{j.msgs, j.fnds, j.media} {
 		if s != nil {
 			s.Close()
@@ -320,14 +323,68 @@ func (j *judge) batch(b *match.Batch) {
 		}
 		return
 	}
-	var key [8]byte
-	for i := range b.Messages {
-		binary.BigEndian.PutUint64(key[:], uint64(b.Messages[i].ID))
-		j.add(j.msgs, key[:], &b.Messages[i])
+	if j.w == nil {
+		j.w = newBatchWriter(j.msgs, j.fnds)
 	}
-	for i := range fs {
-		j.add(j.fnds, fs[i].SortKey(nil), &fs[i])
+	j.w.jobs <- batchJob{b.Messages, fs}
+}
+
+// stopWriter waits for the batches handed to the writer to be spooled.
+func (j *judge) stopWriter() {
+	if j.w == nil {
+		return
 	}
+	close(j.w.jobs)
+	<-j.w.done
+	if j.err == nil {
+		j.err = j.w.err
+	}
+	j.w = nil
+}
+
+// batchWriter spools the messages and findings of judged batches on a
+// goroutine of its own: writing their JSON and copying it into the
+// spools was a fifth of the work of the one goroutine that judges the
+// dialogs, the longest serial stage of a SIP-heavy run (issue 15). A
+// batch's messages and findings are its own (match.Streamer and the
+// Evaluator keep none of them), so the writer only reads them.
+type batchWriter struct {
+	jobs       chan batchJob
+	done       chan struct{}
+	msgs, fnds *spool.Spool
+	err        error
+	buf        []byte
+}
+
+type batchJob struct {
+	msgs []match.Message
+	fs   []rules.Finding
+}
+
+func newBatchWriter(msgs, fnds *spool.Spool) *batchWriter {
+	w := &batchWriter{jobs: make(chan batchJob, 64), done: make(chan struct{}), msgs: msgs, fnds: fnds}
+	go func() {
+		defer close(w.done)
+		var key [8]byte
+		for job := range w.jobs {
+			for i := range job.msgs {
+				binary.BigEndian.PutUint64(key[:], uint64(job.msgs[i].ID))
+				w.add(w.msgs, key[:], &job.msgs[i])
+			}
+			for i := range job.fs {
+				w.add(w.fnds, job.fs[i].SortKey(nil), &job.fs[i])
+			}
+		}
+	}()
+	return w
+}
+
+func (w *batchWriter) add(s *spool.Spool, key []byte, v jsonAppender) {
+	if w.err != nil {
+		return
+	}
+	w.buf = v.AppendJSON(w.buf[:0], elemPrefix)
+	w.err = s.Add(key, w.buf)
 }
 
 // jsonAppender is what the spools hold: a message or a finding, as the
@@ -349,6 +406,7 @@ func (j *judge) add(s *spool.Spool, key []byte, v jsonAppender) {
 // finish closes the streamer, runs the capture-wide rules and fills rep.
 func (j *judge) finish(rep *Report) error {
 	j.streamer.Close()
+	j.stopWriter()
 	if j.err != nil {
 		return fmt.Errorf("analyze: %w", j.err)
 	}
