@@ -239,9 +239,9 @@ type judge struct {
 	// sink (Options.Sink) is fed instead of msgs, fnds and media.
 	sink Sink
 	// w spools the streamed batches, once the first comes.
-	w *batchWriter
-	err  error
-	buf  []byte
+	w   *batchWriter
+	err error
+	buf []byte
 }
 
 // newJudge returns the judge of res's dialogs; streams holds res's RTP
