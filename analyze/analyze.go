@@ -2,6 +2,7 @@ package analyze
 
 import (
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -38,6 +39,12 @@ type Options struct {
 	// (spool.DefaultBudget when zero; tests make it small to spill).
 	TempDir     string
 	SpoolBudget int
+	// Sink, with Stream, takes every batch as it is judged and the
+	// capture-wide findings at the end, instead of the spools the JSON
+	// report is written from: the report then has neither messages nor
+	// findings to write as JSON. The table report's digest is one
+	// ([NewStreamedTableDigest]).
+	Sink Sink
 
 	// flushAfter overrides match.FlushAfter (tests).
 	flushAfter int64
@@ -67,6 +74,9 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	lim := opt.Limits.withDefaults()
 	sip := spool.New(opt.TempDir, opt.SpoolBudget)
 	defer sip.Close()
+	// The RTP streams, as each is finished, for the media section.
+	streams := spool.New(opt.TempDir, opt.SpoolBudget)
+	defer streams.Close()
 	var key [8]byte
 	var buf []byte
 	var spillErr error
@@ -77,6 +87,11 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 			binary.BigEndian.PutUint64(key[:], uint64(sip.Len()))
 			buf = match.AppendSIP(buf[:0], sm)
 			if err := sip.Add(key[:], buf); err != nil && spillErr == nil {
+				spillErr = err
+			}
+		},
+		StreamSink: func(k, rec []byte) {
+			if err := streams.Add(k, rec); err != nil && spillErr == nil {
 				spillErr = err
 			}
 		},
@@ -107,7 +122,13 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	if warn != "" {
 		rep.Warnings = append(rep.Warnings, warn)
 	}
-	j := newJudge(res, lim, opt)
+	j := newJudge(res, lim, opt, streams)
+	done := false
+	defer func() {
+		if !done {
+			j.close()
+		}
+	}()
 	if err := prepareInOrder(sip, runtime.GOMAXPROCS(0), func(sm correlate.SIPMessage, m match.Message) error {
 		j.streamer.AddPrepared(sm, m)
 		return j.err
@@ -126,6 +147,7 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	if rep.Warnings == nil {
 		rep.Warnings = []string{}
 	}
+	done = true
 	return rep, nil
 }
 
@@ -192,6 +214,18 @@ func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, 
 	return errors.Join(feedErr, err)
 }
 
+// Sink takes what a streamed analysis judged (Options.Sink), in the order
+// the pipeline judges it. Its methods are called on one goroutine; an
+// error stops the analysis and is returned by [RunSources].
+type Sink interface {
+	// Batch takes one dialog's batch as judged, with its findings
+	// (unsorted). The messages are the batch's own: a Sink may keep them.
+	Batch(b *match.Batch, fs []rules.Finding) error
+	// Finish takes the capture-wide findings (sorted, rules.CompareFindings),
+	// once every batch was taken.
+	Finish(capture []rules.Finding) error
+}
+
 // judge takes the dialogs from the streamer to the evaluator, and their
 // messages and findings to the report (kept, or spooled).
 type judge struct {
@@ -202,20 +236,78 @@ type judge struct {
 	findings []rules.Finding
 	msgs     *spool.Spool
 	fnds     *spool.Spool
-	err      error
-	buf      []byte
+	media    *spool.Spool
+	// sink (Options.Sink) is fed instead of msgs, fnds and media.
+	sink Sink
+	// w spools the streamed batches, once the first comes.
+	w   *batchWriter
+	err error
+	buf []byte
 }
 
-func newJudge(res *correlate.Result, lim Limits, opt Options) *judge {
+// newJudge returns the judge of res's dialogs; streams holds res's RTP
+// streams (correlate.Options.StreamSink).
+func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spool) *judge {
 	j := &judge{stream: opt.Stream}
 	j.streamer = match.NewStreamer(res.Clock, match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs, FlushAfter: opt.flushAfter}, j.batch)
 	j.eval = rules.NewEvaluator(res, rules.DialogLookup{DialogOf: j.streamer.DialogOf, CallIDRewritten: j.streamer.CallIDRewritten})
-	if opt.Stream {
+	budget := opt.SpoolBudget
+	if budget <= 0 {
+		budget = spool.DefaultBudget
+	}
+	mo := rules.MediaOptions{
+		Streams: func(yield func(*correlate.Stream) error) error {
+			return streams.Each(func(_, rec []byte) error {
+				s, err := res.DecodeStream(rec)
+				if err != nil {
+					return err
+				}
+				return yield(&s)
+			})
+		},
+		Any: streams.Len() > 0, TempDir: opt.TempDir, SpoolBudget: budget, MaxPlans: lim.MaxPlans,
+	}
+	switch {
+	case opt.Stream && opt.Sink != nil:
+		// The sink takes the batches and the capture's findings; the
+		// media section stays kept (rep.Media, its findings among the
+		// capture's): the table lists its worst rows, the page draws
+		// each call's.
+		j.sink = opt.Sink
+	case opt.Stream:
 		j.msgs, j.fnds = spool.New(opt.TempDir, opt.SpoolBudget), spool.New(opt.TempDir, opt.SpoolBudget)
-	} else {
+		j.media = spool.New(opt.TempDir, opt.SpoolBudget)
+		mo.Row = func(i int, r *rules.MediaStream) error {
+			// encoding/json, as the kept report writes the section: a
+			// stream or two a call, against a call's dozen messages.
+			b, err := json.MarshalIndent(r, elemPrefix, "  ")
+			if err != nil {
+				return err
+			}
+			var key [8]byte
+			binary.BigEndian.PutUint64(key[:], uint64(i))
+			return j.media.Add(key[:], b)
+		}
+		mo.Finding = func(f *rules.Finding) error {
+			j.add(j.fnds, f.SortKey(nil), f)
+			return j.err
+		}
+	default:
 		j.keep = match.NewCollector()
 	}
+	j.eval.SetMedia(mo)
 	return j
+}
+
+// close releases the judge's spools, for a run that ends in an error.
+func (j *judge) close() {
+	j.stopWriter()
+	for _, s := range []*spool.Spool{j.msgs, j.fnds, j.media} {
+		if s != nil {
+			s.Close()
+		}
+	}
+	j.eval.Close()
 }
 
 // batch judges one dialog's batch and passes it on.
@@ -226,14 +318,74 @@ func (j *judge) batch(b *match.Batch) {
 		j.findings = append(j.findings, fs...)
 		return
 	}
-	var key [8]byte
-	for i := range b.Messages {
-		binary.BigEndian.PutUint64(key[:], uint64(b.Messages[i].ID))
-		j.add(j.msgs, key[:], &b.Messages[i])
+	if j.sink != nil {
+		if j.err == nil {
+			j.err = j.sink.Batch(b, fs)
+		}
+		return
 	}
-	for i := range fs {
-		j.add(j.fnds, findingKey(&fs[i]), &fs[i])
+	if j.w == nil {
+		j.w = newBatchWriter(j.msgs, j.fnds)
 	}
+	j.w.jobs <- batchJob{b.Messages, fs}
+}
+
+// stopWriter waits for the batches handed to the writer to be spooled.
+func (j *judge) stopWriter() {
+	if j.w == nil {
+		return
+	}
+	close(j.w.jobs)
+	<-j.w.done
+	if j.err == nil {
+		j.err = j.w.err
+	}
+	j.w = nil
+}
+
+// batchWriter spools the messages and findings of judged batches on a
+// goroutine of its own: writing their JSON and copying it into the
+// spools was a fifth of the work of the one goroutine that judges the
+// dialogs, the longest serial stage of a SIP-heavy run (issue 15). A
+// batch's messages and findings are its own (match.Streamer and the
+// Evaluator keep none of them), so the writer only reads them.
+type batchWriter struct {
+	jobs       chan batchJob
+	done       chan struct{}
+	msgs, fnds *spool.Spool
+	err        error
+	buf        []byte
+}
+
+type batchJob struct {
+	msgs []match.Message
+	fs   []rules.Finding
+}
+
+func newBatchWriter(msgs, fnds *spool.Spool) *batchWriter {
+	w := &batchWriter{jobs: make(chan batchJob, 64), done: make(chan struct{}), msgs: msgs, fnds: fnds}
+	go func() {
+		defer close(w.done)
+		var key [8]byte
+		for job := range w.jobs {
+			for i := range job.msgs {
+				binary.BigEndian.PutUint64(key[:], uint64(job.msgs[i].ID))
+				w.add(w.msgs, key[:], &job.msgs[i])
+			}
+			for i := range job.fs {
+				w.add(w.fnds, job.fs[i].SortKey(nil), &job.fs[i])
+			}
+		}
+	}()
+	return w
+}
+
+func (w *batchWriter) add(s *spool.Spool, key []byte, v jsonAppender) {
+	if w.err != nil {
+		return
+	}
+	w.buf = v.AppendJSON(w.buf[:0], elemPrefix)
+	w.err = s.Add(key, w.buf)
 }
 
 // jsonAppender is what the spools hold: a message or a finding, as the
@@ -252,26 +404,17 @@ func (j *judge) add(s *spool.Spool, key []byte, v jsonAppender) {
 	j.err = s.Add(key, j.buf)
 }
 
-// findingKey orders findings as rules sorts them: by message (findings
-// about the capture last), field and rule.
-func findingKey(f *rules.Finding) []byte {
-	id := uint32(1 << 30)
-	if f.MessageID != nil {
-		id = uint32(*f.MessageID)
-	}
-	k := binary.BigEndian.AppendUint32(nil, id)
-	k = append(k, f.Field...)
-	k = append(k, 0)
-	return append(k, f.Rule...)
-}
-
 // finish closes the streamer, runs the capture-wide rules and fills rep.
 func (j *judge) finish(rep *Report) error {
 	j.streamer.Close()
+	j.stopWriter()
 	if j.err != nil {
 		return fmt.Errorf("analyze: %w", j.err)
 	}
-	fin := j.eval.Finish()
+	fin, err := j.eval.Finish()
+	if err != nil {
+		return fmt.Errorf("analyze: media: %w", err)
+	}
 	capFs := fin.Findings
 	applyDoubleNAT(rep, j.eval.DoubleNAT())
 	rep.Fingerprints, rep.Verdict, rep.Media = fin.Fingerprints, fin.Summary, fin.Media
@@ -289,13 +432,21 @@ func (j *judge) finish(rep *Report) error {
 		}
 		return nil
 	}
+	rep.streamed = true
+	if j.sink != nil {
+		if err := j.sink.Finish(capFs); err != nil {
+			return fmt.Errorf("analyze: %w", err)
+		}
+		return nil
+	}
 	for i := range capFs {
-		j.add(j.fnds, findingKey(&capFs[i]), &capFs[i])
+		j.add(j.fnds, capFs[i].SortKey(nil), &capFs[i])
 	}
 	if j.err != nil {
 		return fmt.Errorf("analyze: %w", j.err)
 	}
-	rep.messages, rep.findings = j.msgs, j.fnds
+	rep.messages, rep.findings, rep.media = j.msgs, j.fnds, j.media
+	rep.Media = nil // in rep.media
 	return nil
 }
 

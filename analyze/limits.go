@@ -5,6 +5,7 @@ import (
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/inventory"
 	"github.com/sipalg/sipalg/analyze/match"
+	"github.com/sipalg/sipalg/rules"
 )
 
 // Limits bound every table the pipeline keeps, so that memory follows
@@ -40,9 +41,14 @@ type Limits struct {
 	// MaxOpenDialogs bounds the dialogs open at once in paired analysis
 	// (match.DefaultMaxOpenDialogs).
 	MaxOpenDialogs int
-	// MaxStreams bounds the RTP streams counted for the media section
-	// (correlate.DefaultMaxStreams).
+	// MaxStreams bounds the RTP streams open at once in paired analysis
+	// (correlate.DefaultMaxStreams): a stream is done, and listed, once
+	// silent for correlate.StreamIdle; past the bound the streams silent
+	// longest are done early. The media section lists every stream.
 	MaxStreams int
+	// MaxPlans bounds the calls' media plans that may still claim an RTP
+	// stream at once, in paired analysis (rules.DefaultMaxPlans).
+	MaxPlans int
 }
 
 // DefaultLimits are the limits a zero Limits stands for.
@@ -58,6 +64,7 @@ func DefaultLimits() Limits {
 
 		MaxOpenDialogs: match.DefaultMaxOpenDialogs,
 		MaxStreams:     correlate.DefaultMaxStreams,
+		MaxPlans:       rules.DefaultMaxPlans,
 	}
 }
 
@@ -68,7 +75,7 @@ func (l Limits) withDefaults() Limits {
 	for _, f := range []struct{ v, def *int }{
 		{&l.MaxFlows, &d.MaxFlows}, {&l.MaxPending, &d.MaxPending}, {&l.MaxMappings, &d.MaxMappings},
 		{&l.MaxSIPBytes, &d.MaxSIPBytes}, {&l.MaxSIPPairs, &d.MaxSIPPairs}, {&l.MaxMessages, &d.MaxMessages}, {&l.MaxOpenDialogs, &d.MaxOpenDialogs},
-		{&l.MaxStreams, &d.MaxStreams},
+		{&l.MaxStreams, &d.MaxStreams}, {&l.MaxPlans, &d.MaxPlans},
 	} {
 		if *f.v <= 0 {
 			*f.v = *f.def

@@ -37,7 +37,8 @@ type Report struct {
 	Messages      []match.Message     `json:"messages"`
 	Findings      []rules.Finding     `json:"findings"`
 	// Media lists every RTP stream that crossed (or tried to cross) the
-	// router, with what the router did to it; paired analysis only.
+	// router, with what the router did to it; paired analysis only. Nil
+	// when streamed (Options.Stream): [Report.StreamJSONField] writes it.
 	Media        []rules.MediaStream `json:"media,omitempty"`
 	Fingerprints []rules.Fingerprint `json:"fingerprints"`
 	Verdict      rules.Summary       `json:"verdict"`
@@ -51,10 +52,14 @@ type Report struct {
 	// Dialogs groups Messages for the ladder views; not part of the JSON
 	// contract.
 	Dialogs []match.Dialog `json:"-"`
-	// messages and findings hold the report's messages and findings,
-	// as compact JSON in report order, when they were streamed
-	// (Options.Stream); Messages and Findings are nil then.
-	messages, findings *spool.Spool
+	// messages, findings and media hold the report's messages, findings
+	// and media section, as its JSON writes them, in report order, when
+	// they were streamed (Options.Stream without a Sink); Messages,
+	// Findings and Media are nil then.
+	messages, findings, media *spool.Spool
+	// streamed is set when the report holds neither its messages nor
+	// its findings (Options.Stream).
+	streamed bool
 
 	// Unpaired lists packets seen on one side only (dropped or generated
 	// by the router; bounded, see correlate.Result), for the annotated
@@ -62,12 +67,13 @@ type Report struct {
 	Unpaired []correlate.Unpaired `json:"-"`
 }
 
-// StreamJSONField writes the messages or findings of a streamed report
-// (Options.Stream) element by element, in report order, each indented as
-// json.MarshalIndent(v, prefix, "  ") writes it: prefix is the one of an
-// element of a list member of the report's top-level object. False for any
-// other field, and when the report holds them. A streamed list can be
-// written once.
+// StreamJSONField writes the messages, findings or media section of a
+// streamed report (Options.Stream) element by element, in report order,
+// each indented as json.MarshalIndent(v, prefix, "  ") writes it: prefix
+// is the one of an element of a list member of the report's top-level
+// object. False for any other field, when the report holds them, and for
+// a media section without streams (omitted, as the kept report omits
+// it). A streamed list can be written once.
 func (r *Report) StreamJSONField(name string) (each func(yield func(elem []byte) error) error, prefix string, ok bool) {
 	var s *spool.Spool
 	switch name {
@@ -75,6 +81,11 @@ func (r *Report) StreamJSONField(name string) (each func(yield func(elem []byte)
 		s = r.messages
 	case "findings":
 		s = r.findings
+	case "media":
+		s = r.media
+		if s != nil && s.Len() == 0 {
+			s = nil
+		}
 	}
 	if s == nil {
 		return nil, "", false
@@ -85,12 +96,12 @@ func (r *Report) StreamJSONField(name string) (each func(yield func(elem []byte)
 }
 
 // elemPrefix is the indent of an element of a list member of the report:
-// the spools hold messages and findings written for it.
+// the spools hold messages, findings and media entries written for it.
 const elemPrefix = "    "
 
 // Streamed reports whether the report's messages and findings were
 // streamed (Options.Stream) rather than kept.
-func (r *Report) Streamed() bool { return r.messages != nil }
+func (r *Report) Streamed() bool { return r.streamed }
 
 // Report modes.
 const (

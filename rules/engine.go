@@ -2,6 +2,7 @@ package rules
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -74,7 +75,12 @@ func EvaluateAll(in *Input) Result {
 		}
 		fs = append(fs, e.Batch(b)...)
 	}
-	r := e.Finish()
+	r, err := e.Finish()
+	if err != nil {
+		// Only I/O can fail, and nothing here spools to disk or reads
+		// through a caller's function.
+		r.Warnings = append(r.Warnings, err.Error())
+	}
 	r.Findings = append(fs, r.Findings...)
 	slices.SortStableFunc(r.Findings, CompareFindings)
 	return r
@@ -112,21 +118,31 @@ func messageFinding(m *match.Message, text string) Finding {
 }
 
 // CompareFindings orders findings by message (findings about the capture
-// last), then field, then rule.
+// last), then field, then rule; the media rules' findings on one field
+// then by the stream they are about. [Finding.SortKey] orders alike.
 func CompareFindings(a, b Finding) int {
-	key := func(f Finding) int {
-		if f.MessageID == nil {
-			return 1 << 30
-		}
-		return *f.MessageID
+	return cmp.Or(cmp.Compare(findingMessage(&a), findingMessage(&b)), cmp.Compare(a.Field, b.Field),
+		cmp.Compare(a.Rule, b.Rule), cmp.Compare(a.order, b.order))
+}
+
+// findingMessage is the message a finding is about, or 1<<30 (after
+// every message) for one about the capture.
+func findingMessage(f *Finding) int {
+	if f.MessageID == nil {
+		return 1 << 30
 	}
-	if c := cmp.Compare(key(a), key(b)); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(a.Field, b.Field); c != 0 {
-		return c
-	}
-	return cmp.Compare(a.Rule, b.Rule)
+	return *f.MessageID
+}
+
+// SortKey appends to b a key whose byte order is [CompareFindings]'s, for
+// findings sorted on disk (a streamed report's).
+func (f *Finding) SortKey(b []byte) []byte {
+	b = binary.BigEndian.AppendUint32(b, uint32(findingMessage(f)))
+	b = append(b, f.Field...)
+	b = append(b, 0)
+	b = append(b, f.Rule...)
+	b = append(b, 0)
+	return binary.BigEndian.AppendUint64(b, f.order)
 }
 
 // summarize says in one sentence what matters, from the counts of every
@@ -197,22 +213,17 @@ func (e *Evaluator) summarize(c *Context, fps []Fingerprint) Summary {
 func mediaSummary(c *Context, counts map[string]int) []string {
 	oneWay, pinholes := counts[MediaOneWay.ID], counts[MediaPinholeClosed.ID]
 	var parts []string
+	var sum mediaTotals
+	if c.agg != nil {
+		sum = c.agg.mediaSum
+	}
 	if oneWay > 0 {
-		parts = append(parts, fmt.Sprintf("one-way audio on %d call(s) (MEDIA-ONE-WAY: %s)", oneWay, strings.Join(uniq(c.mediaInfo().causes), "; ")))
+		parts = append(parts, fmt.Sprintf("one-way audio on %d call(s) (MEDIA-ONE-WAY: %s)", oneWay, strings.Join(sum.causeList(), "; ")))
 	}
 	if pinholes > 0 {
 		parts = append(parts, fmt.Sprintf("audio stopped crossing the router mid-call on %d stream(s) (MEDIA-PINHOLE-CLOSED)", pinholes))
 	}
-	var lost, entered, streams int
-	worst := 0.0
-	for _, r := range c.media() {
-		if n := scatteredLoss(c, &r); n > 0 && crossed(&r) {
-			lost += n
-			entered += r.Entered
-			streams++
-			worst = max(worst, float64(n)*100/float64(r.Entered))
-		}
-	}
+	lost, streams, worst := sum.lost, sum.streams, sum.worst
 	if lost > 0 && c.Corr.Clock.Away() {
 		parts = append(parts, fmt.Sprintf("%d RTP packet(s) were lost between the capture points or at the router, in %d stream(s), up to %.1f %% of a stream (MEDIA-LOSS-AT-ROUTER; the captures were not taken at the router)", lost, streams, worst))
 	} else if lost > 0 {

@@ -64,6 +64,12 @@ type Finding struct {
 	// packet was lost (an SDP address the far end cannot reach): where
 	// the captures were taken does not change it.
 	notLoss bool
+	// order breaks ties between findings of one rule on one field and
+	// message: the media rules' findings come in the order of the streams
+	// they are about in the media section (its place, plus one), whatever
+	// order the calls are judged in; 0 for the rest, which keep the order
+	// they were made in.
+	order uint64
 }
 
 // Fingerprint is one router profile that fits the findings, with the

@@ -62,6 +62,7 @@ var MediaLossAtRouter = &Rule{
 			if pct < lossBadPct {
 				f.Verdict, f.Severity = Warning, Minor
 			}
+			f.order = uint64(r.index) + 1
 			out = append(out, f)
 		}
 		return out

@@ -25,32 +25,21 @@ var MediaOneWay = &Rule{
 	Refs:    []string{"Linux nf_conntrack_sip sip_direct_media", "Zyxel \"restrict peer to peer media\"", "RFC 4961", "RFC 8445"},
 	Capture: true,
 	Check: func(c *Context) []Finding {
+		// The media section hands the rule one call at a time, with the
+		// first of its streams that is one-way (none when another
+		// finding already names its far host's one-way streams).
 		ms := c.mediaInfo()
-		var out []Finding
-		done := map[string]bool{}
-		for i := range ms.rows {
-			r := &ms.rows[i]
-			if !r.OneWay {
-				continue
-			}
-			call := "remote " + r.Remote.Addr().String()
-			if r.Dialog != nil {
-				call = fmt.Sprint("dialog ", *r.Dialog)
-			}
-			if done[call] {
-				continue
-			}
-			done[call] = true
-			var plan *mediaPlan
-			if r.Dialog != nil {
-				plan = ms.plans[*r.Dialog]
-			}
-			if f, cause, ok := oneWayFinding(c, ms.rows, r, plan); ok {
-				out = append(out, f)
-				ms.causes = append(ms.causes, cause)
-			}
+		r := ms.oneWay
+		if r == nil {
+			return nil
 		}
-		return out
+		f, cause, ok := oneWayFinding(c, r, ms.crossed, ms.blocked, c.planOf(r))
+		if !ok {
+			return nil
+		}
+		f.order = uint64(r.index) + 1
+		ms.cause = cause
+		return []Finding{f}
 	},
 }
 
@@ -66,21 +55,9 @@ const (
 	causeRefused        = "the router refused the media pinhole"
 )
 
-func oneWayFinding(c *Context, rows []MediaStream, r *MediaStream, plan *mediaPlan) (Finding, string, bool) {
-	// The streams of the call that crossed and those that did not.
-	var ok, blocked *MediaStream
-	for i := range rows {
-		o := &rows[i]
-		if !sameCall(o, r) {
-			continue
-		}
-		if crossed(o) && ok == nil {
-			ok = o
-		}
-		if !crossed(o) && o.Entered > 0 && blocked == nil {
-			blocked = o
-		}
-	}
+// ok and blocked are the first of the call's streams (r's, and those
+// compared with it) that crossed and that entered and never crossed.
+func oneWayFinding(c *Context, r, ok, blocked *MediaStream, plan *mediaPlan) (Finding, string, bool) {
 	if ok == nil {
 		return Finding{}, "", false
 	}
@@ -90,7 +67,7 @@ func oneWayFinding(c *Context, rows []MediaStream, r *MediaStream, plan *mediaPl
 	}
 	f := Finding{Direction: missing, Field: "rtp"}
 	if plan != nil && plan.phoneMsg != nil {
-		m := plan.phoneMsg
+		m := plan.phoneMsg.message()
 		f = messageFinding(m, "")
 		f.Direction, f.Field = missing, "rtp"
 	}

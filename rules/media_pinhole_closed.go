@@ -35,6 +35,7 @@ var MediaPinholeClosed = &Rule{
 			} else {
 				f.WANFrame = intp(s.TailFrame)
 			}
+			f.order = uint64(r.index) + 1
 			out = append(out, f)
 		}
 		return out
@@ -57,10 +58,8 @@ func pinholeClosed(c *Context, r *MediaStream) bool {
 	if !crossed(r) || r.StoppedCrossing < minPinholeDrops {
 		return false
 	}
-	if r.Dialog != nil {
-		if p := c.mediaInfo().plans[*r.Dialog]; p != nil && p.bye != 0 && s.TailStart.UnixNano() >= p.bye {
-			return false // media after the hang-up
-		}
+	if p := c.planOf(r); p != nil && p.bye != 0 && s.TailStart.UnixNano() >= p.bye {
+		return false // media after the hang-up
 	}
 	return true
 }

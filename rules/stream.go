@@ -3,6 +3,7 @@ package rules
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/sipalg/sipalg/analyze/fielddiff"
 	"github.com/sipalg/sipalg/analyze/match"
 	"github.com/sipalg/sipalg/analyze/sdp"
+	"github.com/sipalg/sipalg/analyze/spool"
 )
 
 // Bounds of what an [Evaluator] keeps between dialogs; each is far above
@@ -22,9 +24,6 @@ const (
 	// endpoint for the refresh and keepalive medians: a day of
 	// refreshes every 90 s.
 	maxTimes = 1024
-	// maxPlans bounds the calls whose media plans (their SDP endpoints) are
-	// kept to tie RTP streams to them: as many as streams can be counted.
-	maxPlans = 1 << 14
 	// maxRepresentatives bounds the findings kept, one per rule, field,
 	// direction and method, as the evidence router profiles are scored
 	// on.
@@ -42,10 +41,18 @@ type Evaluator struct {
 	claims []*Rule
 	checks []*Rule // per dialog
 	global []*Rule // once, at Finish
+	media  []*Rule // per call of the media section, at Finish
 	counts map[string]int
 	sum    Summary
 	reps   []Finding
-	repKey map[[4]string]bool
+	// repKey maps a representative's rule, field, direction and method to
+	// its index in reps.
+	repKey map[[4]string]int
+	// mediaOpt says where the streams come from and the media section
+	// goes; mediaFindings keeps the media rules' findings without
+	// mediaOpt.Finding.
+	mediaOpt      MediaOptions
+	mediaFindings []Finding
 }
 
 // aggregates is what the capture-wide rules know of the messages.
@@ -71,11 +78,18 @@ type aggregates struct {
 	// chances: the captures gave the router the chance to raise these
 	// rules (see fingerprints).
 	chances map[string]bool
-	// plans are the media plans of the calls, by dialog ID, when the
-	// captures hold RTP (correlate's streams).
-	plans    map[int]*mediaPlan
-	plansCut int
-	look     DialogLookup
+	// plans are the media plans of the calls whose dialogs are open, by
+	// dialog ID, when the captures hold RTP (correlate's streams); a
+	// dialog's plan goes to planSpool when it closes. plansEarly counts
+	// the plans the merge's window let go early, mediaSum what the
+	// verdict says of the media.
+	plans      map[int]*mediaPlan
+	planSpool  *spool.Spool
+	planErr    error
+	plansEarly int
+	rowsEarly  int
+	mediaSum   mediaTotals
+	look       DialogLookup
 	// unpaired counts messages a snap length left unpairable.
 	unpaired int
 	// alongPath counts the loss findings graded down because the
@@ -122,16 +136,55 @@ func NewEvaluator(corr *correlate.Result, look DialogLookup) *Evaluator {
 		plans: map[int]*mediaPlan{},
 		look:  look,
 	}
-	e := &Evaluator{cap: newContext(corr), agg: agg, claims: claimOrder(), counts: map[string]int{}, repKey: map[[4]string]bool{}}
+	e := &Evaluator{cap: newContext(corr), agg: agg, claims: claimOrder(), counts: map[string]int{}, repKey: map[[4]string]int{}}
 	e.cap.agg = agg
+	e.SetMedia(MediaOptions{})
 	for _, r := range checkOrder() {
-		if r.Capture {
+		switch {
+		case mediaRules[r.ID]:
+			e.media = append(e.media, r)
+		case r.Capture:
 			e.global = append(e.global, r)
-		} else {
+		default:
 			e.checks = append(e.checks, r)
 		}
 	}
 	return e
+}
+
+// SetMedia says where the Evaluator reads the RTP streams and puts the
+// media section; call it before the first Batch.
+func (e *Evaluator) SetMedia(o MediaOptions) {
+	if o.Streams == nil {
+		streams := slices.Clone(e.cap.Corr.Streams)
+		// The merge reads them in order of their first packet, as
+		// correlate lists them.
+		slices.SortStableFunc(streams, func(a, b correlate.Stream) int { return a.First.Compare(b.First) })
+		o.Any = len(streams) > 0
+		o.Streams = func(yield func(*correlate.Stream) error) error {
+			for i := range streams {
+				if err := yield(&streams[i]); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	if o.MaxPlans <= 0 {
+		o.MaxPlans = DefaultMaxPlans
+	}
+	if o.maxHeld <= 0 {
+		o.maxHeld = maxHeldRows
+	}
+	budget := o.SpoolBudget
+	if budget <= 0 {
+		budget = math.MaxInt
+	}
+	if e.agg.planSpool != nil {
+		e.agg.planSpool.Close()
+	}
+	e.agg.planSpool = spool.New(o.TempDir, budget)
+	e.mediaOpt = o
 }
 
 // Batch judges the messages of one dialog handed over by the streamer:
@@ -162,8 +215,8 @@ func (e *Evaluator) Batch(b *match.Batch) []Finding {
 			fs = append(fs, f)
 		}
 	}
-	if len(c.Corr.Streams) > 0 {
-		e.agg.observeMedia(c, b.Dialog.ID)
+	if e.mediaOpt.Any {
+		e.agg.observeMedia(c, b.Dialog.ID, b.Closed)
 	}
 	fs = e.check(c, e.checks, fs)
 	return fs
@@ -185,14 +238,28 @@ func (e *Evaluator) check(c *Context, rs []*Rule, fs []Finding) []Finding {
 	return fs
 }
 
+// Close releases what the Evaluator holds on disk; Finish does it too.
+func (e *Evaluator) Close() error { return e.agg.planSpool.Close() }
+
 // Finish runs the capture-wide rules and returns their findings (sorted),
 // the router profiles that fit every finding seen, the verdict, the media
-// section, and what the bounds left out.
-func (e *Evaluator) Finish() Result {
+// section, and what the bounds left out. The media section and the media
+// rules' findings go where [MediaOptions] says. Errors are the I/O errors
+// of the plans' spool and those of MediaOptions' functions.
+func (e *Evaluator) Finish() (Result, error) {
 	c := e.cap
+	defer e.agg.planSpool.Close()
 	slices.SortFunc(e.agg.dropped, func(a, b match.Message) int { return cmp.Compare(a.ID, b.ID) })
 	c.Messages = e.agg.dropped
 	fs := e.check(c, e.global, nil)
+	var media []MediaStream
+	if e.mediaOpt.Any {
+		var err error
+		if media, err = e.runMedia(c); err != nil {
+			return Result{}, err
+		}
+	}
+	fs = append(fs, e.mediaFindings...)
 	slices.SortStableFunc(fs, CompareFindings)
 	reps := slices.Clone(e.reps)
 	slices.SortStableFunc(reps, CompareFindings)
@@ -201,13 +268,19 @@ func (e *Evaluator) Finish() Result {
 	if e.agg.cut > 0 {
 		warns = append(warns, fmt.Sprintf("rules: %d dropped message(s) beyond the first %d were not judged", e.agg.cut, maxDropped))
 	}
-	if e.agg.plansCut > 0 {
-		warns = append(warns, fmt.Sprintf("rules: %d call(s) beyond the first %d were not tied to their RTP streams", e.agg.plansCut, maxPlans))
+	if e.agg.plansEarly > 0 {
+		warns = append(warns, fmt.Sprintf("rules: %d call(s) stopped being tied to RTP streams early: more than %d calls' media plans at once (--limit media-plans)", e.agg.plansEarly, e.mediaOpt.MaxPlans))
+	}
+	if e.agg.rowsEarly > 0 {
+		warns = append(warns, fmt.Sprintf("rules: %d RTP stream(s) judged before every stream of their call was known: more than %d waiting at once", e.agg.rowsEarly, e.mediaOpt.maxHeld))
 	}
 	if fs == nil {
 		fs = []Finding{}
 	}
-	return Result{Findings: fs, Fingerprints: fps, Summary: e.summarize(c, fps), Media: c.media(), Warnings: warns}
+	if media == nil {
+		media = []MediaStream{}
+	}
+	return Result{Findings: fs, Fingerprints: fps, Summary: e.summarize(c, fps), Media: media, Warnings: warns}, nil
 }
 
 // count adds f to the verdict counts and, when it is the first of its
@@ -223,9 +296,15 @@ func (e *Evaluator) count(f *Finding) {
 		e.sum.Warnings++
 	}
 	k := [4]string{f.Rule, f.Field, f.Direction, f.Method}
-	if !e.repKey[k] && len(e.reps) < maxRepresentatives {
-		e.repKey[k] = true
+	i, ok := e.repKey[k]
+	switch {
+	case !ok && len(e.reps) < maxRepresentatives:
+		e.repKey[k] = len(e.reps)
 		e.reps = append(e.reps, *f)
+	case ok && f.order > 0 && f.order < e.reps[i].order:
+		// The media rules judge calls in no fixed order: the one first
+		// in the report represents them.
+		e.reps[i] = *f
 	}
 }
 
@@ -254,10 +333,11 @@ func (c *Context) forBatch(b *match.Batch) *Context {
 }
 
 // light is m without its parsed forms and changes, as kept past its
-// dialog.
+// dialog. Its SDP bodies go too: each holds the message it was parsed
+// from.
 func light(m *match.Message) match.Message {
 	l := *m
-	l.LAN, l.WAN, l.Changes = nil, nil, nil
+	l.LAN, l.WAN, l.Changes, l.LANSDP, l.WANSDP = nil, nil, nil, nil, nil
 	return l
 }
 

@@ -119,9 +119,18 @@ type Options struct {
 	MaxMappings int
 	MaxSIPBytes int
 	MaxSIPPairs int
-	// MaxStreams bounds the RTP streams counted in Result.Streams; zero
-	// means DefaultMaxStreams.
+	// MaxStreams bounds the RTP streams open at once; zero means
+	// DefaultMaxStreams. Past it the streams silent longest are finished
+	// early (a warning counts them).
 	MaxStreams int
+	// StreamSink, when set, receives every RTP stream as it is finished
+	// (silent for StreamIdle, finished early, or open when the pass ends):
+	// key sorts the records in the order Result.Streams lists streams, rec
+	// is the stream for Result.DecodeStream once Correlate has returned.
+	// Result.Streams then stays empty, so memory does not grow with the
+	// streams. It is called on the pass's own goroutine; key and rec are
+	// reused after it returns.
+	StreamSink func(key, rec []byte)
 	// Inventory makes the first pass also take each capture's inventory
 	// (Result.LANInventory, WANInventory), its flow table bounded by
 	// MaxFlows (zero means inventory.MaxFlows).
@@ -373,8 +382,14 @@ type Result struct {
 	LANSIP, WANSIP []SIPRecord `json:"-"`
 	Warnings       []string    `json:"-"`
 	// Streams are the RTP streams that crossed (or tried to cross) the
-	// router, counted on both sides, in order of their first packet.
+	// router, counted on both sides, in order of their first packet
+	// (empty with Options.StreamSink). A stream silent for StreamIdle
+	// that resumes is listed twice: what came before and after the
+	// silence.
 	Streams []Stream `json:"-"`
+	// streamAdj is the clock refinement the streams' delays take
+	// (DecodeStream).
+	streamAdj float64
 	// LANInventory and WANInventory are what each capture holds, with
 	// Options.Inventory.
 	LANInventory, WANInventory *inventory.Summary `json:"-"`

@@ -58,7 +58,7 @@ func (p *pairer) result() *Result {
 		res.Mappings = []Mapping{}
 	}
 	p.finishNAT(res)
-	res.Streams = p.streams.result(p.adj)
+	res.Streams, res.streamAdj = p.streams.result(p.adj), p.adj
 	res.Warnings = append(res.Warnings, p.streams.warnings()...)
 	if p.unmappedPairs > 0 {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("%d packet pair(s) belong to NAT mappings beyond the %d-mapping table: paired and counted, not listed as mappings", p.unmappedPairs, p.opt.MaxMappings))

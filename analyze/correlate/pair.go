@@ -259,7 +259,7 @@ func newPairer(clk clockModel, opt Options) *pairer {
 		byLAN:    make(map[epKey][]int32),
 		lanHosts: make(map[netip.Addr]bool), public: make(map[netip.Addr]bool),
 		out: reservoir{rng: 0x9e3779b97f4a7c15}, in: reservoir{rng: 0x2545f4914f6cdd1d},
-		streams: newStreams(opt.MaxStreams),
+		streams: newStreams(opt.MaxStreams, opt.Window, opt.StreamSink),
 	}
 }
 
@@ -414,23 +414,40 @@ type pairMemo struct {
 	// remote: the mapping lists the remote end.
 	same, remote bool
 	mapID        int32
-	// st is the stream of the SSRC (nil for a packet other than RTP or
-	// RTCP, or past MaxStreams), as of streams.gen stGen.
-	st    *sstate
-	stGen uint32
+	// stream: the memo was made by an RTP or RTCP packet, and its stream
+	// sits at stSlot in streams.open as of streams.gen stGen (a slot, not
+	// a pointer: a memo must not keep a finished stream in memory).
+	stream bool
+	stSlot int32
+	stGen  uint32
 }
 
-// memoFor returns the memo of l's flow when it holds the pair of l and
-// w, or nil.
-func (p *pairer) memoFor(l, w *event, media bool) *pairMemo {
+// memoFor returns the memo of l's flow and, for RTP and RTCP, the stream,
+// when the memo holds the pair of l and w (at lt and wt) and the stream
+// is still the one the lookups would give; nil otherwise.
+func (p *pairer) memoFor(l, w *event, lt, wt int64, media bool) (*pairMemo, *sstate) {
 	if l.flow <= 0 || w.flow <= 0 || int(l.flow) >= len(p.memo) {
-		return nil
+		return nil, nil
 	}
 	m := &p.memo[l.flow]
-	if m.wan != w.flow || (media && (m.st == nil || m.ssrc != l.ssrc || m.stGen != p.streams.gen)) {
-		return nil
+	if m.wan != w.flow {
+		return nil, nil
 	}
-	return m
+	if !media {
+		return m, nil
+	}
+	if !m.stream || m.ssrc != l.ssrc {
+		return nil, nil
+	}
+	enterT := lt
+	if m.dir == dirInbound {
+		enterT = wt
+	}
+	st := p.streams.still(m.stSlot, m.stGen, enterT)
+	if st == nil {
+		return nil, nil
+	}
+	return m, st
 }
 
 // pair records a LAN packet and its WAN twin (times in the common clock).
@@ -438,9 +455,9 @@ func (p *pairer) memoFor(l, w *event, media bool) *pairMemo {
 func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 	p.res.Paired++
 	media := l.kind == KindRTP || l.kind == KindRTCP
-	m := p.memoFor(l, w, media)
+	m, st := p.memoFor(l, w, lt, wt, media)
 	if m == nil {
-		m = p.learnPair(l, w, lt, wt, media)
+		m, st = p.learnPair(l, w, lt, wt, media)
 	}
 	dir := m.dir
 	if m.same {
@@ -456,12 +473,12 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 	} else {
 		p.in.add(r)
 	}
-	if media && m.st != nil {
+	if st != nil {
 		enterT := lt
 		if dir == dirInbound {
 			enterT = wt
 		}
-		m.st.crossed(l, w, dir, enterT, r)
+		st.crossed(l, w, dir, enterT, r)
 	}
 	if l.kind == KindSIP {
 		p.addSIPPair(SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)}, l.rec, w.rec)
@@ -514,12 +531,12 @@ func (m *pairMemo) remoteEnd(w *event) netip.AddrPort {
 }
 
 // learnPair works out what pairing l with w decides for their flows (the
-// stream and the mapping, created when new) and returns it, remembered in
-// the memo of l's flow when both flows are numbered, the direction known
-// and the mapping and stream found; otherwise in a scratch memo used for
-// this pair only.
-func (p *pairer) learnPair(l, w *event, lt, wt int64, media bool) *pairMemo {
-	m := pairMemo{wan: w.flow, ssrc: l.ssrc, same: l.src == w.src && l.dst == w.dst, mapID: -1, stGen: p.streams.gen}
+// stream and the mapping, created when new) and returns it with the
+// stream (nil unless media), remembered in the memo of l's flow when both
+// flows are numbered, the direction known and the mapping found;
+// otherwise in a scratch memo used for this pair only.
+func (p *pairer) learnPair(l, w *event, lt, wt int64, media bool) (*pairMemo, *sstate) {
+	m := pairMemo{wan: w.flow, ssrc: l.ssrc, same: l.src == w.src && l.dst == w.dst, mapID: -1}
 	m.dir = twinDirection(l.src, l.dst, w.src, w.dst)
 	keep := m.dir != dirUnknown
 	if !keep {
@@ -532,13 +549,14 @@ func (p *pairer) learnPair(l, w *event, lt, wt int64, media bool) *pairMemo {
 	if m.dir == dirOutbound {
 		mk, remote = mkey{l.proto, l.src, w.src}, w.dst
 	}
+	var st *sstate
 	if media {
 		if m.dir == dirOutbound {
-			m.st = p.streams.pairStream(l, w, m.dir, lt)
+			st = p.streams.pairStream(l, w, m.dir, lt)
 		} else {
-			m.st = p.streams.pairStream(l, w, m.dir, wt)
+			st = p.streams.pairStream(l, w, m.dir, wt)
 		}
-		keep = keep && m.st != nil
+		m.stream, m.stSlot, m.stGen = true, int32(st.slot), p.streams.gen
 	}
 	if id, ok := p.mapping(mk); ok {
 		m.mapID = id
@@ -552,13 +570,13 @@ func (p *pairer) learnPair(l, w *event, lt, wt int64, media bool) *pairMemo {
 	}
 	if !keep || l.flow <= 0 || w.flow <= 0 {
 		p.scratch = m
-		return &p.scratch
+		return &p.scratch, st
 	}
 	if int(l.flow) >= len(p.memo) {
 		p.memo = growFor(p.memo, l.flow)
 	}
 	p.memo[l.flow] = m
-	return &p.memo[l.flow]
+	return &p.memo[l.flow], st
 }
 
 // mapping looks a mapping up by key.

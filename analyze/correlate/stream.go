@@ -3,6 +3,7 @@ package correlate
 import (
 	"cmp"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
 	"math/bits"
@@ -11,11 +12,29 @@ import (
 	"time"
 )
 
-// DefaultMaxStreams bounds the RTP streams counted: 8,192 streams (about
-// 1.6 KiB each with the delay sketch, 13 MiB) are 4,096 two-way calls in
-// one capture pair. Packets of streams beyond it are paired and counted
-// in the mappings as before, not per stream.
+// DefaultMaxStreams bounds the RTP streams open at once (counted, not yet
+// finished): 8,192 streams (about 1.6 KiB each with the delay sketch,
+// 13 MiB) are 4,096 two-way calls at the same time. Past it the streams
+// least recently active are finished early, counted in a warning; a
+// stream that goes on is then listed in parts.
 const DefaultMaxStreams = 1 << 13
+
+// StreamIdle is how long a stream may go without a packet entering the
+// router before it is finished: its counts are final, it leaves memory,
+// and a packet after it starts a new stream of the same SSRC, direction
+// and endpoints (a second entry in the media section). Two minutes is
+// RFC 4787's shortest UDP mapping timeout a NAT may use (REQ-5): after a
+// longer silence a compliant router may have forgotten the flow, and the
+// packets that resume it cross by a mapping made anew. It is far longer
+// than anything the counts wait for (a loss is told a pairing window,
+// 2 s, after the packet entered) and than the gaps of a live call: RTP
+// every 20 ms, RTCP every few seconds even while a call is on hold
+// (RFC 3264 §5.1). (2026-12, issue 15: the media section streams.)
+const StreamIdle = 2 * time.Minute
+
+// sweepEvery is how often, in capture time, open streams are checked for
+// StreamIdle; it changes when memory is freed, never the counts.
+const sweepEvery = int64(StreamIdle / 8)
 
 // maxGapFrames bounds the loss gaps listed per stream (Stream.GapFrames);
 // Stream.Gaps counts them all.
@@ -190,7 +209,20 @@ type sstate struct {
 	lastLost                 uint16 // RTP seq of the last packet lost
 	run                      int    // the current loss run
 	tailStart, tailEnd       int64
+	// key is the stream's entering key and leave the leaving keys that
+	// name it in streams.byKey; seq numbers the streams in the order they
+	// began (equal report keys keep it); slot is its index in
+	// streams.open.
+	key   streamKey
+	leave []streamKey
+	seq   int64
+	slot  int
 }
+
+// maxLeaveKeys bounds the leaving keys a stream is found by (one, or two
+// when the NAT moved it to another public address): a duplicate that
+// left by yet another is not counted.
+const maxLeaveKeys = 4
 
 // rtpFields reads the SSRC and sequence number of an RTP packet, and the
 // sender's SSRC of an RTCP one.
@@ -220,16 +252,34 @@ func leaveKey(e *event, dir direction) streamKey {
 	return newStreamKey(e.ssrc, dir, true, e.dst, e.src, true)
 }
 
-// streams counts the RTP streams of the second pass.
+// streams counts the RTP streams of the second pass. A stream is open
+// while packets enter the router for it; once silent for StreamIdle (or
+// pushed out by the bound on open streams) it is finished: its counts go
+// to the sink (or to done) and its memory is freed. Memory follows the
+// streams open at once, not the streams of the capture (issue 15).
 type streams struct {
-	byKey map[streamKey]int32
-	list  []*sstate
-	// gen changes whenever a stream that get or pairStream returned may no
-	// longer be the one they would return (none is ever dropped today):
-	// the pairer's memos of streams hold only while it stays.
-	gen     uint32
-	max     int
-	refused int // packets of streams beyond max
+	byKey map[streamKey]*sstate
+	open  []*sstate
+	// gen changes whenever a stream is finished: a stream's slot in open,
+	// and whether get would return it, hold only while gen stays (the
+	// pairer's memos of streams, see still).
+	gen uint32
+	max int
+	// window is the pairing window, ns: a packet is decided at most about
+	// a window after it entered, so a stream silent for StreamIdle plus
+	// two windows gets no more packets (see sweep).
+	window int64
+	seq    int64
+	// now is the latest entering time seen, nextSweep when open streams
+	// are next checked for StreamIdle.
+	now, nextSweep int64
+	// early counts the streams finished early because max were open.
+	early int
+	// sink receives each finished stream (Options.StreamSink); without
+	// one they are kept in done.
+	sink     func(key, rec []byte)
+	done     []finished
+	key, rec []byte
 	// lan and wan are the captures' spans in the LAN clock: a packet seen
 	// on one side only while the other capture was not running is no
 	// evidence of loss or duplication; unobserved counts those.
@@ -262,50 +312,141 @@ func (ss *streams) observed(dir direction, enter bool, t int64) bool {
 	return t >= sp.first && t <= sp.last-edgeMargin
 }
 
-func newStreams(max int) *streams {
-	return &streams{byKey: map[streamKey]int32{}, max: max}
+func newStreams(max int, window time.Duration, sink func(key, rec []byte)) *streams {
+	return &streams{byKey: map[streamKey]*sstate{}, max: max, window: int64(window), sink: sink}
 }
 
-// get returns the stream with entering key k, creating it (nil past the
-// bound).
+// get returns the open stream with entering key k for a packet that
+// entered at t, creating it. A stream silent for more than StreamIdle
+// before t is finished first: t begins a new one.
 func (ss *streams) get(k streamKey, t int64) *sstate {
-	if id, ok := ss.byKey[k]; ok {
-		return ss.list[id]
+	ss.now = max(ss.now, t)
+	if st, ok := ss.byKey[k]; ok {
+		if t-st.last <= int64(StreamIdle) {
+			return st
+		}
+		ss.finish(st)
 	}
-	if len(ss.list) >= ss.max {
-		ss.refused++
-		return nil
+	if ss.now >= ss.nextSweep || len(ss.open) >= ss.max {
+		ss.sweep()
 	}
-	st := &sstate{first: t, last: t, lastCrossed: math.MinInt64}
+	if len(ss.open) >= ss.max {
+		ss.finishOldest()
+	}
+	st := &sstate{first: t, last: t, lastCrossed: math.MinInt64, key: k, seq: ss.seq, slot: len(ss.open)}
+	ss.seq++
 	st.s.SSRC, st.s.Direction = k.ssrc, k.dir.String()
-	ss.byKey[k] = int32(len(ss.list))
-	ss.list = append(ss.list, st)
+	ss.byKey[k] = st
+	ss.open = append(ss.open, st)
 	return st
 }
 
+// sweep finishes the streams silent for StreamIdle and two pairing
+// windows: every packet still to be decided entered at most about a
+// window before now, so any packet of theirs still to come would begin a
+// new stream in get anyway. Sweeping changes when a stream leaves memory,
+// never what it counts.
+func (ss *streams) sweep() {
+	ss.nextSweep = ss.now + sweepEvery
+	before := ss.now - int64(StreamIdle) - 2*ss.window
+	for i := 0; i < len(ss.open); {
+		if st := ss.open[i]; st.last < before {
+			ss.finish(st) // moves the last open stream to i
+			continue
+		}
+		i++
+	}
+}
+
+// finishOldest makes room when max streams are open: the eighth of them
+// silent longest are finished early (a stream that goes on is then listed
+// in parts), and counted.
+func (ss *streams) finishOldest() {
+	old := slices.Clone(ss.open)
+	slices.SortFunc(old, func(a, b *sstate) int { return cmp.Or(cmp.Compare(a.last, b.last), cmp.Compare(a.seq, b.seq)) })
+	n := max(len(old)/8, 1)
+	for _, st := range old[:n] {
+		ss.finish(st)
+	}
+	ss.early += n
+}
+
+// finish closes st: it leaves the open streams and its keys, and, unless
+// it carried RTCP only, goes to the sink or to done.
+func (ss *streams) finish(st *sstate) {
+	ss.gen++
+	if ss.byKey[st.key] == st {
+		delete(ss.byKey, st.key)
+	}
+	for _, k := range st.leave {
+		if ss.byKey[k] == st {
+			delete(ss.byKey, k)
+		}
+	}
+	last := ss.open[len(ss.open)-1]
+	ss.open[st.slot], last.slot = last, st.slot
+	ss.open[len(ss.open)-1] = nil
+	ss.open = ss.open[:len(ss.open)-1]
+	if st.s.Entered == 0 && st.s.Left == 0 {
+		return // RTCP only
+	}
+	f := st.finished()
+	if ss.sink == nil {
+		ss.done = append(ss.done, f)
+		return
+	}
+	ss.key, ss.rec = f.appendKey(ss.key[:0]), f.append(ss.rec[:0])
+	ss.sink(ss.key, ss.rec)
+}
+
+// pair counts a packet that crossed: l and w its LAN and WAN twins, lt and
+// wt their times (LAN clock), r the residual of its delay, ns.
+func (ss *streams) pair(l, w *event, dir direction, lt, wt int64, r float64) {
+	enterT := wt
+	if dir == dirOutbound {
+		enterT = lt
+	}
+	ss.pairStream(l, w, dir, enterT).crossed(l, w, dir, enterT, r)
+}
+
 // pairStream returns the stream of a packet that crossed (l and w its LAN
-// and WAN twins, entering the router at enterT), creating it, and makes
-// its leaving key name it too; nil past the bound. What it returns
-// depends on the two twins' flows and SSRC alone: the pairer remembers it
-// per flow (pairMemo) as long as gen does not change.
+// and WAN twins, entering the router at enterT), from get, and makes its
+// leaving key name it too: pair's lookups. While gen stays, a later
+// packet of the same two flows and SSRC would get the same stream, its
+// leaving key already named, unless the stream fell idle: the pairer
+// remembers its slot per flow (pairMemo) and asks still.
 func (ss *streams) pairStream(l, w *event, dir direction, enterT int64) *sstate {
 	in, out := w, l
 	if dir == dirOutbound {
 		in, out = l, w
 	}
 	st := ss.get(enterKey(in, dir), enterT)
-	if st == nil {
-		return nil
-	}
-	if _, ok := ss.byKey[leaveKey(out, dir)]; !ok {
-		ss.byKey[leaveKey(out, dir)] = ss.byKey[enterKey(in, dir)]
+	if lk := leaveKey(out, dir); len(st.leave) < maxLeaveKeys {
+		if _, ok := ss.byKey[lk]; !ok {
+			ss.byKey[lk] = st
+			st.leave = append(st.leave, lk)
+		}
 	}
 	return st
 }
 
-// crossed counts a packet of st that crossed: l and w its LAN and WAN
-// twins, entering the router at enterT (LAN clock), r the residual of its
-// delay, ns.
+// still returns the open stream at slot, which pairStream returned when
+// gen was g, for a packet entering at t, as pairStream would: nil when a
+// stream was finished since (gen moved: slots and leaving keys may have
+// changed) or when this one fell idle before t (get would finish it).
+func (ss *streams) still(slot int32, g uint32, t int64) *sstate {
+	if g != ss.gen {
+		return nil
+	}
+	st := ss.open[slot]
+	if t-st.last > int64(StreamIdle) {
+		return nil
+	}
+	ss.now = max(ss.now, t)
+	return st
+}
+
+// crossed counts a packet of st that crossed; see pair.
 func (st *sstate) crossed(l, w *event, dir direction, enterT int64, r float64) {
 	out := l
 	if dir == dirOutbound {
@@ -358,9 +499,6 @@ func (ss *streams) lost(e *event, dir direction, t int64) {
 		return
 	}
 	st := ss.get(enterKey(e, dir), t)
-	if st == nil {
-		return
-	}
 	st.enter(t)
 	if e.kind == KindRTCP {
 		st.s.RTCPEntered++
@@ -403,11 +541,10 @@ func (ss *streams) extra(e *event, dir direction, t int64) {
 		ss.unobserved++
 		return
 	}
-	id, ok := ss.byKey[leaveKey(e, dir)]
+	st, ok := ss.byKey[leaveKey(e, dir)]
 	if !ok {
 		return
 	}
-	st := ss.list[id]
 	if e.kind == KindRTCP {
 		st.s.RTCPLeft++
 		return
@@ -416,45 +553,251 @@ func (ss *streams) extra(e *event, dir direction, t int64) {
 	st.s.Duplicated++
 }
 
-// result returns the streams that carried RTP, in order of their first
-// packet; adj is the clock refinement (ns) finishClock found.
-func (ss *streams) result(adj float64) []Stream {
-	out := make([]Stream, 0, len(ss.list))
-	for _, st := range ss.list {
-		s := st.s
-		if s.Entered == 0 && s.Left == 0 {
-			continue // RTCP only
-		}
-		s.First, s.Last = time.Unix(0, st.first).UTC(), time.Unix(0, st.last).UTC()
-		if st.pairs == 0 {
-			s.TailLost = 0 // never crossed: no tail to speak of
-		}
-		if s.TailLost > 0 {
-			s.TailStart, s.TailEnd = time.Unix(0, st.tailStart).UTC(), time.Unix(0, st.tailEnd).UTC()
-		}
-		if st.pairs > 0 {
-			// Delay is residual - adj outbound, adj - residual inbound.
-			d := StreamDelay{P50: st.sk.quantile(0.5) - adj, P99: st.sk.quantile(0.99) - adj, Max: st.rmax - adj}
-			if s.Direction == dirInbound.String() {
-				d = StreamDelay{P50: adj - st.sk.quantile(0.5), P99: adj - st.sk.quantile(0.01), Max: adj - st.rmin}
-			}
-			// The sketch's bucket middle can pass the exact extremes.
-			d.P50, d.P99 = min(d.P50, d.Max), min(d.P99, d.Max)
-			s.Delay = &StreamDelay{P50: round(d.P50/1e6, 3), P99: round(d.P99/1e6, 3), Max: round(d.Max/1e6, 3)}
-			s.JitterMS = round(st.jitter/1e6, 3)
-		}
-		out = append(out, s)
+// finished is a stream whose counts are final, before the clock's last
+// refinement (finishClock's adj, known only when the pass ends): its
+// delay is kept as quantiles of the residuals, which stream turns into
+// the router's delay.
+type finished struct {
+	s   Stream
+	seq int64
+	// crossed is set when any packet crossed; then q01, q50 and q99 are
+	// the residuals' quantiles (ns, from the sketch), rmin and rmax their
+	// extremes.
+	crossed                   bool
+	q01, q50, q99, rmin, rmax float64
+}
+
+// finished returns st's final counts.
+func (st *sstate) finished() finished {
+	s := st.s
+	s.First, s.Last = time.Unix(0, st.first).UTC(), time.Unix(0, st.last).UTC()
+	if st.pairs == 0 {
+		s.TailLost = 0 // never crossed: no tail to speak of
 	}
-	slices.SortStableFunc(out, func(a, b Stream) int {
-		return cmp.Or(a.First.Compare(b.First), cmp.Compare(a.Direction, b.Direction), cmp.Compare(a.SSRC, b.SSRC))
-	})
+	if s.TailLost > 0 {
+		s.TailStart, s.TailEnd = time.Unix(0, st.tailStart).UTC(), time.Unix(0, st.tailEnd).UTC()
+	}
+	f := finished{s: s, seq: st.seq}
+	if st.pairs > 0 {
+		f.crossed = true
+		f.q01, f.q50, f.q99 = st.sk.quantile(0.01), st.sk.quantile(0.5), st.sk.quantile(0.99)
+		f.rmin, f.rmax = st.rmin, st.rmax
+		f.s.JitterMS = round(st.jitter/1e6, 3)
+	}
+	return f
+}
+
+// stream is f as the report lists it; adj is the clock refinement (ns)
+// finishClock found.
+func (f *finished) stream(adj float64) Stream {
+	s := f.s
+	if f.crossed {
+		// Delay is residual - adj outbound, adj - residual inbound.
+		d := StreamDelay{P50: f.q50 - adj, P99: f.q99 - adj, Max: f.rmax - adj}
+		if s.Direction == dirInbound.String() {
+			d = StreamDelay{P50: adj - f.q50, P99: adj - f.q01, Max: adj - f.rmin}
+		}
+		// The sketch's bucket middle can pass the exact extremes.
+		d.P50, d.P99 = min(d.P50, d.Max), min(d.P99, d.Max)
+		s.Delay = &StreamDelay{P50: round(d.P50/1e6, 3), P99: round(d.P99/1e6, 3), Max: round(d.Max/1e6, 3)}
+	}
+	return s
+}
+
+// compare orders streams as Result.Streams lists them: by first packet,
+// direction and SSRC, then in the order they began.
+func (f *finished) compare(g *finished) int {
+	return cmp.Or(f.s.First.Compare(g.s.First), cmp.Compare(f.s.Direction, g.s.Direction), cmp.Compare(f.s.SSRC, g.s.SSRC), cmp.Compare(f.seq, g.seq))
+}
+
+// appendKey appends the key that sorts f's records as compare does.
+func (f *finished) appendKey(b []byte) []byte {
+	b = binary.BigEndian.AppendUint64(b, uint64(f.s.First.UnixNano())^1<<63)
+	dir := byte(0) // "inbound" < "outbound"
+	if f.s.Direction == dirOutbound.String() {
+		dir = 1
+	}
+	b = append(b, dir)
+	b = binary.BigEndian.AppendUint32(b, f.s.SSRC)
+	return binary.BigEndian.AppendUint64(b, uint64(f.seq))
+}
+
+// append appends f's record (Options.StreamSink, Result.DecodeStream).
+func (f *finished) append(b []byte) []byte {
+	s := &f.s
+	b = binary.BigEndian.AppendUint32(b, s.SSRC)
+	dir := byte(0)
+	if s.Direction == dirOutbound.String() {
+		dir = 1
+	}
+	b = append(b, dir)
+	for _, ep := range []netip.AddrPort{s.LAN, s.WAN, s.Remote} {
+		n := len(b)
+		b = append(b, 0)
+		b, _ = ep.AppendBinary(b) // never fails
+		b[n] = byte(len(b) - n - 1)
+	}
+	for _, v := range []int64{s.First.UnixNano(), s.Last.UnixNano(), f.seq} {
+		b = binary.AppendVarint(b, v)
+	}
+	for _, v := range []int{s.Entered, s.Left, s.Lost, s.Duplicated, s.Reordered, s.MaxLossBurst, s.Gaps,
+		s.TailLost, s.TailFrame, s.FirstLeftFrame, s.RTCPEntered, s.RTCPLeft, len(s.GapFrames)} {
+		b = binary.AppendUvarint(b, uint64(v))
+	}
+	for _, fr := range s.GapFrames {
+		b = binary.AppendUvarint(b, uint64(fr))
+	}
+	if s.TailLost > 0 {
+		b = binary.AppendVarint(b, s.TailStart.UnixNano())
+		b = binary.AppendVarint(b, s.TailEnd.UnixNano())
+	}
+	if !f.crossed {
+		return append(b, 0)
+	}
+	b = append(b, 1)
+	for _, v := range []float64{s.JitterMS, f.q01, f.q50, f.q99, f.rmin, f.rmax} {
+		b = binary.BigEndian.AppendUint64(b, math.Float64bits(v))
+	}
+	return b
+}
+
+// errStreamRecord is returned (wrapped) for a stream record that does not
+// decode: a spool read back wrong.
+var errStreamRecord = errors.New("correlate: bad stream record")
+
+// recReader reads a record written by finished.append; a short or
+// malformed record sets bad.
+type recReader struct {
+	b   []byte
+	bad bool
+}
+
+func (r *recReader) byte() byte {
+	if len(r.b) < 1 {
+		r.bad = true
+		return 0
+	}
+	v := r.b[0]
+	r.b = r.b[1:]
+	return v
+}
+
+func (r *recReader) next(n int) []byte {
+	if len(r.b) < n {
+		r.bad = true
+		return nil
+	}
+	v := r.b[:n]
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *recReader) varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+func (r *recReader) uvarint() int {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 || v > math.MaxInt32 {
+		r.bad = true
+		return 0
+	}
+	r.b = r.b[n:]
+	return int(v)
+}
+
+func (r *recReader) float() float64 {
+	v := r.next(8)
+	if v == nil {
+		return 0
+	}
+	return math.Float64frombits(binary.BigEndian.Uint64(v))
+}
+
+// decodeFinished reads a record written by finished.append.
+func decodeFinished(b []byte) (finished, error) {
+	r := &recReader{b: b}
+	var f finished
+	s := &f.s
+	if v := r.next(4); v != nil {
+		s.SSRC = binary.BigEndian.Uint32(v)
+	}
+	s.Direction = dirInbound.String()
+	if r.byte() == 1 {
+		s.Direction = dirOutbound.String()
+	}
+	for _, ep := range []*netip.AddrPort{&s.LAN, &s.WAN, &s.Remote} {
+		if err := ep.UnmarshalBinary(r.next(int(r.byte()))); err != nil {
+			r.bad = true
+		}
+	}
+	s.First, s.Last = time.Unix(0, r.varint()).UTC(), time.Unix(0, r.varint()).UTC()
+	f.seq = r.varint()
+	for _, v := range []*int{&s.Entered, &s.Left, &s.Lost, &s.Duplicated, &s.Reordered, &s.MaxLossBurst, &s.Gaps,
+		&s.TailLost, &s.TailFrame, &s.FirstLeftFrame, &s.RTCPEntered, &s.RTCPLeft} {
+		*v = r.uvarint()
+	}
+	n := r.uvarint()
+	if n > maxGapFrames {
+		r.bad = true
+		n = 0
+	}
+	for range n {
+		s.GapFrames = append(s.GapFrames, r.uvarint())
+	}
+	if s.TailLost > 0 {
+		s.TailStart, s.TailEnd = time.Unix(0, r.varint()).UTC(), time.Unix(0, r.varint()).UTC()
+	}
+	if r.byte() == 1 {
+		f.crossed = true
+		s.JitterMS = r.float()
+		f.q01, f.q50, f.q99, f.rmin, f.rmax = r.float(), r.float(), r.float(), r.float(), r.float()
+	}
+	if r.bad || len(r.b) > 0 {
+		return finished{}, fmt.Errorf("%w (%d bytes)", errStreamRecord, len(b))
+	}
+	return f, nil
+}
+
+// DecodeStream returns the stream of a record Options.StreamSink received,
+// as Result.Streams would list it.
+func (r *Result) DecodeStream(rec []byte) (Stream, error) {
+	f, err := decodeFinished(rec)
+	if err != nil {
+		return Stream{}, err
+	}
+	return f.stream(r.streamAdj), nil
+}
+
+// result finishes every stream still open and returns the streams that
+// carried RTP, in order of their first packet (none with a sink: it had
+// them all); adj is the clock refinement (ns) finishClock found.
+func (ss *streams) result(adj float64) []Stream {
+	open := slices.Clone(ss.open)
+	slices.SortFunc(open, func(a, b *sstate) int { return cmp.Compare(a.seq, b.seq) })
+	for _, st := range open {
+		ss.finish(st)
+	}
+	slices.SortFunc(ss.done, func(a, b finished) int { return a.compare(&b) })
+	out := make([]Stream, 0, len(ss.done))
+	for i := range ss.done {
+		out = append(out, ss.done[i].stream(adj))
+	}
+	ss.done = nil
 	return out
 }
 
 func (ss *streams) warnings() []string {
 	var w []string
-	if ss.refused > 0 {
-		w = append(w, fmt.Sprintf("%d RTP/RTCP packet(s) of streams beyond the first %d were paired but not counted per stream", ss.refused, ss.max))
+	if ss.early > 0 {
+		w = append(w, fmt.Sprintf("media: %d RTP stream(s) finished early: more than %d were open at once (--limit streams); "+
+			"a stream that went on is listed in parts", ss.early, ss.max))
 	}
 	if ss.unobserved > 0 {
 		w = append(w, fmt.Sprintf("media: %d RTP/RTCP packet(s) seen on one side while the other capture was not running: not counted in the streams (neither lost nor duplicated)", ss.unobserved))

@@ -1,10 +1,13 @@
 package correlate
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"math"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -192,18 +195,21 @@ func TestStreamsCaptureEdge(t *testing.T) {
 	}
 }
 
-// TestStreamsBound checks that streams past Options.MaxStreams are
-// refused, counted and warned about.
+// TestStreamsBound checks that Options.MaxStreams bounds the streams open
+// at once, not the streams counted: five streams whose packets interleave
+// through a table of three are all counted, every packet of them, the
+// ones pushed out early in parts, and the early finishes are warned
+// about.
 func TestStreamsBound(t *testing.T) {
 	dir := t.TempDir()
 	lanPath, wanPath := filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap")
 	lan, wan := newPcapWriter(t, lanPath), newPcapWriter(t, wanPath)
 	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	far := netip.MustParseAddrPort("198.51.100.7:7000")
-	for i := 0; i < 5; i++ {
-		phone := netip.AddrPortFrom(netip.MustParseAddr("192.168.1.10"), uint16(6000+2*i))
-		public := netip.AddrPortFrom(netip.MustParseAddr("203.0.113.1"), uint16(6000+2*i))
-		for s := 0; s < 20; s++ {
+	for s := 0; s < 20; s++ {
+		for i := 0; i < 5; i++ {
+			phone := netip.AddrPortFrom(netip.MustParseAddr("192.168.1.10"), uint16(6000+2*i))
+			public := netip.AddrPortFrom(netip.MustParseAddr("203.0.113.1"), uint16(6000+2*i))
 			at := t0.Add(time.Duration(s*5+i) * time.Millisecond)
 			p := rtpPacket(uint32(i+1), uint16(s))
 			lan.udp(t, at, phone, far, p)
@@ -216,15 +222,145 @@ func TestStreamsBound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Streams) != 3 {
-		t.Errorf("%d streams, want 3", len(res.Streams))
+	ssrcs := map[uint32]int{}
+	for _, s := range res.Streams {
+		ssrcs[s.SSRC] += s.Entered
+		if s.Left != s.Entered || s.Lost != 0 {
+			t.Errorf("stream %#x: entered %d, left %d, lost %d: a part must count what crossed, no loss", s.SSRC, s.Entered, s.Left, s.Lost)
+		}
+	}
+	if len(ssrcs) != 5 || len(res.Streams) <= 5 {
+		t.Errorf("%d streams of %d SSRCs, want the 5 SSRCs in more than 5 parts", len(res.Streams), len(ssrcs))
+	}
+	for ssrc, n := range ssrcs {
+		if n != 20 {
+			t.Errorf("SSRC %d: %d packets counted, want all 20", ssrc, n)
+		}
 	}
 	found := false
 	for _, w := range res.Warnings {
-		found = found || w == "40 RTP/RTCP packet(s) of streams beyond the first 3 were paired but not counted per stream"
+		found = found || strings.Contains(w, "RTP stream(s) finished early: more than 3 were open at once")
 	}
 	if !found {
-		t.Errorf("no warning about the refused streams: %q", res.Warnings)
+		t.Errorf("no warning about the streams finished early: %q", res.Warnings)
+	}
+}
+
+// TestStreamsIdle: streams one after the other, each silent for longer
+// than StreamIdle before the next begins, are finished as they fall
+// silent, so a table of two open streams counts five of them whole, with
+// no warning; and a stream that resumes after StreamIdle of silence (one
+// SSRC on the same ports) comes out as two streams, what came before and
+// after the silence, each counted whole, both with their delay. Through
+// the sink they come out the same, in the same order.
+func TestStreamsIdle(t *testing.T) {
+	dir := t.TempDir()
+	lanPath, wanPath := filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap")
+	lan, wan := newPcapWriter(t, lanPath), newPcapWriter(t, wanPath)
+	t0 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	far := netip.MustParseAddrPort("198.51.100.7:7000")
+	phone := netip.MustParseAddrPort("192.168.1.10:6000")
+	public := netip.MustParseAddrPort("203.0.113.1:6000")
+	gap := StreamIdle + 10*time.Second
+	at := t0
+	for i := 0; i < 5; i++ {
+		for s := 0; s < 50; s++ {
+			p := rtpPacket(uint32(i+1), uint16(s))
+			lan.udp(t, at, phone, far, p)
+			wan.udp(t, at.Add(100*time.Microsecond), public, far, p)
+			at = at.Add(20 * time.Millisecond)
+		}
+		at = at.Add(gap)
+	}
+	// SSRC 9 sends 30 packets, falls silent past StreamIdle, sends 40
+	// more (the sequence numbers go on), of which the last 5 are lost.
+	for s := 0; s < 70; s++ {
+		if s == 30 {
+			at = at.Add(gap)
+		}
+		p := rtpPacket(9, uint16(s))
+		lan.udp(t, at, phone, far, p)
+		if s < 65 {
+			wan.udp(t, at.Add(100*time.Microsecond), public, far, p)
+		}
+		at = at.Add(20 * time.Millisecond)
+	}
+	end := at.Add(time.Second)
+	lan.udp(t, end, phone, netip.MustParseAddrPort("192.168.1.1:53"), []byte("end"))
+	wan.udp(t, end, public, netip.MustParseAddrPort("198.51.100.53:53"), []byte("end"))
+	lan.close(t)
+	wan.close(t)
+	var keys, recs [][]byte
+	for _, sink := range []bool{false, true} {
+		opt := Options{MaxStreams: 2}
+		if sink {
+			opt.StreamSink = func(key, rec []byte) {
+				keys, recs = append(keys, bytes.Clone(key)), append(recs, bytes.Clone(rec))
+			}
+		}
+		res, err := Correlate(lanPath, wanPath, opt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range res.Warnings {
+			if strings.Contains(w, "finished early") {
+				t.Errorf("sink %v: warning %q: streams silent past StreamIdle must make room", sink, w)
+			}
+		}
+		got := res.Streams
+		if sink {
+			if len(got) != 0 {
+				t.Fatalf("sink: %d streams in Result.Streams, want none", len(got))
+			}
+			idx := make([]int, len(keys))
+			for i := range idx {
+				idx[i] = i
+			}
+			slices.SortFunc(idx, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
+			for _, i := range idx {
+				s, err := res.DecodeStream(recs[i])
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, s)
+			}
+		}
+		want := []struct {
+			ssrc          uint32
+			entered, lost int
+		}{{1, 50, 0}, {2, 50, 0}, {3, 50, 0}, {4, 50, 0}, {5, 50, 0}, {9, 30, 0}, {9, 40, 5}}
+		if len(got) != len(want) {
+			t.Fatalf("sink %v: %d streams, want %d: %+v", sink, len(got), len(want), got)
+		}
+		for i, w := range want {
+			s := got[i]
+			if s.SSRC != w.ssrc || s.Entered != w.entered || s.Lost != w.lost || s.Delay == nil {
+				t.Errorf("sink %v: stream %d: SSRC %d, entered %d, lost %d, delay %v; want SSRC %d, %d, %d, a delay", sink, i, s.SSRC, s.Entered, s.Lost, s.Delay, w.ssrc, w.entered, w.lost)
+			}
+		}
+		if a, b := got[5], got[6]; !b.First.After(a.Last.Add(StreamIdle)) || b.TailLost != 5 || a.TailLost != 0 {
+			t.Errorf("sink %v: the resumed stream: %v–%v then %v–%v, tails %d and %d; want the second after StreamIdle of silence, its tail 5", sink, a.First, a.Last, b.First, b.Last, a.TailLost, b.TailLost)
+		}
+	}
+}
+
+// TestDecodeStreamDamaged: a record cut or padded is an error, never a
+// panic or a wrong stream.
+func TestDecodeStreamDamaged(t *testing.T) {
+	f := finished{s: Stream{SSRC: 7, Direction: "outbound", LAN: netip.MustParseAddrPort("192.168.1.10:6000"),
+		First: time.Unix(1, 0).UTC(), Last: time.Unix(2, 0).UTC(), Entered: 3, Left: 2, Lost: 1, Gaps: 1, GapFrames: []int{4}}, crossed: true, q50: 1e5}
+	rec := f.append(nil)
+	var r Result
+	if _, err := r.DecodeStream(rec); err != nil {
+		t.Fatalf("whole record: %v", err)
+	}
+	for n := range len(rec) {
+		if _, err := r.DecodeStream(rec[:n]); !errors.Is(err, errStreamRecord) {
+			t.Errorf("cut at %d of %d: err %v, want errStreamRecord", n, len(rec), err)
+		}
+	}
+	if _, err := r.DecodeStream(append(rec, 0)); !errors.Is(err, errStreamRecord) {
+		t.Errorf("one byte more: err %v, want errStreamRecord", err)
 	}
 }
 

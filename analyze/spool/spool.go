@@ -19,10 +19,10 @@ import (
 	"slices"
 )
 
-// DefaultBudget is the memory a Spool fills before it writes a run: 2 MiB
-// of keys and values, some 5,000 messages of the report. A report of a
-// million messages then merges a few hundred runs, each read through a
-// 16 KiB buffer.
+// DefaultBudget is the memory a Spool holds: 2 MiB of keys and values,
+// half filling while the other half is written as a run (some 2,000
+// messages of the report each). Runs are merged 32 at a time past 64 (see
+// compact), each read through a 16 KiB buffer.
 const DefaultBudget = 2 << 20
 
 // runBuffer is the read buffer of each run while merging.
@@ -41,7 +41,8 @@ const maxRuns = 64
 // Records are copied into an arena, and a full arena is sorted and written
 // as a run by a goroutine of its own while the next one fills: the caller
 // of Add (the pairing pass, the judge of dialogs) does not wait for the
-// sort or the disk, and memory is at most two budgets.
+// sort or the disk: each half of the budget fills while the other is
+// written.
 type Spool struct {
 	budget int
 	dir    string
@@ -103,14 +104,15 @@ func (s *Spool) Add(key, val []byte) error {
 	if need := len(s.arena) + len(key) + len(val); need > cap(s.arena) {
 		// Doubling, up to the budget: append grows a large slice by a
 		// quarter at a time, which cost five budgets of garbage per arena.
-		grown := make([]byte, len(s.arena), max(need, min(2*cap(s.arena), s.budget), 4096))
+		grown := make([]byte, len(s.arena), max(need, min(2*cap(s.arena), s.budget/2), 4096))
 		copy(grown, s.arena)
 		s.arena = grown
 	}
 	s.arena = append(s.arena, key...)
 	s.arena = append(s.arena, val...)
 	s.n++
-	if len(s.arena)+recSize*len(s.mem) >= s.budget {
+	// Half the budget fills while the other half is written.
+	if len(s.arena)+recSize*len(s.mem) >= s.budget/2 {
 		s.spillAsync()
 	}
 	return s.err
@@ -250,7 +252,8 @@ func (s *Spool) Each(f func(key, val []byte) error) error {
 	}
 	// All is in the file: the arenas go before the merge, which can
 	// take the rest of a run (analyze reads the SIP spool through all of
-	// its matching and reporting: two arenas were 4 MiB of its heap).
+	// its matching and reporting, and the arenas were a budget of its
+	// heap throughout).
 	s.arena, s.mem, s.spare = nil, nil, buffers{}
 	return mergeRuns(s.file, s.runs, func(key, val []byte, _ uint64) error { return f(key, val) })
 }

@@ -84,12 +84,23 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg analyze: %s\n", oneLine(err))
 		return exitError
 	}
-	// JSON lists every message and finding from spools as the dialogs
-	// were judged (memory flat in the SIP messages). The table, the HTML
-	// report and the annotated capture read them from the report, kept
-	// whole: a table digest fed dialog by dialog cannot yet tell which
-	// closed dialog a capture-wide finding (NAT-HIDDEN...) makes a problem.
-	opt.Stream = *format == "json" && *annotateOut == ""
+	// Every report is written from what the dialogs left as they were
+	// judged (memory flat in the SIP messages): JSON lists every message
+	// and finding from spools, the table is drawn from a digest, the HTML
+	// page from spools of its own (analyze.Options.Sink). The annotated
+	// capture reads every message from the report, kept whole.
+	opt.Stream = *annotateOut == ""
+	switch {
+	case !opt.Stream:
+	case *format == "table":
+		dg := analyze.NewStreamedTableDigest(tableLimits(*all), "", 0)
+		defer dg.Close()
+		opt.Sink = dg
+	case *format == "html":
+		hs := newHTMLSink("", 0)
+		defer hs.close()
+		opt.Sink = hs
+	}
 	rep, err := analyzeWithProgress(lan, wan, opt, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "sipalg: %s\n", oneLine(err))
@@ -101,7 +112,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 			return exitError
 		}
 	}
-	if err := writeReport(rep, *format, *out, *all, stdout); err != nil {
+	if err := writeReport(rep, opt.Sink, *format, *out, *all, stdout); err != nil {
 		fmt.Fprintf(stderr, "sipalg: %v\n", err)
 		return exitError
 	}
@@ -129,18 +140,29 @@ func fileSize(path string) int64 {
 }
 
 // writeReport writes the report to the file out, or to stdout; colour
-// only for a table on a terminal. all lifts the table's bounds.
-func writeReport(rep *analyze.Report, format, out string, all bool, stdout io.Writer) error {
+// only for a table on a terminal. all lifts the table's bounds. sink is
+// what a streamed analysis fed for the format (analyze.Options.Sink: the
+// table's digest, with the limits all calls for, or the HTML page's
+// spools); nil when the report holds its messages.
+func writeReport(rep *analyze.Report, sink analyze.Sink, format, out string, all bool, stdout io.Writer) error {
+	dg, _ := sink.(*analyze.TableDigest)
 	render := func(w io.Writer, color bool) error {
 		switch format {
 		case "json":
 			return writeJSON(w, rep)
 		case "html":
+			if hs, ok := sink.(*htmlSink); ok {
+				return hs.render(w, rep)
+			}
 			return renderHTML(w, rep)
 		}
 		switch {
 		case rep.Single != nil:
 			return renderSingle(w, rep, color)
+		case dg != nil && all:
+			return renderTableReport(w, rep, dg, color, 0)
+		case dg != nil:
+			return renderTableReport(w, rep, dg, color, maxTableLines)
 		case all:
 			return renderReportAll(w, rep, color)
 		}

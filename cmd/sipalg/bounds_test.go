@@ -38,7 +38,7 @@ func TestNoEmptyBounds(t *testing.T) {
 			}
 			for _, format := range []string{"table", "json", "html"} {
 				var b bytes.Buffer
-				if err := writeReport(rep, format, "", false, &b); err != nil {
+				if err := writeReport(rep, nil, format, "", false, &b); err != nil {
 					t.Fatal(err)
 				}
 				out := b.String()

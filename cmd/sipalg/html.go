@@ -157,6 +157,21 @@ type htmlData struct {
 }
 
 type htmlMessage struct {
+	htmlMessageHead
+	// T is the time the message was first seen, seconds from Origin.
+	T        float64      `json:"t"`
+	LAN      *htmlText    `json:"lan"`
+	WAN      *htmlText    `json:"wan"`
+	Changes  []htmlChange `json:"changes"`
+	Findings []int        `json:"findings"` // indexes into htmlData.Findings
+	// Worst is the worst verdict of the message's findings, "" if none.
+	Worst string `json:"worst"`
+}
+
+// htmlMessageHead is the part of a message's entry that depends on the
+// message alone (a streamed page encodes it as the message is judged);
+// its fields come first in the JSON.
+type htmlMessageHead struct {
 	ID       int    `json:"id"`
 	Dir      string `json:"dir"`
 	LANFrame *int   `json:"lan_frame"`
@@ -173,14 +188,6 @@ type htmlMessage struct {
 	LANDst string `json:"lan_dst"`
 	WANSrc string `json:"wan_src"`
 	WANDst string `json:"wan_dst"`
-	// T is the time the message was first seen, seconds from Origin.
-	T        float64      `json:"t"`
-	LAN      *htmlText    `json:"lan"`
-	WAN      *htmlText    `json:"wan"`
-	Changes  []htmlChange `json:"changes"`
-	Findings []int        `json:"findings"` // indexes into htmlData.Findings
-	// Worst is the worst verdict of the message's findings, "" if none.
-	Worst string `json:"worst"`
 }
 
 // htmlText is one side of a message as runs of text, each run marked
@@ -201,25 +208,40 @@ type htmlSeg struct {
 }
 
 type htmlChange struct {
-	Field    string `json:"field"`
-	Kind     string `json:"kind"`
-	Before   string `json:"before"`
-	After    string `json:"after"`
+	htmlChangeHead
 	Verdict  string `json:"verdict"`
 	Findings []int  `json:"findings"`
 }
 
+// htmlChangeHead is what a change's entry holds of the change alone.
+type htmlChangeHead struct {
+	Field  string `json:"field"`
+	Kind   string `json:"kind"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
 type htmlDialog struct {
+	htmlDialogHead
+	Messages []int `json:"messages"` // message IDs, in time order
+	htmlDialogTail
+}
+
+// htmlDialogHead is the dialog's entry up to its messages.
+type htmlDialogHead struct {
 	ID         int      `json:"id"`
 	Method     string   `json:"method"`
 	CallIDsLAN []string `json:"call_ids_lan"`
 	CallIDsWAN []string `json:"call_ids_wan"`
 	Tags       []string `json:"tags"`
-	Messages   []int    `json:"messages"` // message IDs, in time order
-	T0         float64  `json:"t0"`
-	T1         float64  `json:"t1"`
-	Dropped    int      `json:"dropped"`
-	Generated  int      `json:"generated"`
+}
+
+// htmlDialogTail is the dialog's entry after its messages.
+type htmlDialogTail struct {
+	T0        float64 `json:"t0"`
+	T1        float64 `json:"t1"`
+	Dropped   int     `json:"dropped"`
+	Generated int     `json:"generated"`
 	// Verdicts counts the findings of the dialog's messages by verdict.
 	Verdicts map[string]int `json:"verdicts"`
 	// Media lists the RTP streams the SDP ties to the dialog, drawn under
@@ -245,22 +267,38 @@ type htmlStream struct {
 	HasDelays bool    `json:"has_delays"`
 }
 
-// renderHTML writes the HTML report of rep to w. The JSON block is
-// streamed between the template's head and tail, so the page is never
-// held in memory whole.
+// renderHTML writes the HTML report of rep, a report kept whole, to w.
+// The JSON block is streamed between the template's head and tail, so
+// the page is never held in memory whole.
 func renderHTML(w io.Writer, rep *analyze.Report) error {
-	page, err := buildHTMLPage(rep)
+	return renderHTMLBudget(w, rep, maxHTMLRawBytes)
+}
+
+// renderHTMLBudget is renderHTML with the texts of all messages together
+// bounded by rawBudget bytes.
+func renderHTMLBudget(w io.Writer, rep *analyze.Report, rawBudget int) error {
+	origin := reportOrigin(rep)
+	page, err := buildHTMLPage(rep, origin, tallyOf(rep))
 	if err != nil {
 		return err
 	}
+	return writeHTMLPage(w, page, func(bw *bufio.Writer) error {
+		// json.Encoder escapes <, > and & (SetEscapeHTML is on by
+		// default) and U+2028/U+2029, so nothing in the data can end
+		// the element.
+		return json.NewEncoder(bw).Encode(buildHTMLData(rep, origin, rawBudget))
+	})
+}
+
+// writeHTMLPage writes the page: the template's head, the JSON block
+// data writes, and the tail.
+func writeHTMLPage(w io.Writer, page *htmlPage, data func(*bufio.Writer) error) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	if err := htmlTmpl.ExecuteTemplate(bw, "head", page); err != nil {
 		return err
 	}
 	bw.WriteString(`<script type="application/json" id="sipalg-data">`)
-	// json.Encoder escapes <, > and & (SetEscapeHTML is on by default)
-	// and U+2028/U+2029, so nothing in the data can end the element.
-	if err := json.NewEncoder(bw).Encode(buildHTMLData(rep, reportOrigin(rep), maxHTMLRawBytes)); err != nil {
+	if err := data(bw); err != nil {
 		return err
 	}
 	bw.WriteString("</script>\n")
@@ -270,7 +308,56 @@ func renderHTML(w io.Writer, rep *analyze.Report) error {
 	return bw.Flush()
 }
 
-func buildHTMLPage(rep *analyze.Report) (*htmlPage, error) {
+// htmlTally is what the page's summary counts of the messages, dialogs
+// and findings.
+type htmlTally struct {
+	Counts htmlCounts
+	// Rules and Verdicts count the findings by rule and by verdict.
+	Rules, Verdicts map[string]int
+}
+
+func newHTMLTally() htmlTally {
+	return htmlTally{Rules: map[string]int{}, Verdicts: map[string]int{}}
+}
+
+// message counts m.
+func (t *htmlTally) message(m *match.Message) {
+	t.Counts.Messages++
+	switch m.State {
+	case match.Matched:
+		t.Counts.Matched++
+	case match.Dropped:
+		t.Counts.Dropped++
+	case match.Generated:
+		t.Counts.Generated++
+	case match.Outside:
+		t.Counts.Outside++
+	}
+}
+
+// finding counts f.
+func (t *htmlTally) finding(f *rules.Finding) {
+	t.Counts.Findings++
+	t.Rules[f.Rule]++
+	t.Verdicts[string(f.Verdict)]++
+}
+
+// tallyOf counts what rep, a report kept whole, holds.
+func tallyOf(rep *analyze.Report) htmlTally {
+	t := newHTMLTally()
+	for i := range rep.Messages {
+		t.message(&rep.Messages[i])
+	}
+	for i := range rep.Findings {
+		t.finding(&rep.Findings[i])
+	}
+	t.Counts.Dialogs = len(rep.Dialogs)
+	return t
+}
+
+// buildHTMLPage makes the page's summary: rep's (its messages and
+// findings are not read), the counts t, times from origin.
+func buildHTMLPage(rep *analyze.Report, origin time.Time, t htmlTally) (*htmlPage, error) {
 	css, err := htmlAssets.ReadFile("html/report.css")
 	if err != nil {
 		return nil, err
@@ -279,7 +366,6 @@ func buildHTMLPage(rep *analyze.Report) (*htmlPage, error) {
 	if err != nil {
 		return nil, err
 	}
-	origin := reportOrigin(rep)
 	p := &htmlPage{
 		Title:        "sipalg report: " + rep.Inputs["lan"].File + " | " + rep.Inputs["wan"].File,
 		Tool:         rep.Tool,
@@ -299,38 +385,20 @@ func buildHTMLPage(rep *analyze.Report) (*htmlPage, error) {
 	if b := rep.NAT.PortPreservation; b != nil {
 		p.PortPreserve = fmt.Sprint(*b)
 	}
-	p.Counts = htmlCounts{Messages: len(rep.Messages), Dialogs: len(rep.Dialogs), Findings: len(rep.Findings)}
-	for i := range rep.Messages {
-		switch rep.Messages[i].State {
-		case match.Matched:
-			p.Counts.Matched++
-		case match.Dropped:
-			p.Counts.Dropped++
-		case match.Generated:
-			p.Counts.Generated++
-		case match.Outside:
-			p.Counts.Outside++
-		}
-	}
+	p.Counts = t.Counts
 	p.VerdictClass = "ok"
-	ruleN, verdictN := map[string]int{}, map[string]int{}
-	for i := range rep.Findings {
-		f := &rep.Findings[i]
-		ruleN[f.Rule]++
-		verdictN[string(f.Verdict)]++
-	}
 	switch {
-	case rep.Verdict.Bad > 0 || verdictN[string(rules.Bad)] > 0:
+	case rep.Verdict.Bad > 0 || t.Verdicts[string(rules.Bad)] > 0:
 		p.VerdictClass = "bad"
-	case rep.Verdict.Warnings > 0 || verdictN[string(rules.Warning)] > 0:
+	case rep.Verdict.Warnings > 0 || t.Verdicts[string(rules.Warning)] > 0:
 		p.VerdictClass = "warning"
 	}
-	for name, n := range ruleN {
+	for name, n := range t.Rules {
 		p.Rules = append(p.Rules, htmlRuleCount{name, n})
 	}
 	slices.SortFunc(p.Rules, func(a, b htmlRuleCount) int { return cmp.Compare(a.Name, b.Name) })
 	for _, v := range []rules.Verdict{rules.Bad, rules.Warning, rules.Info, rules.Correct} {
-		p.Verdicts = append(p.Verdicts, htmlRuleCount{string(v), verdictN[string(v)]})
+		p.Verdicts = append(p.Verdicts, htmlRuleCount{string(v), t.Verdicts[string(v)]})
 	}
 	p.Timeline = buildTimeline(rep, origin)
 	return p, nil
@@ -455,33 +523,12 @@ func buildHTMLData(rep *analyze.Report, origin time.Time, rawBudget int) *htmlDa
 	if d.Findings == nil {
 		d.Findings = []rules.Finding{}
 	}
-	// Findings by message, and by message and field.
+	// Findings by message.
 	byMsg := map[int][]int{}
-	type mf struct {
-		msg   int
-		field string
-	}
-	byField := map[mf][]int{}
 	for i := range rep.Findings {
-		f := &rep.Findings[i]
-		if f.MessageID == nil {
-			continue
+		if f := &rep.Findings[i]; f.MessageID != nil {
+			byMsg[*f.MessageID] = append(byMsg[*f.MessageID], i)
 		}
-		byMsg[*f.MessageID] = append(byMsg[*f.MessageID], i)
-		if f.Field != "" {
-			k := mf{*f.MessageID, f.Field}
-			byField[k] = append(byField[k], i)
-		}
-	}
-	worst := func(idx []int) string {
-		best, rank := "", -1
-		for _, i := range idx {
-			v := rep.Findings[i].Verdict
-			if r := v.Rank(); r > rank {
-				best, rank = string(v), r
-			}
-		}
-		return best
 	}
 	// The messages of dialogs with problems get their text first: the
 	// budget is split so that, in a capture too large for every text,
@@ -503,49 +550,22 @@ func buildHTMLData(rep *analyze.Report, origin time.Time, rawBudget int) *htmlDa
 		if problems[m.Dialog] {
 			budget = &problemBudget
 		}
-		hm := htmlMessage{
-			ID: m.ID, Dir: m.Direction, LANFrame: m.LANFrame, WANFrame: m.WANFrame,
-			Method: m.Method, Status: m.Status, CSeq: m.CSeq, State: m.State,
-			Retrans: m.Retransmission, Dialog: m.Dialog, Proto: m.Proto,
-			LANSrc: addrPort(m.LANSrc), LANDst: addrPort(m.LANDst), WANSrc: addrPort(m.WANSrc), WANDst: addrPort(m.WANDst),
-			Changes:  make([]htmlChange, 0, len(m.Changes)),
-			Findings: byMsg[m.ID],
-			Worst:    worst(byMsg[m.ID]),
+		hm, lanSpans, wanSpans := htmlMessageOf(m, origin)
+		idx := byMsg[m.ID]
+		fs := make([]*rules.Finding, len(idx))
+		for k, i := range idx {
+			fs[k] = &rep.Findings[i]
 		}
-		if m.TS != 0 {
-			hm.T = float64(m.TS-origin.UnixNano()) / 1e9
-		}
-		if hm.Findings == nil {
-			hm.Findings = []int{}
-		}
-		// SpanA is in the message as it entered the router: the LAN side
-		// for outbound messages, the WAN side for inbound ones.
-		var lanSpans, wanSpans []markSpan
-		for ci, c := range m.Changes {
-			fs := byField[mf{m.ID, c.Field}]
-			if fs == nil {
-				fs = []int{}
-			}
-			hm.Changes = append(hm.Changes, htmlChange{
-				Field: c.Field, Kind: c.Kind.String(),
-				Before: displayText(c.Before), After: displayText(c.After),
-				Verdict: worst(fs), Findings: fs,
-			})
-			a, b := markSpan{c.SpanA, ci}, markSpan{c.SpanB, ci}
-			if m.Direction == "inbound" {
-				a, b = b, a
-			}
-			lanSpans = append(lanSpans, a)
-			wanSpans = append(wanSpans, b)
-		}
+		withFindings(&hm, fs, idx)
 		hm.LAN = textOf(m.LAN, lanSpans, budget, &d.RawOmitted)
 		hm.WAN = textOf(m.WAN, wanSpans, budget, &d.RawOmitted)
 		d.Messages = append(d.Messages, hm)
 	}
 	for _, dl := range rep.Dialogs {
 		hd := htmlDialog{
-			ID: dl.ID, Method: dl.Method, CallIDsLAN: nonNil(dl.CallIDsLAN), CallIDsWAN: nonNil(dl.CallIDsWAN),
-			Tags: nonNil(dl.Tags), Messages: make([]int, 0, len(dl.Messages)), Verdicts: map[string]int{},
+			htmlDialogHead: htmlDialogHead{ID: dl.ID, Method: dl.Method, CallIDsLAN: nonNil(dl.CallIDsLAN), CallIDsWAN: nonNil(dl.CallIDsWAN),
+				Tags: nonNil(dl.Tags)},
+			Messages: make([]int, 0, len(dl.Messages)), htmlDialogTail: htmlDialogTail{Verdicts: map[string]int{}},
 		}
 		for k, mi := range dl.Messages {
 			if mi < 0 || mi >= len(rep.Messages) {
@@ -589,6 +609,69 @@ func buildHTMLData(rep *analyze.Report, origin time.Time, rawBudget int) *htmlDa
 		hd.Media = append(hd.Media, hs)
 	}
 	return d
+}
+
+// htmlMessageOf is m's entry without its texts, findings and verdicts,
+// and the spans of its changes in the text of each side (T counts from
+// origin).
+func htmlMessageOf(m *match.Message, origin time.Time) (hm htmlMessage, lanSpans, wanSpans []markSpan) {
+	hm = htmlMessage{
+		htmlMessageHead: htmlMessageHead{ID: m.ID, Dir: m.Direction, LANFrame: m.LANFrame, WANFrame: m.WANFrame,
+			Method: m.Method, Status: m.Status, CSeq: m.CSeq, State: m.State,
+			Retrans: m.Retransmission, Dialog: m.Dialog, Proto: m.Proto,
+			LANSrc: addrPort(m.LANSrc), LANDst: addrPort(m.LANDst), WANSrc: addrPort(m.WANSrc), WANDst: addrPort(m.WANDst)},
+		Changes: make([]htmlChange, 0, len(m.Changes)),
+	}
+	if m.TS != 0 {
+		hm.T = float64(m.TS-origin.UnixNano()) / 1e9
+	}
+	// SpanA is in the message as it entered the router: the LAN side
+	// for outbound messages, the WAN side for inbound ones.
+	for ci, c := range m.Changes {
+		hm.Changes = append(hm.Changes, htmlChange{htmlChangeHead: htmlChangeHead{
+			Field: c.Field, Kind: c.Kind.String(),
+			Before: displayText(c.Before), After: displayText(c.After),
+		}})
+		a, b := markSpan{c.SpanA, ci}, markSpan{c.SpanB, ci}
+		if m.Direction == "inbound" {
+			a, b = b, a
+		}
+		lanSpans = append(lanSpans, a)
+		wanSpans = append(wanSpans, b)
+	}
+	return hm, lanSpans, wanSpans
+}
+
+// withFindings gives hm its findings fs, which are at the indexes idx of
+// the page's list of findings, and marks each change with those about its
+// field and the worst of their verdicts.
+func withFindings(hm *htmlMessage, fs []*rules.Finding, idx []int) {
+	worst := func(fs []*rules.Finding) string {
+		best, rank := "", -1
+		for _, f := range fs {
+			if r := f.Verdict.Rank(); r > rank {
+				best, rank = string(f.Verdict), r
+			}
+		}
+		return best
+	}
+	hm.Findings = idx
+	if hm.Findings == nil {
+		hm.Findings = []int{}
+	}
+	hm.Worst = worst(fs)
+	var about []*rules.Finding
+	for ci := range hm.Changes {
+		c := &hm.Changes[ci]
+		c.Findings, about = []int{}, about[:0]
+		for k, f := range fs {
+			if f.Field != "" && f.Field == c.Field {
+				c.Findings = append(c.Findings, idx[k])
+				about = append(about, f)
+			}
+		}
+		c.Verdict = worst(about)
+	}
 }
 
 func addrPort(a netip.AddrPort) string {

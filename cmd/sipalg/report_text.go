@@ -5,10 +5,8 @@ package main
 
 import (
 	"bytes"
-	"cmp"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,14 +71,27 @@ const maxMappingRows = 24
 // lines): the verdict first, then the inputs, clock, NAT and mappings, the
 // findings by rule, the router fingerprint, and the ladders of the
 // dialogs, only those with problems when not all fit.
+//
+// The report holds its messages, findings and dialogs; sipalg analyze
+// gives renderTableReport the digest the pipeline built instead.
 func renderReport(w io.Writer, rep *analyze.Report, color bool) error {
-	return renderTableReport(w, rep, analyze.TableDigestOf(rep, analyze.DefaultTableLimits()), color, maxTableLines)
+	return renderTableReport(w, rep, analyze.TableDigestOf(rep, tableLimits(false)), color, maxTableLines)
 }
 
 // renderReportAll writes the table report with everything in it (--all):
 // every mapping, every finding, the ladder of every dialog.
 func renderReportAll(w io.Writer, rep *analyze.Report, color bool) error {
-	return renderTableReport(w, rep, analyze.TableDigestOf(rep, analyze.TableLimits{}), color, 0)
+	return renderTableReport(w, rep, analyze.TableDigestOf(rep, tableLimits(true)), color, 0)
+}
+
+// tableLimits are the digest's limits for the table report, bounded or
+// with --all (renderTableReport's limit 0): no limit then but on the
+// addresses remembered to pick out mappings, which --all lists whole.
+func tableLimits(all bool) analyze.TableLimits {
+	if all {
+		return analyze.TableLimits{Endpoints: analyze.DefaultTableLimits().Endpoints}
+	}
+	return analyze.DefaultTableLimits()
 }
 
 // renderTableReport writes the table report from the report's summary (verdict,
@@ -96,6 +107,19 @@ func renderTableReport(w io.Writer, rep *analyze.Report, dg *analyze.TableDigest
 	writeNetwork(r, rep, dg, limit > 0)
 	writeMedia(r, rep)
 	r.line("")
+	if limit <= 0 {
+		// Everything, written as it is read: the findings and ladders of
+		// a digest the pipeline built come from its spools.
+		writeFindings(r, dg, 0)
+		r.line("")
+		writeFingerprints(r, rep)
+		r.line("")
+		writeLadders(r, rep, dg, 0, true)
+		for _, warn := range rep.Warnings {
+			r.para("warning", warn)
+		}
+		return r.err
+	}
 	// The sections after the findings, to know the room left.
 	fp := r.sub()
 	writeFingerprints(fp, rep)
@@ -127,12 +151,6 @@ const maxExamplesBounded = 5
 // digest holds every dialog, else as many as fit in two thirds of the
 // room, the problem ladders taking the rest.
 func (r *reportWriter) fitFindingsAndLadders(rep *analyze.Report, dg *analyze.TableDigest, limit, room int) (findings, ladders *reportWriter) {
-	if limit <= 0 {
-		findings, ladders = r.sub(), r.sub()
-		writeFindings(findings, dg, 0)
-		writeLadders(ladders, rep, dg, 0, dg.AllKept)
-		return findings, ladders
-	}
 	render := func(k int) *reportWriter {
 		f := r.sub()
 		writeFindings(f, dg, k)
@@ -376,43 +394,74 @@ func orNone(s string) string {
 
 // sortRules orders rules worst verdict first, then by rule ID; the sort
 // is stable, and each rule's findings keep their report order.
-func sortRules(gs []analyze.TableRule) {
-	slices.SortStableFunc(gs, func(a, b analyze.TableRule) int {
-		if c := cmp.Compare(b.Verdict.Rank(), a.Verdict.Rank()); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.Rule, b.Rule)
-	})
-}
+func sortRules(gs []analyze.TableRule) { analyze.SortTableRules(gs) }
+
+// findingRowsPart bounds the findings written as one table with --all: a
+// rule of a million findings is written as tables of this many rows, not
+// held whole.
+const findingRowsPart = 1000
 
 // writeFindings writes every rule that fired, worst first, with its count
-// and its first examples findings (0: all the digest kept).
+// and its first examples findings; with examples 0, every finding
+// ([analyze.TableDigest.EachFinding]).
 func writeFindings(r *reportWriter, dg *analyze.TableDigest, examples int) {
 	if dg.Findings == 0 {
 		r.para("FINDINGS", "none: the router changed no SIP field, and no rule fired.")
 		return
 	}
-	groups := slices.Clone(dg.Rules)
-	sortRules(groups)
+	groups := dg.SortedRules()
 	r.para("FINDINGS", fmt.Sprintf("%s from %s; frames are those of the LAN and WAN captures.", plural(dg.Findings, "finding"), plural(len(groups), "rule")))
 	titles := catalogTitles()
-	for _, g := range groups {
+	head := func(g analyze.TableRule) {
 		r.line("")
 		label := strings.ToUpper(string(g.Verdict))
 		r.line("%s%s (%s, %d×)", r.pal.verdict(g.Verdict, padLabel(label)), g.Rule, g.Severity, g.Count)
 		about := titles[g.Rule]
-		if about == "" && len(g.Examples) > 0 {
-			about = g.Examples[0].Explanation
+		if about == "" {
+			about = g.First.Explanation
 		}
 		r.para("", about)
-		shown := g.Examples
-		if examples > 0 {
-			shown = shown[:min(len(shown), examples)]
+	}
+	if examples > 0 {
+		for _, g := range groups {
+			head(g)
+			shown := g.Examples[:min(len(g.Examples), examples)]
+			r.findingRows(shown)
+			if n := g.Count - len(shown); n > 0 {
+				r.line("… and %d more (sipalg analyze --format json lists them all)", n)
+			}
 		}
-		r.findingRows(shown)
-		if n := g.Count - len(shown); n > 0 {
-			r.line("… and %d more (sipalg analyze --format json lists them all)", n)
+		return
+	}
+	next := 0 // the next group to head
+	var part []rules.Finding
+	err := dg.EachFinding(func(rule string, f *rules.Finding) error {
+		if next == 0 || groups[next-1].Rule != rule {
+			r.findingRows(part)
+			part = part[:0]
+			for next < len(groups) && groups[next].Rule != rule {
+				head(groups[next])
+				next++
+			}
+			if next == len(groups) {
+				return fmt.Errorf("table: a finding of %s, a rule the digest did not count", rule)
+			}
+			head(groups[next])
+			next++
 		}
+		part = append(part, *f)
+		if len(part) == findingRowsPart {
+			r.findingRows(part)
+			part = part[:0]
+		}
+		return nil
+	})
+	r.findingRows(part)
+	for ; next < len(groups); next++ {
+		head(groups[next])
+	}
+	if err != nil && r.err == nil {
+		r.err = err
 	}
 }
 
@@ -515,8 +564,12 @@ func writeLadders(r *reportWriter, rep *analyze.Report, dg *analyze.TableDigest,
 	base := ladderBase(rep, dg)
 	if every {
 		r.para("DIALOGS", "every SIP message, by dialog: time since the LAN capture's start, frames on each side, what the router did with it, how many fields it changed.")
-		for _, d := range dg.Kept {
+		err := dg.EachDialog(func(d analyze.TableDialog) error {
 			r.ladder(rep, d, base, false)
+			return r.err
+		})
+		if err != nil && r.err == nil {
+			r.err = err
 		}
 		return
 	}
@@ -555,26 +608,16 @@ func writeLadders(r *reportWriter, rep *analyze.Report, dg *analyze.TableDigest,
 }
 
 // ladder writes one dialog's ladder; problem adds why it is shown. Of
-// rep it reads only the summary (the clock, for stateLabel).
+// rep it reads only the summary (the clock, for stateLabel). A later part
+// of a long ladder (--all) continues the table without the heading.
 func (r *reportWriter) ladder(rep *analyze.Report, d analyze.TableDialog, base int64, problem bool) {
-	r.line("")
-	head := fmt.Sprintf("Dialog %d · %s", d.ID, d.Method)
-	lanIDs, wanIDs := strings.Join(d.CallIDsLAN, ", "), strings.Join(d.CallIDsWAN, ", ")
-	switch {
-	case lanIDs != "":
-		head += " · Call-ID " + lanIDs
-	case wanIDs != "":
-		head += " · Call-ID " + wanIDs + " (WAN side only)"
-	}
-	r.line("%s", r.pal.heading(shorten(head, pageWidth)))
-	if lanIDs != "" && wanIDs != "" && lanIDs != wanIDs {
-		r.line("%s", shorten("  on the WAN side: Call-ID "+wanIDs, pageWidth))
-	}
-	if problem && d.Problem != "" {
-		r.line("%s", shorten("  "+d.Problem, pageWidth))
+	next := 0 // the next position in the dialog
+	if d.Continued && len(d.Rows) > 0 {
+		next = d.Rows[0].Pos
+	} else {
+		r.ladderHeading(d, problem)
 	}
 	rows := make([][]string, 0, len(d.Rows)+2)
-	next := 0 // the next position in the dialog
 	gap := func(to int) {
 		if to > next {
 			rows = append(rows, []string{"…", "", "", "", plural(to-next, "message"), "", "", ""})
@@ -603,6 +646,27 @@ func (r *reportWriter) ladder(rep *analyze.Report, d analyze.TableDialog, base i
 	}
 	gap(d.Messages)
 	r.table([]string{"Time", "LAN", "", "WAN", "Message", "State", "Changed", ""}, rows)
+}
+
+// ladderHeading writes the lines above a ladder: the dialog, its
+// Call-IDs, and (problem) why it is shown.
+func (r *reportWriter) ladderHeading(d analyze.TableDialog, problem bool) {
+	r.line("")
+	head := fmt.Sprintf("Dialog %d · %s", d.ID, d.Method)
+	lanIDs, wanIDs := strings.Join(d.CallIDsLAN, ", "), strings.Join(d.CallIDsWAN, ", ")
+	switch {
+	case lanIDs != "":
+		head += " · Call-ID " + lanIDs
+	case wanIDs != "":
+		head += " · Call-ID " + wanIDs + " (WAN side only)"
+	}
+	r.line("%s", r.pal.heading(shorten(head, pageWidth)))
+	if lanIDs != "" && wanIDs != "" && lanIDs != wanIDs {
+		r.line("%s", shorten("  on the WAN side: Call-ID "+wanIDs, pageWidth))
+	}
+	if problem && d.Problem != "" {
+		r.line("%s", shorten("  "+d.Problem, pageWidth))
+	}
 }
 
 // ladderBase is the LAN capture's first timestamp (Wireshark's time

@@ -64,7 +64,7 @@ func runSingle(src capture.Source, side, format, out, annotate string, fo failOn
 		fmt.Fprintf(stderr, "sipalg: %s\n", oneLine(err))
 		return exitError
 	}
-	if err := writeReport(rep, format, out, false, stdout); err != nil {
+	if err := writeReport(rep, nil, format, out, false, stdout); err != nil {
 		fmt.Fprintf(stderr, "sipalg: %v\n", err)
 		return exitError
 	}
