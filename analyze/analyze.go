@@ -226,6 +226,14 @@ type Sink interface {
 	Finish(capture []rules.Finding) error
 }
 
+// MediaSink is a [Sink] that also takes the media section's rows as
+// they are final (i is the row's place in the section; rows may come out
+// of order). Without it, a Sink's analysis keeps the section whole in
+// Report.Media.
+type MediaSink interface {
+	Media(i int, r *rules.MediaStream) error
+}
+
 // judge takes the dialogs from the streamer to the evaluator, and their
 // messages and findings to the report (kept, or spooled).
 type judge struct {
@@ -239,6 +247,9 @@ type judge struct {
 	media    *spool.Spool
 	// sink (Options.Sink) is fed instead of msgs, fnds and media.
 	sink Sink
+	// mediaFs are the media findings of a MediaSink's analysis, given
+	// to it with the capture's.
+	mediaFs []rules.Finding
 	// w spools the streamed batches, once the first comes.
 	w   *batchWriter
 	err error
@@ -274,6 +285,13 @@ func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spo
 		// capture's): the table lists its worst rows, the page draws
 		// each call's.
 		j.sink = opt.Sink
+		if ms, ok := opt.Sink.(MediaSink); ok {
+			mo.Row = ms.Media
+			mo.Finding = func(f *rules.Finding) error {
+				j.mediaFs = append(j.mediaFs, *f)
+				return nil
+			}
+		}
 	case opt.Stream:
 		j.msgs, j.fnds = spool.New(opt.TempDir, opt.SpoolBudget), spool.New(opt.TempDir, opt.SpoolBudget)
 		j.media = spool.New(opt.TempDir, opt.SpoolBudget)
@@ -434,6 +452,10 @@ func (j *judge) finish(rep *Report) error {
 	}
 	rep.streamed = true
 	if j.sink != nil {
+		if len(j.mediaFs) > 0 {
+			capFs = append(capFs, j.mediaFs...)
+			slices.SortStableFunc(capFs, rules.CompareFindings)
+		}
 		if err := j.sink.Finish(capFs); err != nil {
 			return fmt.Errorf("analyze: %w", err)
 		}

@@ -3,7 +3,6 @@ package main
 // The MEDIA section of the table report: rendering only.
 
 import (
-	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -14,19 +13,26 @@ import (
 
 // maxMediaRows bounds the streams listed in the table; the worst come
 // first and the rest are counted (the JSON report lists them all).
-const maxMediaRows = 20
+const maxMediaRows = analyze.TableMediaRows
 
 // writeMedia writes one line per RTP stream: its call, direction, the
 // packets that entered and left the router, what it lost, the delay and
 // jitter it added.
-func writeMedia(r *reportWriter, rep *analyze.Report) {
-	if len(rep.Media) == 0 {
+func writeMedia(r *reportWriter, rep *analyze.Report, dg *analyze.TableDigest) {
+	n, ms := len(rep.Media), rep.Media
+	if n == 0 && dg != nil {
+		// A streamed analysis: the digest counted the rows and kept the
+		// worst.
+		n, ms = dg.MediaStreams, dg.MediaWorst
+	} else {
+		ms = worstFirst(ms)
+	}
+	if n == 0 {
 		return
 	}
 	r.line("")
 	r.para("MEDIA", fmt.Sprintf("%s; per stream the RTP packets that entered the router and left it, those it lost "+
-		"(longest run), the delay it added (p99) and the jitter it added.", plural(len(rep.Media), "RTP stream")))
-	ms := worstFirst(rep.Media)
+		"(longest run), the delay it added (p99) and the jitter it added.", plural(n, "RTP stream")))
 	rows := make([][]string, 0, min(len(ms), maxMediaRows))
 	for _, m := range ms[:min(len(ms), maxMediaRows)] {
 		call := "-"
@@ -57,7 +63,7 @@ func writeMedia(r *reportWriter, rep *analyze.Report) {
 		rows = append(rows, []string{call, m.SSRC, dir, fmt.Sprintf("%d/%d", m.Entered, m.Left), lost, delay, jitter})
 	}
 	r.table([]string{"Call", "SSRC", "", "In/Out", "Lost (run)", "p99 ms", "Jitter ms"}, rows, 4)
-	if n := len(ms) - maxMediaRows; n > 0 {
+	if n := n - maxMediaRows; n > 0 {
 		r.line("… and %d more: see --format json", n)
 	}
 }
@@ -66,14 +72,6 @@ func writeMedia(r *reportWriter, rep *analyze.Report) {
 // as the report lists them.
 func worstFirst(ms []rules.MediaStream) []rules.MediaStream {
 	out := slices.Clone(ms)
-	b := func(v bool) int {
-		if v {
-			return 1
-		}
-		return 0
-	}
-	slices.SortStableFunc(out, func(x, y rules.MediaStream) int {
-		return cmp.Or(b(y.OneWay)-b(x.OneWay), cmp.Compare(y.LostAtRouter, x.LostAtRouter))
-	})
+	slices.SortStableFunc(out, func(x, y rules.MediaStream) int { return analyze.CompareMediaHarm(&x, &y) })
 	return out
 }

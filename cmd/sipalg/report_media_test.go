@@ -45,7 +45,7 @@ func TestMediaTableBounded(t *testing.T) {
 	}
 	var b bytes.Buffer
 	r := &reportWriter{w: &b}
-	writeMedia(r, rep)
+	writeMedia(r, rep, nil)
 	out := b.String()
 	if !strings.Contains(out, "… and 5 more: see --format json") {
 		t.Errorf("no count of the streams left out:\n%s", out)

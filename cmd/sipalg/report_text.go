@@ -105,7 +105,7 @@ func renderTableReport(w io.Writer, rep *analyze.Report, dg *analyze.TableDigest
 	writeVerdict(r, rep)
 	r.line("")
 	writeNetwork(r, rep, dg, limit > 0)
-	writeMedia(r, rep)
+	writeMedia(r, rep, dg)
 	r.line("")
 	if limit <= 0 {
 		// Everything, written as it is read: the findings and ladders of
