@@ -1,6 +1,8 @@
 package analyze
 
 import (
+	"github.com/sipalg/sipalg/analyze/record"
+
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -389,22 +391,22 @@ func rowKey(k []byte, dialog, kind int, n uint64) []byte {
 
 // appendHeader encodes what a ladder's heading shows of dialog d.
 func appendHeader(b []byte, d *match.Dialog) []byte {
-	b = appendString(b, d.Method)
+	b = record.AppendString(b, d.Method)
 	for _, ids := range [][]string{d.CallIDsLAN, d.CallIDsWAN} {
 		b = binary.AppendUvarint(b, uint64(len(ids)))
 		for _, id := range ids {
-			b = appendString(b, id)
+			b = record.AppendString(b, id)
 		}
 	}
 	return b
 }
 
 func (s *tableStream) decodeHeader(v []byte, dd *TableDialog) error {
-	r := recReader{b: v}
+	r := recReader{record.NewReader(v)}
 	dd.Method = r.str(nil)
 	for _, ids := range []*[]string{&dd.CallIDsLAN, &dd.CallIDsWAN} {
-		n := r.uvarint()
-		if n > uint64(len(r.b)) { // each takes a byte at least
+		n := r.Uvarint()
+		if n > uint64(r.Len()) { // each takes a byte at least
 			return errTableRecord
 		}
 		*ids = nil
@@ -418,12 +420,12 @@ func (s *tableStream) decodeHeader(v []byte, dd *TableDialog) error {
 // appendRow encodes the ladder row of m with its counts c.
 func appendRow(b []byte, m *match.Message, c msgCounts) []byte {
 	b = binary.AppendVarint(b, m.TS)
-	b = appendString(b, m.Direction)
+	b = record.AppendString(b, m.Direction)
 	b = appendOptInt(b, m.LANFrame)
 	b = appendOptInt(b, m.WANFrame)
-	b = appendString(b, m.Method)
+	b = record.AppendString(b, m.Method)
 	b = appendOptInt(b, m.Status)
-	b = appendString(b, m.State)
+	b = record.AppendString(b, m.State)
 	b = binary.AppendUvarint(b, uint64(m.ChangedFields))
 	retx := byte(0)
 	if m.Retransmission {
@@ -435,25 +437,20 @@ func appendRow(b []byte, m *match.Message, c msgCounts) []byte {
 }
 
 func (s *tableStream) decodeRow(v []byte) (LadderRow, msgCounts, error) {
-	r := recReader{b: v}
+	r := recReader{record.NewReader(v)}
 	var row LadderRow
 	var c msgCounts
-	row.TS = r.varint()
+	row.TS = r.Varint()
 	row.Direction = r.str(s.intern)
 	row.LANFrame = r.optInt()
 	row.WANFrame = r.optInt()
 	row.Method = r.str(s.intern)
 	row.Status = r.optInt()
 	row.State = r.str(s.intern)
-	row.ChangedFields = int(r.uvarint())
-	row.Retransmission = r.byte() == 1
-	c.bad, c.warn = int(r.uvarint()), int(r.uvarint())
+	row.ChangedFields = int(r.Uvarint())
+	row.Retransmission = r.Byte() == 1
+	c.bad, c.warn = int(r.Uvarint()), int(r.Uvarint())
 	return row, c, r.done()
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
 }
 
 // appendOptInt encodes p as 0 for nil, else 1 and its value.
@@ -464,59 +461,13 @@ func appendOptInt(b []byte, p *int) []byte {
 	return binary.AppendVarint(append(b, 1), int64(*p))
 }
 
-// recReader decodes a record, remembering the first error.
-type recReader struct {
-	b   []byte
-	err error
-}
-
-func (r *recReader) fail() {
-	if r.err == nil {
-		r.err = errTableRecord
-	}
-	r.b = nil
-}
-
-func (r *recReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *recReader) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *recReader) byte() byte {
-	if len(r.b) == 0 {
-		r.fail()
-		return 0
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
-}
+// recReader decodes a table record.
+type recReader struct{ record.Reader }
 
 // str decodes a string, shared through intern (when not nil) with the
 // rows before it.
 func (r *recReader) str(intern map[string]string) string {
-	n := r.uvarint()
-	if n > uint64(len(r.b)) {
-		r.fail()
-		return ""
-	}
-	raw := r.b[:n]
-	r.b = r.b[n:]
+	raw := r.Bytes()
 	if intern == nil {
 		return string(raw)
 	}
@@ -531,17 +482,17 @@ func (r *recReader) str(intern map[string]string) string {
 }
 
 func (r *recReader) optInt() *int {
-	if r.byte() == 0 {
+	if r.Byte() == 0 {
 		return nil
 	}
-	v := int(r.varint())
+	v := int(r.Varint())
 	return &v
 }
 
 // done reports whether the record decoded whole.
 func (r *recReader) done() error {
-	if r.err == nil && len(r.b) > 0 {
-		r.err = errTableRecord
+	if !r.Done() {
+		return errTableRecord
 	}
-	return r.err
+	return nil
 }

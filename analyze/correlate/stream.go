@@ -1,6 +1,8 @@
 package correlate
 
 import (
+	"github.com/sipalg/sipalg/analyze/record"
+
 	"cmp"
 	"encoding/binary"
 	"errors"
@@ -665,55 +667,21 @@ func (f *finished) append(b []byte) []byte {
 // decode: a spool read back wrong.
 var errStreamRecord = errors.New("correlate: bad stream record")
 
-// recReader reads a record written by finished.append; a short or
-// malformed record sets bad.
-type recReader struct {
-	b   []byte
-	bad bool
-}
+// recReader reads a record written by finished.append.
+type recReader struct{ record.Reader }
 
-func (r *recReader) byte() byte {
-	if len(r.b) < 1 {
-		r.bad = true
+// count reads a uvarint that must fit an int32.
+func (r *recReader) count() int {
+	v := r.Uvarint()
+	if v > math.MaxInt32 {
+		r.Fail()
 		return 0
 	}
-	v := r.b[0]
-	r.b = r.b[1:]
-	return v
-}
-
-func (r *recReader) next(n int) []byte {
-	if len(r.b) < n {
-		r.bad = true
-		return nil
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *recReader) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.bad = true
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *recReader) uvarint() int {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 || v > math.MaxInt32 {
-		r.bad = true
-		return 0
-	}
-	r.b = r.b[n:]
 	return int(v)
 }
 
 func (r *recReader) float() float64 {
-	v := r.next(8)
+	v := r.Next(8)
 	if v == nil {
 		return 0
 	}
@@ -722,44 +690,44 @@ func (r *recReader) float() float64 {
 
 // decodeFinished reads a record written by finished.append.
 func decodeFinished(b []byte) (finished, error) {
-	r := &recReader{b: b}
+	r := &recReader{record.NewReader(b)}
 	var f finished
 	s := &f.s
-	if v := r.next(4); v != nil {
+	if v := r.Next(4); v != nil {
 		s.SSRC = binary.BigEndian.Uint32(v)
 	}
 	s.Direction = dirInbound.String()
-	if r.byte() == 1 {
+	if r.Byte() == 1 {
 		s.Direction = dirOutbound.String()
 	}
 	for _, ep := range []*netip.AddrPort{&s.LAN, &s.WAN, &s.Remote} {
-		if err := ep.UnmarshalBinary(r.next(int(r.byte()))); err != nil {
-			r.bad = true
+		if err := ep.UnmarshalBinary(r.Next(int(r.Byte()))); err != nil {
+			r.Fail()
 		}
 	}
-	s.First, s.Last = time.Unix(0, r.varint()).UTC(), time.Unix(0, r.varint()).UTC()
-	f.seq = r.varint()
+	s.First, s.Last = time.Unix(0, r.Varint()).UTC(), time.Unix(0, r.Varint()).UTC()
+	f.seq = r.Varint()
 	for _, v := range []*int{&s.Entered, &s.Left, &s.Lost, &s.Duplicated, &s.Reordered, &s.MaxLossBurst, &s.Gaps,
 		&s.TailLost, &s.TailFrame, &s.FirstLeftFrame, &s.RTCPEntered, &s.RTCPLeft} {
-		*v = r.uvarint()
+		*v = r.count()
 	}
-	n := r.uvarint()
+	n := r.count()
 	if n > maxGapFrames {
-		r.bad = true
+		r.Fail()
 		n = 0
 	}
 	for range n {
-		s.GapFrames = append(s.GapFrames, r.uvarint())
+		s.GapFrames = append(s.GapFrames, r.count())
 	}
 	if s.TailLost > 0 {
-		s.TailStart, s.TailEnd = time.Unix(0, r.varint()).UTC(), time.Unix(0, r.varint()).UTC()
+		s.TailStart, s.TailEnd = time.Unix(0, r.Varint()).UTC(), time.Unix(0, r.Varint()).UTC()
 	}
-	if r.byte() == 1 {
+	if r.Byte() == 1 {
 		f.crossed = true
 		s.JitterMS = r.float()
 		f.q01, f.q50, f.q99, f.rmin, f.rmax = r.float(), r.float(), r.float(), r.float(), r.float()
 	}
-	if r.bad || len(r.b) > 0 {
+	if !r.Done() {
 		return finished{}, fmt.Errorf("%w (%d bytes)", errStreamRecord, len(b))
 	}
 	return f, nil

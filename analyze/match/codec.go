@@ -1,6 +1,8 @@
 package match
 
 import (
+	"github.com/sipalg/sipalg/analyze/record"
+
 	"encoding/binary"
 	"errors"
 	"net/netip"
@@ -15,8 +17,8 @@ var errCodec = errors.New("match: damaged SIP record in the spool")
 // correlate's pairing pass and the [Streamer] (which needs the final
 // mappings, known only when that pass ends).
 func AppendSIP(b []byte, sm correlate.SIPMessage) []byte {
-	b = appendString(b, sm.Direction)
-	b = appendString(b, sm.State)
+	b = record.AppendString(b, sm.Direction)
+	b = record.AppendString(b, sm.State)
 	b = binary.AppendUvarint(b, uint64(sm.LANFrame))
 	b = binary.AppendUvarint(b, uint64(sm.WANFrame))
 	var flags byte
@@ -42,45 +44,39 @@ func AppendSIP(b []byte, sm correlate.SIPMessage) []byte {
 		b = appendAddrPort(b, r.Src)
 		b = appendAddrPort(b, r.Dst)
 		b = append(b, r.Proto)
-		b = binary.AppendUvarint(b, uint64(len(r.Data)))
-		b = append(b, r.Data...)
+		b = record.AppendBytes(b, r.Data)
 	}
 	return b
 }
 
 // DecodeSIP decodes what AppendSIP wrote; the records' data alias b.
 func DecodeSIP(b []byte) (correlate.SIPMessage, error) {
-	d := decoder{b: b}
+	d := decoder{record.NewReader(b)}
 	var sm correlate.SIPMessage
 	sm.Direction = d.string()
 	sm.State = d.string()
-	sm.LANFrame = int(d.uvarint())
-	sm.WANFrame = int(d.uvarint())
+	sm.LANFrame = int(d.Uvarint())
+	sm.WANFrame = int(d.Uvarint())
 	sm.LANSeq, sm.WANSeq = -1, -1
-	flags := d.byte()
+	flags := d.Byte()
 	for i, dst := range [2]**correlate.SIPRecord{&sm.LAN, &sm.WAN} {
 		if flags&(1<<i) == 0 {
 			continue
 		}
 		r := &correlate.SIPRecord{}
-		r.Frame = int(d.uvarint())
-		r.TS = d.varint()
+		r.Frame = int(d.Uvarint())
+		r.TS = d.Varint()
 		r.Src = d.addrPort()
 		r.Dst = d.addrPort()
-		r.Proto = d.byte()
-		r.Data = d.bytes(int(d.uvarint()))
+		r.Proto = d.Byte()
+		r.Data = d.Bytes()
 		r.Cut = flags&(4<<i) != 0
 		*dst = r
 	}
-	if d.err != nil || len(d.b) != 0 {
+	if !d.Done() {
 		return correlate.SIPMessage{}, errCodec
 	}
 	return sm, nil
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
 }
 
 func appendAddrPort(b []byte, ap netip.AddrPort) []byte {
@@ -91,58 +87,16 @@ func appendAddrPort(b []byte, ap netip.AddrPort) []byte {
 	return b
 }
 
-type decoder struct {
-	b   []byte
-	err error
-}
+// decoder reads a SIP record.
+type decoder struct{ record.Reader }
 
-func (d *decoder) uvarint() uint64 {
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.err = errCodec
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.err = errCodec
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) byte() byte {
-	if len(d.b) < 1 {
-		d.err = errCodec
-		return 0
-	}
-	v := d.b[0]
-	d.b = d.b[1:]
-	return v
-}
-
-func (d *decoder) bytes(n int) []byte {
-	if n < 0 || n > len(d.b) {
-		d.err = errCodec
-		return nil
-	}
-	v := d.b[:n:n]
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) string() string { return string(d.bytes(int(d.uvarint()))) }
+func (d *decoder) string() string { return string(d.Bytes()) }
 
 func (d *decoder) addrPort() netip.AddrPort {
-	b := d.bytes(int(d.byte()))
+	b := d.Next(int(d.Byte()))
 	var ap netip.AddrPort
-	if d.err == nil && ap.UnmarshalBinary(b) != nil {
-		d.err = errCodec
+	if !d.Failed() && ap.UnmarshalBinary(b) != nil {
+		d.Fail()
 	}
 	return ap
 }

@@ -26,6 +26,8 @@ package main
 // encoded again (a byte that is not UTF-8 would come back as U+FFFD).
 
 import (
+	"github.com/sipalg/sipalg/analyze/record"
+
 	"bufio"
 	"cmp"
 	"encoding/binary"
@@ -372,14 +374,14 @@ func (s *htmlSink) writeDialogs(out *os.File, problems *spool.Spool, rep *analyz
 		if err := open(); err != nil {
 			return err
 		}
-		r := htmlReader{b: v}
+		r := htmlReader{record.NewReader(v)}
 		mid := int(binary.BigEndian.Uint64(k[9:]))
-		ts := r.varint()
-		state := string(r.bytes())
-		raw += int(r.uvarint())
-		n := r.uvarint()
-		for range min(n, uint64(len(r.b))) {
-			cur.Verdicts[string(r.bytes())]++
+		ts := r.Varint()
+		state := string(r.Bytes())
+		raw += int(r.Uvarint())
+		n := r.Uvarint()
+		for range min(n, uint64(r.Len())) {
+			cur.Verdicts[string(r.Bytes())]++
 		}
 		if err := r.done(); err != nil {
 			return err
@@ -519,9 +521,9 @@ func (s *htmlSink) writeMessages(w *bufio.Writer, found *os.File, problems *spoo
 		if pok && pid == id {
 			budget = &problemBudget
 		}
-		r := htmlReader{b: v}
-		head := r.bytes()
-		ts := r.varint()
+		r := htmlReader{record.NewReader(v)}
+		head := r.Bytes()
+		ts := r.Varint()
 		if len(head) == 0 || head[len(head)-1] != '}' {
 			return errHTMLRecord
 		}
@@ -538,11 +540,11 @@ func (s *htmlSink) writeMessages(w *bufio.Writer, found *os.File, problems *spoo
 		out.put(t)
 		for _, side := range []string{`,"lan":`, `,"wan":`} {
 			w.WriteString(side)
-			if r.byte() == 0 {
+			if r.Byte() == 0 {
 				w.WriteString("null")
 				continue
 			}
-			text, cut, size, raw := r.bytes(), r.byte() == 1, int(r.uvarint()), int(r.uvarint())
+			text, cut, size, raw := r.Bytes(), r.Byte() == 1, int(r.Uvarint()), int(r.Uvarint())
 			if raw > *budget {
 				omitted++
 				out.put(htmlText{Segs: []htmlSeg{}, Cut: cut, Omitted: true, Bytes: size})
@@ -551,19 +553,19 @@ func (s *htmlSink) writeMessages(w *bufio.Writer, found *os.File, problems *spoo
 			*budget -= raw
 			w.Write(text)
 		}
-		nch := r.uvarint()
+		nch := r.Uvarint()
 		type change struct {
 			head  []byte
 			field string
 		}
-		chs := make([]change, 0, min(nch, uint64(len(r.b))))
-		for range min(nch, uint64(len(r.b))) {
-			chs = append(chs, change{r.bytes(), string(r.bytes())})
+		chs := make([]change, 0, min(nch, uint64(r.Len())))
+		for range min(nch, uint64(r.Len())) {
+			chs = append(chs, change{r.Bytes(), string(r.Bytes())})
 		}
 		fs = fs[:0]
-		nf := r.uvarint()
-		for range min(nf, uint64(len(r.b))) {
-			fs = append(fs, htmlFinding{json: r.bytes(), field: string(r.bytes()), rule: string(r.bytes()), verdict: string(r.bytes())})
+		nf := r.Uvarint()
+		for range min(nf, uint64(r.Len())) {
+			fs = append(fs, htmlFinding{json: r.Bytes(), field: string(r.Bytes()), rule: string(r.Bytes()), verdict: string(r.Bytes())})
 		}
 		if err := r.done(); err != nil {
 			return err
@@ -678,24 +680,24 @@ func htmlRowKey(k []byte, dialog, kind int, n uint64) []byte {
 
 // appendDialogHeader encodes what a dialog's entry takes from the dialog.
 func appendDialogHeader(b []byte, d *match.Dialog) []byte {
-	b = appendHTMLBytes(b, []byte(d.Method))
+	b = record.AppendBytes(b, []byte(d.Method))
 	for _, list := range [][]string{d.CallIDsLAN, d.CallIDsWAN, d.Tags} {
 		b = binary.AppendUvarint(b, uint64(len(list)))
 		for _, s := range list {
-			b = appendHTMLBytes(b, []byte(s))
+			b = record.AppendBytes(b, []byte(s))
 		}
 	}
 	return b
 }
 
 func decodeDialogHeader(v []byte, h *htmlDialogHead) error {
-	r := htmlReader{b: v}
-	h.Method = string(r.bytes())
+	r := htmlReader{record.NewReader(v)}
+	h.Method = string(r.Bytes())
 	for _, list := range []*[]string{&h.CallIDsLAN, &h.CallIDsWAN, &h.Tags} {
-		n := r.uvarint()
-		*list = make([]string, 0, min(n, uint64(len(r.b))))
-		for range min(n, uint64(len(r.b))) {
-			*list = append(*list, string(r.bytes()))
+		n := r.Uvarint()
+		*list = make([]string, 0, min(n, uint64(r.Len())))
+		for range min(n, uint64(r.Len())) {
+			*list = append(*list, string(r.Bytes()))
 		}
 	}
 	return r.done()
@@ -705,11 +707,11 @@ func decodeDialogHeader(v []byte, h *htmlDialogHead) error {
 // size of its texts and the verdicts of its findings fs.
 func appendMessageRow(b []byte, m *match.Message, fs []htmlFinding) []byte {
 	b = binary.AppendVarint(b, m.TS)
-	b = appendHTMLBytes(b, []byte(m.State))
+	b = record.AppendBytes(b, []byte(m.State))
 	b = binary.AppendUvarint(b, uint64(rawLen(m.LAN)+rawLen(m.WAN)))
 	b = binary.AppendUvarint(b, uint64(len(fs)))
 	for _, f := range fs {
-		b = appendHTMLBytes(b, []byte(f.verdict))
+		b = record.AppendBytes(b, []byte(f.verdict))
 	}
 	return b
 }
@@ -724,7 +726,7 @@ func appendMessageRecord(b []byte, m *match.Message, fs []htmlFinding) ([]byte, 
 	if err != nil {
 		return nil, err
 	}
-	b = appendHTMLBytes(b, head)
+	b = record.AppendBytes(b, head)
 	b = binary.AppendVarint(b, m.TS)
 	for _, side := range []struct {
 		m     *sipmsg.Message
@@ -741,7 +743,7 @@ func appendMessageRecord(b []byte, m *match.Message, fs []htmlFinding) ([]byte, 
 			return nil, err
 		}
 		b = append(b, 1)
-		b = appendHTMLBytes(b, text)
+		b = record.AppendBytes(b, text)
 		cut := byte(0)
 		if t.Cut {
 			cut = 1
@@ -756,80 +758,24 @@ func appendMessageRecord(b []byte, m *match.Message, fs []htmlFinding) ([]byte, 
 		if err != nil {
 			return nil, err
 		}
-		b = appendHTMLBytes(b, ch)
-		b = appendHTMLBytes(b, []byte(c.Field))
+		b = record.AppendBytes(b, ch)
+		b = record.AppendBytes(b, []byte(c.Field))
 	}
 	b = binary.AppendUvarint(b, uint64(len(fs)))
 	for _, f := range fs {
 		for _, s := range [][]byte{f.json, []byte(f.field), []byte(f.rule), []byte(f.verdict)} {
-			b = appendHTMLBytes(b, s)
+			b = record.AppendBytes(b, s)
 		}
 	}
 	return b, nil
 }
 
-func appendHTMLBytes(b, s []byte) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-// htmlReader decodes a record, remembering the first error.
-type htmlReader struct {
-	b   []byte
-	err error
-}
-
-func (r *htmlReader) fail() {
-	if r.err == nil {
-		r.err = errHTMLRecord
-	}
-	r.b = nil
-}
-
-func (r *htmlReader) uvarint() uint64 {
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *htmlReader) varint() int64 {
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.fail()
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *htmlReader) byte() byte {
-	if len(r.b) == 0 {
-		r.fail()
-		return 0
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
-}
-
-func (r *htmlReader) bytes() []byte {
-	n := r.uvarint()
-	if n > uint64(len(r.b)) {
-		r.fail()
-		return nil
-	}
-	v := r.b[:n:n]
-	r.b = r.b[n:]
-	return v
-}
+// htmlReader decodes a page record.
+type htmlReader struct{ record.Reader }
 
 func (r *htmlReader) done() error {
-	if r.err == nil && len(r.b) > 0 {
-		r.err = errHTMLRecord
+	if !r.Done() {
+		return errHTMLRecord
 	}
-	return r.err
+	return nil
 }

@@ -1,0 +1,100 @@
+// Package record reads the binary records sipalg's spools and logs hold:
+// uvarints, varints, bytes and length-prefixed byte strings, written with
+// encoding/binary's Append functions and [AppendBytes]. A Reader
+// remembers its first failure (a short or malformed record) and returns
+// zero values after it, so a decoder reads a whole record and checks once.
+package record
+
+import "encoding/binary"
+
+// Reader decodes one record.
+type Reader struct {
+	b   []byte
+	bad bool
+}
+
+// NewReader returns a Reader of b.
+func NewReader(b []byte) Reader { return Reader{b: b} }
+
+// Fail marks the record damaged: every later read gives a zero value.
+func (r *Reader) Fail() {
+	r.bad = true
+	r.b = nil
+}
+
+// Failed reports whether a read failed.
+func (r *Reader) Failed() bool { return r.bad }
+
+// Len returns the bytes left.
+func (r *Reader) Len() int { return len(r.b) }
+
+// Done reports whether the record decoded whole: no read failed and
+// nothing is left.
+func (r *Reader) Done() bool { return !r.bad && len(r.b) == 0 }
+
+// Uvarint reads an unsigned varint.
+func (r *Reader) Uvarint() uint64 {
+	v, n := binary.Uvarint(r.b)
+	if n <= 0 {
+		r.Fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// Varint reads a signed varint.
+func (r *Reader) Varint() int64 {
+	v, n := binary.Varint(r.b)
+	if n <= 0 {
+		r.Fail()
+		return 0
+	}
+	r.b = r.b[n:]
+	return v
+}
+
+// Byte reads one byte.
+func (r *Reader) Byte() byte {
+	if len(r.b) == 0 {
+		r.Fail()
+		return 0
+	}
+	c := r.b[0]
+	r.b = r.b[1:]
+	return c
+}
+
+// Next reads n bytes (nil when fewer are left); the slice is the
+// record's, its capacity cut to n.
+func (r *Reader) Next(n int) []byte {
+	if n < 0 || n > len(r.b) {
+		r.Fail()
+		return nil
+	}
+	v := r.b[:n:n]
+	r.b = r.b[n:]
+	return v
+}
+
+// Bytes reads a byte string written by [AppendBytes].
+func (r *Reader) Bytes() []byte {
+	n := r.Uvarint()
+	if n > uint64(len(r.b)) {
+		r.Fail()
+		return nil
+	}
+	return r.Next(int(n))
+}
+
+// AppendBytes appends s with its length before it.
+func AppendBytes(b, s []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// AppendString appends s with its length before it.
+func AppendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}

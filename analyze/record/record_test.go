@@ -1,0 +1,35 @@
+package record
+
+import (
+	"encoding/binary"
+	"testing"
+)
+
+// TestRoundTripAndTruncation: what the Append functions write reads back
+// whole, and every truncation of it fails without panicking.
+func TestRoundTripAndTruncation(t *testing.T) {
+	b := binary.AppendUvarint(nil, 300)
+	b = binary.AppendVarint(b, -7)
+	b = append(b, 9)
+	b = AppendString(b, "sip")
+	b = AppendBytes(b, []byte{1, 2, 3})
+	read := func(b []byte) (Reader, uint64, int64, byte, string, []byte) {
+		r := NewReader(b)
+		u, v, c := r.Uvarint(), r.Varint(), r.Byte()
+		s, bs := string(r.Bytes()), r.Bytes()
+		return r, u, v, c, s, bs
+	}
+	r, u, v, c, s, bs := read(b)
+	if !r.Done() || u != 300 || v != -7 || c != 9 || s != "sip" || len(bs) != 3 || cap(bs) != 3 {
+		t.Fatalf("read back %d %d %d %q %v, done %v", u, v, c, s, bs, r.Done())
+	}
+	for n := range len(b) {
+		if r, _, _, _, _, _ := read(b[:n]); r.Done() || !r.Failed() {
+			t.Errorf("a record cut to %d of %d bytes read as whole", n, len(b))
+		}
+	}
+	r = NewReader([]byte{5})
+	if r.Next(2) != nil || !r.Failed() || r.Byte() != 0 {
+		t.Error("a short Next does not fail the reader")
+	}
+}
