@@ -362,7 +362,10 @@ func (m *Message) RecordRoutes() []Addr { return m.addrs("Record-Route", true) }
 // Addrs returns every value of the headers with the given name (any form)
 // parsed as a list of addresses.
 func (m *Message) Addrs(name string) []Addr {
-	full := FullName([]byte(name))
+	full := ""
+	if info, ok := lookupHeader(name); ok {
+		full = info.full
+	}
 	if full == "" {
 		return nil
 	}

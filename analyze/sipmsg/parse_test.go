@@ -477,3 +477,29 @@ func TestMandatoryOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupHeader holds the header table to the list it is built from:
+// every full and compact name in any case, and nothing else.
+func TestLookupHeader(t *testing.T) {
+	for i, k := range knownHeaders {
+		names := []string{k.full, strings.ToLower(k.full), strings.ToUpper(k.full)}
+		if k.compact != 0 {
+			names = append(names, string(k.compact), strings.ToUpper(string(k.compact)))
+		}
+		for _, n := range names {
+			info, ok := lookupHeader(n)
+			if !ok || int(info.id) != i || info.full != k.full || info.kind != k.kind || info.single != k.single {
+				t.Errorf("lookupHeader(%q) = %+v, %v; want %s (id %d)", n, info, ok, k.full, i)
+			}
+			if got := FullName([]byte(n)); got != k.full {
+				t.Errorf("FullName(%q) = %q, want %q", n, got, k.full)
+			}
+		}
+	}
+	for _, n := range []string{"", "x-via", "vi", "viaa", "g", "z", "Call-IDs", "Content", "P-Preferred-Identity-X-Y-Z",
+		"contact\x00", "\xc3\xa9", "Via ", "ToTo", "From-", "Record_Route"} {
+		if info, ok := lookupHeader(n); ok {
+			t.Errorf("lookupHeader(%q) = %+v, want unknown", n, info)
+		}
+	}
+}
