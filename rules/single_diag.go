@@ -16,10 +16,10 @@ import (
 func headerAt(p *sipmsg.Message, off int) (field, line string, ok bool) {
 	count := map[string]int{}
 	for _, h := range p.Headers {
-		i := count[h.Full]
-		count[h.Full]++
+		i := count[h.Full()]
+		count[h.Full()]++
 		if off >= h.Line.Off && off < h.Line.End {
-			return fmt.Sprintf("%s[%d]", h.Full, i), capQuote(p.Bytes(h.Line)), true
+			return fmt.Sprintf("%s[%d]", h.Full(), i), capQuote(p.Bytes(h.Line)), true
 		}
 	}
 	return "", "", false

@@ -187,10 +187,10 @@ func sameHeaderNames(a, b *view) bool {
 		return false
 	}
 	for i := range ha {
-		if ha[i].Full != hb[i].Full {
+		if ha[i].Full() != hb[i].Full() {
 			return false
 		}
-		if ha[i].Full == "" && a.headerName(ha[i]) != b.headerName(hb[i]) {
+		if ha[i].Full() == "" && a.headerName(ha[i]) != b.headerName(hb[i]) {
 			return false
 		}
 	}

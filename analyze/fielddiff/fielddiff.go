@@ -311,8 +311,8 @@ func canonical(name []byte) string {
 
 // headerName returns the path name of header h.
 func (v *view) headerName(h sipmsg.Header) string {
-	if h.Full != "" {
-		return h.Full
+	if h.Full() != "" {
+		return h.Full()
 	}
 	return canonical(v.val(h.Name))
 }

@@ -68,9 +68,11 @@ func (p *parser) addrList(off, end int, multi bool, out *[]Addr) {
 func (p *parser) addr(i, end int, multi, keep bool) (Addr, int) {
 	b := p.b
 	a := Addr{Span: Span{i, i}}
-	var ps *[]Param
-	if keep {
-		ps = &a.Params
+	params := func(i int, comma bool) int {
+		if keep {
+			return p.keptParams(i, end, comma, &a.Params)
+		}
+		return p.params(i, end, nil, comma)
 	}
 	s := i
 	if b[i] == '*' {
@@ -78,7 +80,7 @@ func (p *parser) addr(i, end int, multi, keep bool) (Addr, int) {
 		if j >= end || b[j] == ',' || b[j] == ';' {
 			a.Star = true
 			a.Span.End = i + 1
-			j = p.params(i+1, end, ps, true)
+			j = params(i+1, true)
 			return a, j
 		}
 	}
@@ -126,7 +128,7 @@ scan:
 			p.diag("unbalanced-angle", Error, k, "'>' without '<'")
 			k++
 		}
-		k = p.params(k, end, ps, multi)
+		k = params(k, multi)
 		a.Span.End = trimRightLWS(b, s, k)
 		return a, k
 	}
@@ -173,7 +175,7 @@ scan:
 		k = gt + 1
 		a.Angle = Span{lt, k}
 	}
-	k = p.params(k, end, ps, multi)
+	k = params(k, multi)
 	a.Span.End = trimRightLWS(b, s, k)
 	return a, k
 }
@@ -281,6 +283,28 @@ func (p *parser) params(i, end int, out *[]Param, comma bool) int {
 	}
 }
 
+// keptParams is params keeping them in dst: a slice of p's arena when
+// it has one, else of their own; dst stays nil when there are none.
+func (p *parser) keptParams(i, end int, comma bool, dst *[]Param) int {
+	if p.arena == nil {
+		return p.params(i, end, dst, comma)
+	}
+	if cap(*p.arena) == 0 {
+		*p.arena = make([]Param, 0, paramCap)
+	}
+	start := len(*p.arena)
+	j := p.params(i, end, p.arena, comma)
+	if n := len(*p.arena); n > start {
+		*dst = (*p.arena)[start:n:n]
+	}
+	return j
+}
+
+// paramCap is the first size of a message's parameter arena: a request
+// has about five (Via branch and rport, From and To tags, a Contact's
+// expires).
+const paramCap = 8
+
 // skipParam skips to the next ';' or (when comma) ',' outside quotes.
 func skipParam(b []byte, i, end int, comma bool) int {
 	for i < end {
@@ -313,7 +337,7 @@ func (m *Message) addrs(full string, multi bool) []Addr {
 	var out []Addr
 	p := parser{b: m.Raw}
 	for _, h := range m.Headers {
-		if h.Full == full {
+		if h.Full() == full {
 			p.addrList(h.Value.Off, h.Value.End, multi, &out)
 		}
 	}
@@ -321,6 +345,14 @@ func (m *Message) addrs(full string, multi bool) []Addr {
 }
 
 func (m *Message) addr1(full string) (Addr, bool) {
+	if m.viewsDone {
+		switch full {
+		case "From":
+			return m.from, m.fromOK
+		case "To":
+			return m.to, m.toOK
+		}
+	}
 	h, ok := m.Header(full)
 	if !ok {
 		return Addr{}, false
@@ -346,11 +378,10 @@ func (m *Message) ReferTo() (Addr, bool) { return m.addr1("Refer-To") }
 // Contacts returns every Contact value of every Contact header, in order.
 // The slice is parsed once and shared: callers must not modify it.
 func (m *Message) Contacts() []Addr {
-	if !m.contactsDone {
-		l := m.addrs("Contact", true)
-		m.contacts, m.contactsDone = l[:len(l):len(l)], true
+	if m.viewsDone {
+		return m.contacts[:len(m.contacts):len(m.contacts)]
 	}
-	return m.contacts
+	return m.addrs("Contact", true)
 }
 
 // Routes returns every Route value, in order.

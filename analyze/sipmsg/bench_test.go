@@ -38,3 +38,20 @@ func BenchmarkViews(b *testing.B) {
 		m.SDPBody()
 	}
 }
+
+// BenchmarkParseViews is what matching asks of each message: a parse, then
+// the Via, From, To and Contact views once each.
+func BenchmarkParseViews(b *testing.B) {
+	msg, err := os.ReadFile("testdata/invite.sip")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		m := Parse(msg)
+		m.Vias()
+		m.From()
+		m.To()
+		m.Contacts()
+	}
+}

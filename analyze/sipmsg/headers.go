@@ -212,10 +212,7 @@ func (m *Message) Header(name string) (Header, bool) {
 // HeaderAll returns an iterator-friendly list of every header with the given
 // name, in order. It allocates only when more than one header matches.
 func (m *Message) HeaderAll(name string) []Header {
-	full := ""
-	if info, ok := lookupHeader(name); ok {
-		full = info.full
-	}
+	info, known := lookupHeader(name)
 	var first = -1
 	var out []Header
 	for i, h := range m.Headers {
@@ -223,8 +220,8 @@ func (m *Message) HeaderAll(name string) []Header {
 			continue
 		}
 		match := false
-		if full != "" {
-			match = h.Full == full
+		if known {
+			match = h.known && h.id == info.id
 		} else {
 			match = asciiEqualFold(m.Raw[h.Name.Off:h.Name.End], name)
 		}
@@ -257,27 +254,49 @@ func (m *Message) HeaderValue(name string) []byte {
 }
 
 // checkHeaders validates every known header, detects duplicates of
-// single-value headers and missing mandatory ones.
+// single-value headers and missing mandatory ones. It keeps the Via and
+// Contact values it parses, and the first From and To header's first
+// address, for the views.
 func (m *Message) checkHeaders() {
 	var seen [len(knownHeaders)]bool
-	p := parser{b: m.Raw, diags: &m.Diags}
+	p := parser{b: m.Raw, diags: &m.Diags, arena: &m.params}
+	m.viewsDone = true
 	for i := range m.Headers {
 		h := &m.Headers[i]
 		if !h.known {
 			continue
 		}
 		if knownHeaders[h.id].single && seen[h.id] {
-			addDiag(&m.Diags, "duplicate-header", Error, h.Name.Off, "second %s header in a message", h.Full)
+			addDiag(&m.Diags, "duplicate-header", Error, h.Name.Off, "second %s header in a message", h.Full())
 		}
+		first := !seen[h.id]
 		seen[h.id] = true
 		v := h.Value
 		switch h.kind {
 		case kindVia:
-			p.viaList(v.Off, v.End, nil)
-		case kindFrom, kindTo, kindReferTo, kindReferredBy:
+			p.viaList(v.Off, v.End, &m.vias)
+		case kindFrom, kindTo:
+			if !first {
+				p.addrList(v.Off, v.End, false, nil)
+				break
+			}
+			// The view is the first address of the first header,
+			// parsed past the Contacts so far and copied out.
+			n := len(m.contacts)
+			p.addrList(v.Off, v.End, false, &m.contacts)
+			if len(m.contacts) > n {
+				if h.kind == kindFrom {
+					m.from, m.fromOK = m.contacts[n], true
+				} else {
+					m.to, m.toOK = m.contacts[n], true
+				}
+			}
+			clear(m.contacts[n:])
+			m.contacts = m.contacts[:n]
+		case kindReferTo, kindReferredBy:
 			p.addrList(v.Off, v.End, false, nil)
 		case kindContact:
-			p.addrList(v.Off, v.End, true, nil)
+			p.addrList(v.Off, v.End, true, &m.contacts)
 		case kindRoute, kindRecordRoute, kindAddr:
 			p.addrList(v.Off, v.End, true, nil)
 		case kindCallID:
@@ -285,11 +304,11 @@ func (m *Message) checkHeaders() {
 		case kindCSeq:
 			m.checkCSeq(v)
 		case kindMaxForwards:
-			m.checkNumber(v, h.Full, 255)
+			m.checkNumber(v, h.Full(), 255)
 		case kindContentLength:
 			m.checkContentLength(v)
 		case kindExpires:
-			m.checkNumber(v, h.Full, maxDeltaSeconds)
+			m.checkNumber(v, h.Full(), maxDeltaSeconds)
 		case kindRetryAfter:
 			m.checkRetryAfter(v)
 		case kindDate:

@@ -80,9 +80,6 @@ type Header struct {
 	Value Span
 	// Line is every byte of the header field, line terminators included.
 	Line Span
-	// Full is the canonical full name of a known header ("Via" for "v" or
-	// "VIA"), "" for an unknown one. Use it for lookup only.
-	Full string
 	// Compact is true when the name was written in compact form (RFC 3261
 	// §7.3.3).
 	Compact bool
@@ -91,9 +88,20 @@ type Header struct {
 	// NoColon marks a line that is not a header field at all.
 	NoColon bool
 
-	known bool  // Full is set: id and kind are valid
+	known bool  // a known header: id and kind are valid
 	id    uint8 // index in knownHeaders
 	kind  uint8
+}
+
+// Full returns the canonical full name of a known header ("Via" for "v" or
+// "VIA"), "" for an unknown one. Use it for lookup only. (A method, not a
+// field, since 2026-12-07: a Header holds no pointer, so the headers
+// inline in a [Message] cost the collector nothing; issue 15.)
+func (h *Header) Full() string {
+	if !h.known {
+		return ""
+	}
+	return knownHeaders[h.id].full
 }
 
 // Message is a parsed SIP message. Every element is a [Span] into Raw, and
@@ -136,13 +144,17 @@ type Message struct {
 	contentLength int // -1 when absent or invalid
 	hdrBuf        [headerCap]Header
 
-	// vias and contacts remember what Vias and Contacts parsed: the
-	// rules ask for them once per change (issue 15). A Message is not
-	// safe for concurrent use.
+	// vias, contacts, from and to are the Via, Contact, From and To
+	// values as checkHeaders parsed them, kept for the views (issue 15:
+	// each view parsed its headers a second time, From and To once per
+	// call); params backs their parameters. viewsDone is false only for
+	// a Message Parse did not fill, whose views parse on each call.
 	vias         []Via
 	contacts     []Addr
-	viasDone     bool
-	contactsDone bool
+	from, to     Addr
+	fromOK, toOK bool
+	viewsDone    bool
+	params       []Param
 }
 
 // Bytes returns the bytes of s, or nil when s is absent or out of range.
@@ -301,9 +313,9 @@ func Parse(b []byte) *Message {
 // captures for its twin key and the inventory, then drops it; a fresh
 // Message each was a tenth of a SIP-heavy run's allocations).
 func ParseInto(m *Message, b []byte) {
-	diags := m.Diags[:0]
+	diags, vias, contacts, params := m.Diags[:0], m.vias[:0], m.contacts[:0], m.params[:0]
 	*m = Message{}
-	m.Diags = diags
+	m.Diags, m.vias, m.contacts, m.params = diags, vias, contacts, params
 	parseInto(m, b)
 }
 
@@ -524,7 +536,6 @@ func (m *Message) parseHeaderLine(h *Header, i, te, lastTE int) {
 	v := skipLWS(b, j+1, lastTE)
 	h.Value = Span{v, lastTE}
 	if info, ok := lookupHeader(b[i:nameEnd]); ok {
-		h.Full = info.full
 		h.Compact = nameEnd-i == 1
 		h.known, h.id, h.kind = true, info.id, info.kind
 	}

@@ -119,8 +119,8 @@ func TestCompactFormsAndLookup(t *testing.T) {
 	for _, h := range m.Headers {
 		name := string(m.Bytes(h.Name))
 		if w, ok := want[name]; ok {
-			if h.Full != w || !h.Compact {
-				t.Errorf("%s: Full=%q Compact=%v, want %q true", name, h.Full, h.Compact, w)
+			if h.Full() != w || !h.Compact {
+				t.Errorf("%s: Full=%q Compact=%v, want %q true", name, h.Full(), h.Compact, w)
 			}
 		}
 	}

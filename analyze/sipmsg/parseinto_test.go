@@ -38,6 +38,16 @@ func TestParseIntoReuse(t *testing.T) {
 			if len(m.Diags) == 0 && len(want.Diags) == 0 {
 				m.Diags, want.Diags = nil, nil
 			}
+			// So do the views' slices.
+			if len(m.vias) == 0 && len(want.vias) == 0 {
+				m.vias, want.vias = nil, nil
+			}
+			if len(m.contacts) == 0 && len(want.contacts) == 0 {
+				m.contacts, want.contacts = nil, nil
+			}
+			if len(m.params) == 0 && len(want.params) == 0 {
+				m.params, want.params = nil, nil
+			}
 			if !reflect.DeepEqual(m.Headers, want.Headers) {
 				t.Fatalf("round %d, message %d: headers differ", round, i)
 			}
@@ -46,6 +56,52 @@ func TestParseIntoReuse(t *testing.T) {
 			got.hdrBuf, want.hdrBuf = [headerCap]Header{}, [headerCap]Header{}
 			if !reflect.DeepEqual(&got, want) {
 				t.Fatalf("round %d, message %d:\n got %+v\nwant %+v", round, i, got, *want)
+			}
+		}
+	}
+}
+
+// TestKeptViews: the Via, Contact, From and To values Parse keeps are
+// what the views parse from the headers afterwards, for every message of
+// the corpus and a few with repeated or damaged address headers.
+func TestKeptViews(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("testdata", "*.sip"))
+	torture, _ := filepath.Glob(filepath.Join(tortureDir, "*", "*.dat"))
+	var msgs [][]byte
+	for _, p := range append(paths, torture...) {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, b)
+	}
+	for _, s := range []string{
+		"INVITE sip:a@b SIP/2.0\nFrom: ,\nFrom: <sip:x@y>;tag=1\nTo: a@b;tag=2, <sip:c@d>\nContact: <sip:p@q>;expires=5, *\nm: sip:r@s\nVia: SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/TCP k\nv: SIP/2.0/UDP j;rport\n\n",
+		"SIP/2.0 200 OK\nf: \"A, B\" <sip:x@y>;tag=1\nt:\nTo: <sip:x@y>;tag=9\nContact: \"unclosed <sip:z@w>\n\n",
+	} {
+		msgs = append(msgs, crlf(s))
+	}
+	for i, b := range msgs {
+		m := Parse(b)
+		lazy := *m
+		lazy.viewsDone, lazy.vias, lazy.contacts, lazy.params = false, nil, nil, nil
+		nilEmpty := func(v any) any {
+			if reflect.ValueOf(v).Len() == 0 {
+				return nil
+			}
+			return v
+		}
+		if got, want := m.Vias(), lazy.Vias(); !reflect.DeepEqual(nilEmpty(got), nilEmpty(want)) {
+			t.Errorf("message %d: Vias\n got %+v\nwant %+v", i, got, want)
+		}
+		if got, want := m.Contacts(), lazy.Contacts(); !reflect.DeepEqual(nilEmpty(got), nilEmpty(want)) {
+			t.Errorf("message %d: Contacts\n got %+v\nwant %+v", i, got, want)
+		}
+		for _, f := range []string{"From", "To"} {
+			got, gok := m.addr1(f)
+			want, wok := lazy.addr1(f)
+			if gok != wok || !reflect.DeepEqual(got, want) {
+				t.Errorf("message %d: %s\n got %+v %v\nwant %+v %v", i, f, got, gok, want, wok)
 			}
 		}
 	}

@@ -12,6 +12,9 @@ import (
 type parser struct {
 	b     []byte
 	diags *[]Diag
+	// arena, when set, backs the parameters of kept values (see
+	// keptParams).
+	arena *[]Param
 }
 
 func (p *parser) diag(code string, sev Severity, off int, format string, args ...any) {

@@ -28,18 +28,17 @@ func (v Via) RPort(b []byte) (Param, bool) { return v.Param(b, "rport") }
 // Vias returns every via-parm of every Via header, top first. The slice
 // is parsed once and shared: callers must not modify it.
 func (m *Message) Vias() []Via {
-	if m.viasDone {
-		return m.vias
+	if m.viewsDone {
+		return m.vias[:len(m.vias):len(m.vias)]
 	}
 	var out []Via
 	p := parser{b: m.Raw}
 	for _, h := range m.Headers {
-		if h.Full == "Via" {
+		if h.Full() == "Via" {
 			p.viaList(h.Value.Off, h.Value.End, &out)
 		}
 	}
-	m.vias, m.viasDone = out[:len(out):len(out)], true
-	return m.vias
+	return out
 }
 
 // viaList parses a Via header value: one or more comma-separated via-parms.
@@ -113,11 +112,11 @@ func (p *parser) via(i, end int, keep bool) (Via, int) {
 		p.diag("bad-via", Error, i, "no whitespace between sent-protocol and sent-by")
 	}
 	v.Host, v.Port, v.PortNum, i = p.hostPort(j, end)
-	var ps *[]Param
 	if keep {
-		ps = &v.Params
+		i = p.keptParams(i, end, true, &v.Params)
+	} else {
+		i = p.params(i, end, nil, true)
 	}
-	i = p.params(i, end, ps, true)
 	v.Span = Span{s, trimRightLWS(b, s, i)}
 	return v, i
 }
