@@ -32,6 +32,11 @@ m=audio 4000 RTP/AVP 0
 a=rtcp:4001 IN IP4 192.168.1.10
 `
 
+var (
+	fromTwice = strings.Replace(baseInvite, "To: <sip:bob", "From: <sip:x@192.168.1.10>;tag=2\nTo: <sip:bob", 1)
+	toList    = strings.Replace(baseInvite, "To: <sip:bob@198.51.100.7>", "To: <sip:bob@198.51.100.7>, <sip:carol@192.168.1.10>;tag=5", 1)
+)
+
 // describe renders a change as "kind field before -> after [code]".
 func describe(c Change) string {
 	s := fmt.Sprintf("%s %s %s -> %s", c.Kind, c.Field, strp(c.Before), strp(c.After))
@@ -150,6 +155,39 @@ func TestDiff(t *testing.T) {
 			b:    strings.Replace(baseInvite, ";branch=z9hG4bKx;rport", ";rport;branch=z9hG4bKx", 1),
 			want: []string{`syntax Via[0] "SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bKx;rport" -> "SIP/2.0/UDP 192.168.1.10:5060;rport;branch=z9hG4bKx"`},
 		},
+		// From and To are split as lists, like Contact, whatever the
+		// message's own From and To views hold (the first address of
+		// the first header).
+		{
+			name: "From display name with a comma",
+			a:    strings.Replace(baseInvite, `"Alice"`, `"Alice, A"`, 1),
+			b:    strings.Replace(strings.Replace(baseInvite, `"Alice"`, `"Alice, A"`, 1), "alice@192.168.1.10:5060>;tag", "alice@203.0.113.1:5060>;tag", 1),
+			want: []string{`changed From.uri.host "192.168.1.10" -> "203.0.113.1"`},
+		},
+		{
+			name: "second From header",
+			a:    fromTwice,
+			b:    strings.Replace(fromTwice, "x@192.168.1.10", "x@203.0.113.1", 1),
+			want: []string{`changed From[1].uri.host "192.168.1.10" -> "203.0.113.1"`},
+		},
+		{
+			name: "first of two From headers",
+			a:    fromTwice,
+			b:    strings.Replace(fromTwice, "alice@192.168.1.10:5060>;tag", "alice@203.0.113.1:5060>;tag", 1),
+			want: []string{`changed From[0].uri.host "192.168.1.10" -> "203.0.113.1"`},
+		},
+		{
+			name: "second address of a To list",
+			a:    toList,
+			b:    strings.Replace(toList, "carol@192.168.1.10", "carol@203.0.113.1", 1),
+			want: []string{`changed To[1].uri.host "192.168.1.10" -> "203.0.113.1"`},
+		},
+		{
+			name: "first address of a To list",
+			a:    toList,
+			b:    strings.Replace(toList, "bob@198.51.100.7>,", "bob@203.0.113.9>,", 1),
+			want: []string{`changed To[0].uri.host "198.51.100.7" -> "203.0.113.9"`},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -240,4 +278,22 @@ func FuzzDiff(f *testing.F) {
 			checkSpans(t, a, b, c)
 		}
 	})
+}
+
+// TestIndexedPaths: the prebuilt paths of the always-indexed bases are
+// what finish would build.
+func TestIndexedPaths(t *testing.T) {
+	for i, base := range alwaysIndexedBases {
+		if got := indexedBase(base); got != i {
+			t.Errorf("indexedBase(%q) = %d, want %d", base, got, i)
+		}
+		for k, p := range indexedPaths[i] {
+			if want := fmt.Sprintf("%s[%d]", base, k); p != want {
+				t.Errorf("indexedPaths[%d][%d] = %q, want %q", i, k, p, want)
+			}
+		}
+	}
+	if indexedBase("From") >= 0 || indexedBase("sdp.a[rtpmap]") >= 0 {
+		t.Error("indexedBase knows a base that is not always indexed")
+	}
 }

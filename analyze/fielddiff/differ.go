@@ -15,9 +15,6 @@ type differ struct {
 }
 
 func (d *differ) emit(c Change) {
-	if d.out == nil {
-		d.out = make([]Change, 0, 16) // a rewritten INVITE has about ten
-	}
 	d.out = append(d.out, c)
 }
 
@@ -77,9 +74,9 @@ func (d *differ) elem(ea, eb *elem) {
 	va, vb := d.a.val(ea.span), d.b.val(eb.span)
 	n := len(d.out)
 	same := bytes.Equal(va, vb)
-	// A header value of the same bytes on both sides has the same fields;
-	// an m= line's fields include its a= lines, outside its span.
-	if ea.kind == eb.kind && ea.kind != kindWhole && (!same || ea.kind == kindMedia) {
+	// A header value or an m= line of the same bytes on both sides has
+	// the same fields.
+	if ea.kind == eb.kind && ea.kind != kindWhole && !same {
 		d.a.fillLeaves(ea)
 		d.b.fillLeaves(eb)
 		d.leaves(ea, eb)
@@ -105,7 +102,7 @@ func (d *differ) leaves(ea, eb *elem) {
 		lb, ok := findLeaf(eb.leaves, la.path)
 		va := d.a.val(la.span)
 		if !ok {
-			d.emit(Change{Field: ea.path + la.path, Kind: Removed, Before: nonNil(va), SpanA: la.span})
+			d.emit(Change{Field: d.a.join(ea.path, la.path), Kind: Removed, Before: nonNil(va), SpanA: la.span})
 			continue
 		}
 		vb := d.b.val(lb.span)
@@ -116,14 +113,18 @@ func (d *differ) leaves(ea, eb *elem) {
 		} else if bytes.Equal(va, vb) {
 			continue
 		}
-		d.emit(Change{Field: ea.path + la.path, Kind: Changed, Before: nonNil(va), After: nonNil(vb), SpanA: la.span, SpanB: lb.span})
+		d.emit(Change{Field: d.a.join(ea.path, la.path), Kind: Changed, Before: nonNil(va), After: nonNil(vb), SpanA: la.span, SpanB: lb.span})
 	}
 	for _, lb := range eb.leaves {
 		if _, ok := findLeaf(ea.leaves, lb.path); !ok {
-			d.emit(Change{Field: ea.path + lb.path, Kind: Added, After: nonNil(d.b.val(lb.span)), SpanB: lb.span})
+			d.emit(Change{Field: d.a.join(ea.path, lb.path), Kind: Added, After: nonNil(d.b.val(lb.span)), SpanB: lb.span})
 		}
 	}
 }
+
+// join returns the path of a leaf of an element, interned: the same few
+// fields change in message after message.
+func (v *view) join(elem, leaf string) string { return v.pathOf(elem, nil, false, leaf) }
 
 // nonNil keeps a present-but-empty value distinguishable from an absent one.
 func nonNil(b []byte) []byte {

@@ -30,6 +30,7 @@ package fielddiff
 
 import (
 	"bytes"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -127,9 +128,15 @@ func diffSessions(a, b *sipmsg.Message, sa, sb *sdp.Session) []Change {
 	va.finish(vb)
 	vb.finish(va)
 
-	d := differ{a: va, b: vb}
+	d := differ{a: va, b: vb, out: va.changes[:0]}
 	d.run()
-	return d.out
+	va.changes = d.out
+	if len(d.out) == 0 {
+		return nil
+	}
+	// The changes go out in a slice of their own size: a fresh one of
+	// 16 per diff was a twelfth of a SIP-heavy run's allocations.
+	return slices.Clone(d.out)
 }
 
 // elemKind says how an element splits into leaves.
@@ -148,14 +155,17 @@ const (
 type elem struct {
 	base string // path without its index
 	k    int    // occurrence of base on this side
+	ci   int    // index of base in the view's counts
 	path string
 	kind elemKind
 	span sipmsg.Span // the whole value
 	hdr  int         // header index, -1 when not a header
 	// first is set on the first element of a header line.
 	first bool
-	via   sipmsg.Via
-	addr  sipmsg.Addr
+	// via, addr and media are the parsed value (pointers, not copies:
+	// an element was 480 bytes, copied and cleared per field per diff).
+	via   *sipmsg.Via
+	addr  *sipmsg.Addr
 	media *sdp.Media
 	// leaves are filled by fillLeaves when the differ needs them.
 	leaves     []leaf
@@ -174,7 +184,11 @@ type view struct {
 	m     *sipmsg.Message
 	raw   []byte
 	elems []elem
-	count map[string]int
+	// counts is how many elements of each base the view has, in the
+	// order the bases came; countIdx indexes it by base once it is long
+	// (a message has a dozen bases: a scan was cheaper than a map).
+	counts   []baseCount
+	countIdx map[string]int
 	sess  *sdp.Session
 	// leafBuf backs the leaves of every element; paths interns the
 	// field paths built from the message's bytes (parameter and
@@ -186,6 +200,13 @@ type view struct {
 	leafBuf []leaf
 	paths   map[string]string
 	scratch []byte
+	// addrBuf holds the From and To values the message returns by value
+	// (its elements point at them), addrs the other address headers'
+	// values parsed here, by name.
+	addrBuf []sipmsg.Addr
+	addrs   map[string][]sipmsg.Addr
+	// changes is the differ's scratch, kept by the first view.
+	changes []Change
 }
 
 // maxPaths bounds the paths a view interns: names come from the
@@ -234,7 +255,7 @@ func (v *view) pathOf(prefix string, name []byte, lower bool, suffix string) str
 // views recycles views: an element is 480 bytes and a message with SDP
 // has about 40, so growing a fresh slice per diff was a fifth of the CPU of
 // a SIP-heavy analysis (issue 15). Changes keep no reference into a view.
-var views = sync.Pool{New: func() any { return &view{count: map[string]int{}, paths: map[string]string{}} }}
+var views = sync.Pool{New: func() any { return &view{paths: map[string]string{}} }}
 
 func newView(m *sipmsg.Message) *view {
 	v := views.Get().(*view)
@@ -248,7 +269,14 @@ func (v *view) release() {
 	v.elems = v.elems[:0]
 	clear(v.leafBuf)
 	v.leafBuf = v.leafBuf[:0]
-	clear(v.count)
+	clear(v.counts)
+	v.counts = v.counts[:0]
+	v.countIdx = nil
+	clear(v.addrBuf)
+	v.addrBuf = v.addrBuf[:0]
+	clear(v.addrs)
+	clear(v.changes)
+	v.changes = v.changes[:0]
 	v.m, v.raw, v.sess, v.given = nil, nil, nil, nil
 	views.Put(v)
 }
@@ -266,25 +294,101 @@ func (v *view) val(s sipmsg.Span) []byte {
 }
 
 func (v *view) add(e elem) {
-	e.k = v.count[e.base]
-	v.count[e.base]++
+	i := v.countIndex(e.base)
+	if i < 0 {
+		i = len(v.counts)
+		v.counts = append(v.counts, baseCount{base: e.base})
+		if v.countIdx != nil {
+			v.countIdx[e.base] = i
+		} else if len(v.counts) > maxScannedBases {
+			v.countIdx = make(map[string]int, 2*len(v.counts))
+			for j, c := range v.counts {
+				v.countIdx[c.base] = j
+			}
+		}
+	}
+	e.k, e.ci = v.counts[i].n, i
+	v.counts[i].n++
 	v.elems = append(v.elems, e)
 }
 
-// alwaysIndexed lists the bases that carry an index even when single.
-func alwaysIndexed(base string) bool {
+// baseCount counts a view's elements of one base.
+type baseCount struct {
+	base string
+	n    int
+	// repeated: the base repeats on either side (finish sets it).
+	repeated bool
+}
+
+// maxScannedBases is how many bases a view scans for a count before it
+// indexes them in a map: a hostile message may have thousands.
+const maxScannedBases = 32
+
+// countIndex returns the index in v.counts of base, or -1.
+func (v *view) countIndex(base string) int {
+	if v.countIdx != nil {
+		if i, ok := v.countIdx[base]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range v.counts {
+		if v.counts[i].base == base {
+			return i
+		}
+	}
+	return -1
+}
+
+// alwaysIndexedBases lists the bases that carry an index even when
+// single; indexedPaths their first paths ("Via[0]", "Via[1]"...), built
+// once, so that a diff builds no string for them.
+var (
+	alwaysIndexedBases = [...]string{"Via", "Contact", "Route", "Record-Route", "sdp.m"}
+	indexedPaths       = func() (ps [len(alwaysIndexedBases)][maxIndexedPath]string) {
+		for i, base := range alwaysIndexedBases {
+			for k := range ps[i] {
+				ps[i][k] = base + "[" + strconv.Itoa(k) + "]"
+			}
+		}
+		return ps
+	}()
+)
+
+// maxIndexedPath bounds the indexes indexedPaths holds: a message
+// through a few proxies has a handful of Vias.
+const maxIndexedPath = 8
+
+// indexedBase returns the index of base in alwaysIndexedBases, or -1.
+func indexedBase(base string) int {
 	switch base {
-	case "Via", "Contact", "Route", "Record-Route", "sdp.m":
+	case "Via":
+		return 0
+	case "Contact":
+		return 1
+	case "Route":
+		return 2
+	case "Record-Route":
+		return 3
+	case "sdp.m":
+		return 4
+	}
+	return -1
+}
+
+// alwaysIndexed reports whether base carries an index even when single.
+func alwaysIndexed(base string) bool { return indexedBase(base) >= 0 }
+
+// isAddrHeader reports whether the values of the header called name are
+// name-addr / addr-spec.
+func isAddrHeader(name string) bool {
+	switch name {
+	case "From", "To", "Contact", "Refer-To", "Referred-By",
+		"Route", "Record-Route", "Reply-To", "P-Asserted-Identity",
+		"P-Preferred-Identity", "Path", "Service-Route":
 		return true
 	}
 	return false
-}
-
-// addrHeaders are the headers whose values are name-addr / addr-spec.
-var addrHeaders = map[string]bool{
-	"From": true, "To": true, "Contact": true, "Refer-To": true, "Referred-By": true,
-	"Route": true, "Record-Route": true, "Reply-To": true, "P-Asserted-Identity": true,
-	"P-Preferred-Identity": true, "Path": true, "Service-Route": true,
 }
 
 func isAuth(name string) bool {
@@ -339,9 +443,8 @@ func (v *view) collect() {
 		v.add(elem{base: "Status", span: m.Status, hdr: -1})
 		v.add(elem{base: "Reason", span: m.Reason, hdr: -1})
 	}
-	var vias []sipmsg.Via
-	viasDone := false
-	addrs := map[string][]sipmsg.Addr{}
+	vias := m.Vias()
+	firstFrom, firstTo := true, true
 	for i, h := range m.Headers {
 		if h.NoColon {
 			v.add(elem{base: "header-line", span: h.Line, hdr: i, first: true})
@@ -352,22 +455,23 @@ func (v *view) collect() {
 		n := len(v.elems)
 		switch {
 		case name == "Via":
-			if !viasDone {
-				vias, viasDone = m.Vias(), true
-			}
-			for _, x := range vias {
-				if within(x.Span, val) {
+			for j := range vias {
+				if x := &vias[j]; within(x.Span, val) {
 					v.add(elem{base: name, kind: kindVia, span: x.Span, hdr: i, via: x})
 				}
 			}
-		case addrHeaders[name]:
-			list, ok := addrs[name]
-			if !ok {
-				list = m.Addrs(name)
-				addrs[name] = list
+		case isAddrHeader(name):
+			var list []sipmsg.Addr
+			switch {
+			case name == "Contact":
+				list = m.Contacts()
+			case name == "From" && firstFrom, name == "To" && firstTo:
+				list = v.firstAddr(h, name)
+			default:
+				list = v.addrList(name)
 			}
-			for _, x := range list {
-				if within(x.Span, val) {
+			for j := range list {
+				if x := &list[j]; within(x.Span, val) {
 					v.add(elem{base: name, kind: kindAddr, span: x.Span, hdr: i, addr: x})
 				}
 			}
@@ -378,8 +482,47 @@ func (v *view) collect() {
 			v.add(elem{base: name, span: val, hdr: i})
 		}
 		v.elems[n].first = true
+		switch name {
+		case "From":
+			firstFrom = false
+		case "To":
+			firstTo = false
+		}
 	}
 	v.collectBody()
+}
+
+// firstAddr returns the addresses of h, the first From or To header (name),
+// as the list the other address headers are parsed into: the message's
+// own From or To value when the list cannot hold more than one (no ','),
+// else parsed here.
+func (v *view) firstAddr(h sipmsg.Header, name string) []sipmsg.Addr {
+	if bytes.IndexByte(v.val(h.Value), ',') >= 0 {
+		return v.addrList(name)
+	}
+	a, ok := v.m.From()
+	if name == "To" {
+		a, ok = v.m.To()
+	}
+	if !ok {
+		return nil
+	}
+	v.addrBuf = append(v.addrBuf, a)
+	return v.addrBuf[len(v.addrBuf)-1:]
+}
+
+// addrList returns the values of every header called name, parsed as
+// lists of addresses, once per view.
+func (v *view) addrList(name string) []sipmsg.Addr {
+	if v.addrs == nil {
+		v.addrs = map[string][]sipmsg.Addr{}
+	}
+	list, ok := v.addrs[name]
+	if !ok {
+		list = v.m.Addrs(name)
+		v.addrs[name] = list
+	}
+	return list
 }
 
 // collectBody adds the SDP lines, the body bytes outside SDP and the bytes
@@ -444,10 +587,23 @@ func (v *view) collectSDP(body sipmsg.Span) {
 // finish sets every element's path: a base that repeats on either side
 // (v or other) gets its index.
 func (v *view) finish(other *view) {
+	for i := range v.counts {
+		c := &v.counts[i]
+		c.repeated = c.n > 1
+		if !c.repeated {
+			if j := other.countIndex(c.base); j >= 0 {
+				c.repeated = other.counts[j].n > 1
+			}
+		}
+	}
 	for i := range v.elems {
 		e := &v.elems[i]
 		e.path = e.base
-		if alwaysIndexed(e.base) || v.count[e.base] > 1 || other.count[e.base] > 1 {
+		if b := indexedBase(e.base); b >= 0 && e.k < maxIndexedPath {
+			e.path = indexedPaths[b][e.k]
+			continue
+		}
+		if alwaysIndexed(e.base) || v.counts[e.ci].repeated {
 			var n [20]byte
 			e.path = v.pathOf(e.base+"[", strconv.AppendInt(n[:0], int64(e.k), 10), false, "]")
 		}
@@ -502,7 +658,7 @@ func (v *view) paramLeaves(out []leaf, ps []sipmsg.Param, prefix string) []leaf 
 	return out
 }
 
-func (v *view) viaLeaves(out []leaf, x sipmsg.Via) []leaf {
+func (v *view) viaLeaves(out []leaf, x *sipmsg.Via) []leaf {
 	if !x.ProtoName.IsZero() {
 		out = append(out, leaf{path: ".sent-protocol", span: sipmsg.Span{Off: x.ProtoName.Off, End: max(x.ProtoName.End, x.Transport.End)}})
 	}
@@ -516,7 +672,7 @@ func (v *view) viaLeaves(out []leaf, x sipmsg.Via) []leaf {
 	return v.paramLeaves(out, x.Params, ".")
 }
 
-func (v *view) addrLeaves(out []leaf, x sipmsg.Addr) []leaf {
+func (v *view) addrLeaves(out []leaf, x *sipmsg.Addr) []leaf {
 	if !x.Display.IsZero() {
 		out = append(out, leaf{path: ".display", span: x.Display})
 	}
