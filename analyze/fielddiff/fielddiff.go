@@ -189,7 +189,7 @@ type view struct {
 	// (a message has a dozen bases: a scan was cheaper than a map).
 	counts   []baseCount
 	countIdx map[string]int
-	sess  *sdp.Session
+	sess     *sdp.Session
 	// leafBuf backs the leaves of every element; paths interns the
 	// field paths built from the message's bytes (parameter and
 	// attribute names, indexed bases), and scratch builds them: both
