@@ -129,13 +129,33 @@ func rewrittenSIPAddress(m *match.Message, ch *fielddiff.Change) (got string, ma
 		// host change is the whole rewrite, and it is not the mapping.
 		portChanged := false
 		for _, o := range m.Changes {
-			portChanged = portChanged || o.Field == head+"["+strconv.Itoa(idx)+"].uri.port" || idx < 0 && o.Field == head+".uri.port"
+			portChanged = portChanged || isPath(o.Field, head, idx, ".uri.port") || idx < 0 && isPath(o.Field, head, -2, ".uri.port")
 		}
 		return got, hostOK && (portOK || portChanged), true
 	default:
 		return "", false, false
 	}
 	return fmtEndpoint(host, port), sameEndpoint(host, port, src), true
+}
+
+// isPath reports whether f is head+"["+idx+"]"+rest (head+rest when idx
+// is -2), without building it: rewrittenSIPAddress asks once per change
+// of the message for each change it judges (issue 15).
+func isPath(f, head string, idx int, rest string) bool {
+	if !strings.HasPrefix(f, head) {
+		return false
+	}
+	f = f[len(head):]
+	if idx != -2 {
+		var buf [24]byte
+		n := strconv.AppendInt(append(buf[:0], '['), int64(idx), 10)
+		n = append(n, ']')
+		if !strings.HasPrefix(f, string(n)) {
+			return false
+		}
+		f = f[len(n):]
+	}
+	return f == rest
 }
 
 // mediaMapping returns the public endpoint the NAT gave the LAN endpoint

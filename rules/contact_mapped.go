@@ -1,7 +1,7 @@
 package rules
 
 import (
-	"fmt"
+	"strconv"
 
 	"github.com/sipalg/sipalg/analyze/fielddiff"
 	"github.com/sipalg/sipalg/analyze/match"
@@ -28,12 +28,14 @@ var ContactMapped = &Rule{
 		}
 		// A host and a port are judged apart: the host can be right
 		// while the port change is wrong (and answers for itself).
+		// Concatenated, not fmt.Sprintf: most REGISTERs have one (issue 15).
+		contact := "Contact[" + strconv.Itoa(idx) + "]"
 		switch rest {
 		case "uri.host":
-			return fmt.Sprintf("Contact[%d] host %s became %s, the public address this message left the router from.", idx, ch.Before, ch.After), true
+			return contact + " host " + string(ch.Before) + " became " + string(ch.After) + ", the public address this message left the router from.", true
 		case "uri.port":
-			return fmt.Sprintf("Contact[%d] port %s became %s, the public port this message left the router from.", idx, ch.Before, ch.After), true
+			return contact + " port " + string(ch.Before) + " became " + string(ch.After) + ", the public port this message left the router from.", true
 		}
-		return fmt.Sprintf("Contact[%d] now names %s, the public address and port this message left the router from.", idx, got), true
+		return contact + " now names " + got + ", the public address and port this message left the router from.", true
 	},
 }

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -28,7 +27,7 @@ var ContentLengthUpdated = &Rule{
 		if err != nil || n != bodyLen(p) {
 			return "", false
 		}
-		return fmt.Sprintf("Content-Length %s became %d, the size of the rewritten body.", ch.Before, n), true
+		return "Content-Length " + string(ch.Before) + " became " + strconv.Itoa(n) + ", the size of the rewritten body.", true
 	},
 }
 

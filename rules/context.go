@@ -98,6 +98,9 @@ func (c *Context) SDP(m *match.Message, wan bool) *sdp.Session {
 	if s := m.WANSDP; wan && s != nil {
 		return s
 	}
+	if m.SDPParsed() {
+		return nil // Prepare found no SDP body
+	}
 	k := sdpKey{m.ID, wan}
 	if s, ok := c.sdps[k]; ok {
 		return s
@@ -105,6 +108,9 @@ func (c *Context) SDP(m *match.Message, wan bool) *sdp.Session {
 	var s *sdp.Session
 	if body, ok := p.SDPBody(); ok {
 		s = sdp.Parse(p.Raw, body)
+	}
+	if c.sdps == nil {
+		c.sdps = map[sdpKey]*sdp.Session{}
 	}
 	c.sdps[k] = s
 	return s
@@ -129,7 +135,15 @@ func left(m *match.Message) *sipmsg.Message {
 // fieldPath splits "Contact[1].uri.host" into "Contact", 1 and
 // "uri.host"; the index is -1 when the path has none.
 func fieldPath(f string) (head string, idx int, rest string) {
-	end := strings.IndexAny(f, "[.")
+	// A byte loop, not strings.IndexAny: every rule's claim splits the
+	// path of every change (issue 15).
+	end := -1
+	for i := 0; i < len(f); i++ {
+		if f[i] == '[' || f[i] == '.' {
+			end = i
+			break
+		}
+	}
 	if end < 0 {
 		return f, -1, ""
 	}

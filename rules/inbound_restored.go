@@ -22,18 +22,32 @@ var InboundRestored = &Rule{
 		if m.Direction != "inbound" {
 			return "", false
 		}
-		// An exact undoing of an outbound change of the same dialog, of
-		// the same field if there is one.
+		// An exact undoing of an outbound change of the same dialog: the
+		// first of the same field if there is one, else the first.
 		var undone *fielddiff.Change
-		for _, o := range c.outChanges[m.Dialog] {
-			if string(o.Before) == string(ch.After) && string(o.After) == string(ch.Before) && ch.After != nil {
-				if undone == nil || sameField(o.Field, ch.Field) && !sameField(undone.Field, ch.Field) {
+		if ch.After != nil {
+			head, _, rest := fieldPath(ch.Field)
+			for _, o := range c.outChanges[m.Dialog] {
+				if string(o.Before) != string(ch.After) || string(o.After) != string(ch.Before) {
+					continue
+				}
+				same := false
+				if oh, _, or := fieldPath(o.Field); oh == head && or == rest {
+					same = true
+				}
+				if undone == nil || same {
 					undone = o
+				}
+				if same {
+					break
 				}
 			}
 		}
 		if undone != nil {
-			return fmt.Sprintf("%s went back from %s to %s, undoing the outbound rewrite of %s.", ch.Field, ch.Before, ch.After, undone.Field), true
+			// Concatenated, not fmt.Sprintf: a SIP-heavy capture has
+			// one per inbound message (issue 15).
+			return ch.Field + " went back from " + string(ch.Before) + " to " + string(ch.After) +
+				", undoing the outbound rewrite of " + undone.Field + ".", true
 		}
 		// Or Via received/rport set back to the phone's own address and port.
 		if head, idx, rest := fieldPath(ch.Field); head == "Via" && idx == 0 && ch.Kind == fielddiff.Changed {

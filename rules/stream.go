@@ -10,7 +10,6 @@ import (
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/fielddiff"
 	"github.com/sipalg/sipalg/analyze/match"
-	"github.com/sipalg/sipalg/analyze/sdp"
 	"github.com/sipalg/sipalg/analyze/spool"
 )
 
@@ -315,19 +314,39 @@ func (c *Context) forBatch(b *match.Batch) *Context {
 	bc := &Context{
 		Corr: c.Corr, Messages: b.Messages, Dialogs: []match.Dialog{b.Dialog},
 		public: c.public, byLAN: c.byLAN, byWAN: c.byWAN, agg: c.agg,
-		sdps: map[sdpKey]*sdp.Session{}, outChanges: map[int][]*fielddiff.Change{},
+		outChanges: map[int][]*fielddiff.Change{},
 	}
+	// The batch's own dialog's list is built at its size (its earlier
+	// batches' rewrites, up to 128, were appended one by one per batch).
+	n := len(b.OutChanges)
+	for i := range bc.Messages {
+		if m := &bc.Messages[i]; m.Direction == "outbound" && m.Dialog == b.Dialog.ID {
+			n += len(m.Changes)
+		}
+	}
+	own := make([]*fielddiff.Change, 0, n)
 	for i := range b.OutChanges {
-		bc.outChanges[b.Dialog.ID] = append(bc.outChanges[b.Dialog.ID], &b.OutChanges[i])
+		own = append(own, &b.OutChanges[i])
+	}
+	if len(own) > 0 {
+		bc.outChanges[b.Dialog.ID] = own
 	}
 	for i := range bc.Messages {
 		m := &bc.Messages[i]
-		if m.Direction != "outbound" {
+		if m.Direction != "outbound" || len(m.Changes) == 0 {
 			continue
 		}
-		for j := range m.Changes {
-			bc.outChanges[m.Dialog] = append(bc.outChanges[m.Dialog], &m.Changes[j])
+		list := own
+		if m.Dialog != b.Dialog.ID {
+			list = bc.outChanges[m.Dialog]
 		}
+		for j := range m.Changes {
+			list = append(list, &m.Changes[j])
+		}
+		if m.Dialog == b.Dialog.ID {
+			own = list
+		}
+		bc.outChanges[m.Dialog] = list
 	}
 	return bc
 }

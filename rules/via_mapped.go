@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/sipalg/sipalg/analyze/fielddiff"
@@ -27,7 +26,8 @@ var ViaMapped = &Rule{
 		case "sent-by":
 			got, mapped, ok := rewrittenSIPAddress(m, ch)
 			if ok && mapped {
-				return fmt.Sprintf("Via[%d] sent-by %s became %s, the public address and port this message left the router from.", idx, ch.Before, got), true
+				return "Via[" + strconv.Itoa(idx) + "] sent-by " + string(ch.Before) + " became " + got +
+					", the public address and port this message left the router from.", true
 			}
 		case "received":
 			if a, ok := parseAddr(string(ch.After)); ok && a == src.Addr() {

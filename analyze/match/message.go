@@ -73,7 +73,15 @@ type Message struct {
 	expires   int
 	expiresOK bool
 	txDone    bool
+	// sdpDone: Prepare parsed the SDP bodies, so LANSDP and WANSDP nil
+	// mean no SDP.
+	sdpDone bool
 }
+
+// SDPParsed reports whether LANSDP and WANSDP hold what the sides' SDP
+// bodies parse to, nil meaning none: [Prepare] parsed them, and a rule
+// asking for a message's SDP need not look for a body again.
+func (m *Message) SDPParsed() bool { return m.sdpDone }
 
 // AppendJSON appends m as json.MarshalIndent(m, prefix, "  ") writes it,
 // without reflection (a SIP-heavy report writes millions; issue 15).

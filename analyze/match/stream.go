@@ -338,6 +338,7 @@ func Prepare(sm correlate.SIPMessage) Message {
 	}
 	describe(&m)
 	m.LANSDP, m.WANSDP = parseSDP(m.LAN), parseSDP(m.WAN)
+	m.sdpDone = true
 	if m.LAN != nil && m.WAN != nil {
 		if m.Direction == "inbound" {
 			m.Changes = fielddiff.DiffSessions(m.WAN, m.LAN, m.WANSDP, m.LANSDP)
