@@ -287,6 +287,7 @@ func TestParseIntoReuse(t *testing.T) {
 				if len(x.Diags) == 0 {
 					x.Diags = nil
 				}
+				x.attrBuf, x.connBuf, x.bwBuf = nil, nil, nil
 			}
 			norm(&got)
 			norm(want)
