@@ -165,7 +165,7 @@ func carve[T any](buf *[]T, n int) []T {
 	}
 	start := len(*buf)
 	*buf = (*buf)[:start+n]
-	return (*buf)[start:start:start+n]
+	return (*buf)[start : start : start+n]
 }
 
 func (s *Session) diag(code string, sev sipmsg.Severity, off int, format string, args ...any) {
