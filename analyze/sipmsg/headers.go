@@ -203,11 +203,36 @@ func FullName(name []byte) string {
 // Header returns the first header with the given name (full, compact or any
 // case) and whether there is one.
 func (m *Message) Header(name string) (Header, bool) {
+	if info, ok := lookupHeader(name); ok && m.viewsDone {
+		return m.firstOf(info.id)
+	}
 	for _, h := range m.HeaderAll(name) {
 		return h, true
 	}
 	return Header{}, false
 }
+
+// firstOf returns the first header of the known header id, from the index
+// checkHeaders kept (Call-ID and CSeq are asked for several times per
+// message; issue 15).
+func (m *Message) firstOf(id uint8) (Header, bool) {
+	switch k := m.first[id]; {
+	case k == 0:
+		return Header{}, false
+	case k < firstUnindexed:
+		return m.Headers[k-1], true
+	}
+	for _, h := range m.Headers {
+		if h.known && h.id == id {
+			return h, true
+		}
+	}
+	return Header{}, false
+}
+
+// firstUnindexed marks in Message.first a header whose index does not
+// fit a byte (MaxHeaders is 256): it is looked for.
+const firstUnindexed = 255
 
 // HeaderAll returns an iterator-friendly list of every header with the given
 // name, in order. It allocates only when more than one header matches.
@@ -258,7 +283,6 @@ func (m *Message) HeaderValue(name string) []byte {
 // Contact values it parses, and the first From and To header's first
 // address, for the views.
 func (m *Message) checkHeaders() {
-	var seen [len(knownHeaders)]bool
 	p := parser{b: m.Raw, diags: &m.Diags, arena: &m.params}
 	m.viewsDone = true
 	for i := range m.Headers {
@@ -266,11 +290,13 @@ func (m *Message) checkHeaders() {
 		if !h.known {
 			continue
 		}
-		if knownHeaders[h.id].single && seen[h.id] {
+		if knownHeaders[h.id].single && m.first[h.id] != 0 {
 			addDiag(&m.Diags, "duplicate-header", Error, h.Name.Off, "second %s header in a message", h.Full())
 		}
-		first := !seen[h.id]
-		seen[h.id] = true
+		first := m.first[h.id] == 0
+		if first {
+			m.first[h.id] = uint8(min(i+1, firstUnindexed))
+		}
 		v := h.Value
 		switch h.kind {
 		case kindVia:
@@ -320,13 +346,13 @@ func (m *Message) checkHeaders() {
 	}
 	// Indices into knownHeaders: Via, From, To, Call-ID, CSeq.
 	for id := range 5 {
-		if !seen[id] {
+		if m.first[id] == 0 {
 			addDiag(&m.Diags, "missing-header", Error, m.StartLine.Off, "no %s header", knownHeaders[id].full)
 		}
 	}
 	if m.IsRequest {
 		const maxForwardsID = 5
-		if !seen[maxForwardsID] {
+		if m.first[maxForwardsID] == 0 {
 			// RFC 3261 §8.1.1.6 makes it mandatory, but RFC 2543 elements
 			// (RFC 4475 §3.4.1) omit it: a warning.
 			addDiag(&m.Diags, "missing-header", Warning, m.StartLine.Off, "no Max-Forwards header")

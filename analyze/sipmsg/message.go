@@ -155,6 +155,9 @@ type Message struct {
 	fromOK, toOK bool
 	viewsDone    bool
 	params       []Param
+	// first indexes the first header of each known name: its index + 1,
+	// 0 when there is none, firstUnindexed past 254 headers.
+	first [len(knownHeaders)]uint8
 }
 
 // Bytes returns the bytes of s, or nil when s is absent or out of range.

@@ -78,6 +78,7 @@ func TestKeptViews(t *testing.T) {
 	for _, s := range []string{
 		"INVITE sip:a@b SIP/2.0\nFrom: ,\nFrom: <sip:x@y>;tag=1\nTo: a@b;tag=2, <sip:c@d>\nContact: <sip:p@q>;expires=5, *\nm: sip:r@s\nVia: SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/TCP k\nv: SIP/2.0/UDP j;rport\n\n",
 		"SIP/2.0 200 OK\nf: \"A, B\" <sip:x@y>;tag=1\nt:\nTo: <sip:x@y>;tag=9\nContact: \"unclosed <sip:z@w>\n\n",
+		"OPTIONS sip:a@b SIP/2.0\n" + strings.Repeat("X-H: 1\n", 254) + "Call-ID: past254\nVia: SIP/2.0/UDP h\n\n",
 	} {
 		msgs = append(msgs, crlf(s))
 	}
@@ -96,6 +97,18 @@ func TestKeptViews(t *testing.T) {
 		}
 		if got, want := m.Contacts(), lazy.Contacts(); !reflect.DeepEqual(nilEmpty(got), nilEmpty(want)) {
 			t.Errorf("message %d: Contacts\n got %+v\nwant %+v", i, got, want)
+		}
+		// Header finds the first of a known name from the kept index.
+		for _, k := range knownHeaders {
+			got, gok := m.Header(k.full)
+			var want Header
+			all := lazy.HeaderAll(k.full)
+			if len(all) > 0 {
+				want = all[0]
+			}
+			if gok != (len(all) > 0) || got != want {
+				t.Errorf("message %d: Header(%q) = %+v %v, want %+v", i, k.full, got, gok, want)
+			}
 		}
 		for _, f := range []string{"From", "To"} {
 			got, gok := m.addr1(f)
