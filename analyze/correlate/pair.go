@@ -154,17 +154,22 @@ type epKey struct {
 	ep    netip.AddrPort
 }
 
+// mstate is a mapping being counted. The fields every pair updates come
+// first, m (which result completes) last: a pair touches one cache line
+// of a mapping, not three. out and in are m.PacketsOut and m.PacketsIn
+// while the pass runs.
 type mstate struct {
-	m                Mapping
 	first, last      int64
 	lastOut, lastIn  int64
+	suspectT         int64 // a drop awaiting confirmation, 0 if none
+	out, in          int
 	kinds            [4]int
 	maxIdle          int64
 	survived         bool
 	expiryUpper      int64 // ns, 0 if none
-	suspectT         int64 // a drop awaiting confirmation, 0 if none
 	suspectGap       int64
 	remotesTruncated bool
+	m                Mapping
 }
 
 // reservoir keeps a uniform sample of at most latencySamples values with a
@@ -492,17 +497,17 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 		if ms.suspectT != 0 && lt > ms.suspectT {
 			p.confirmExpiry(ms)
 		}
-		ms.m.PacketsOut++
+		ms.out++
 		ms.lastOut = lt
 	} else {
 		gap := wt - ms.last
 		if wp != nil && wp.mapID == m.mapID {
 			gap = wp.gapAny
 		}
-		if ms.m.PacketsOut+ms.m.PacketsIn > 0 && gap > ms.maxIdle {
+		if ms.out+ms.in > 0 && gap > ms.maxIdle {
 			ms.maxIdle = gap
 		}
-		if ms.m.PacketsOut+ms.m.PacketsIn > 0 {
+		if ms.out+ms.in > 0 {
 			ms.survived = true
 		}
 		if ms.suspectT != 0 && wt > ms.suspectT {
@@ -512,7 +517,7 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 				p.confirmExpiry(ms)
 			}
 		}
-		ms.m.PacketsIn++
+		ms.in++
 		ms.lastIn = wt
 	}
 	ms.kinds[l.kind]++
