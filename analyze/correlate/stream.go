@@ -252,16 +252,16 @@ func rtpFields(k Kind, b []byte) (ssrc uint32, seq uint16) {
 // direction dir: where it entered, and where it left.
 func enterKey(e *event, dir direction) streamKey {
 	if dir == dirOutbound {
-		return newStreamKey(e.ssrc, dir, false, e.src, e.dst, true)
+		return newStreamKey(e.ssrc, dir, false, e.ep.src, e.ep.dst, true)
 	}
-	return newStreamKey(e.ssrc, dir, false, e.dst, e.src, false)
+	return newStreamKey(e.ssrc, dir, false, e.ep.dst, e.ep.src, false)
 }
 
 func leaveKey(e *event, dir direction) streamKey {
 	if dir == dirOutbound {
-		return newStreamKey(e.ssrc, dir, true, e.src, e.dst, false)
+		return newStreamKey(e.ssrc, dir, true, e.ep.src, e.ep.dst, false)
 	}
-	return newStreamKey(e.ssrc, dir, true, e.dst, e.src, true)
+	return newStreamKey(e.ssrc, dir, true, e.ep.dst, e.ep.src, true)
 }
 
 // streams counts the RTP streams of the second pass. A stream is open
@@ -475,9 +475,9 @@ func (st *sstate) crossed(l, w *event, dir direction, enterT int64, r float64) {
 	if l.flow <= 0 || w.flow <= 0 || l.flow != st.epL || w.flow != st.epW {
 		s := &st.s
 		if dir == dirOutbound {
-			s.LAN, s.WAN, s.Remote = l.src, w.src, w.dst
+			s.LAN, s.WAN, s.Remote = l.ep.src, w.ep.src, w.ep.dst
 		} else {
-			s.LAN, s.WAN, s.Remote = l.dst, w.dst, w.src
+			s.LAN, s.WAN, s.Remote = l.ep.dst, w.ep.dst, w.ep.src
 		}
 		st.epL, st.epW = max(l.flow, 0), max(w.flow, 0)
 	}
@@ -524,9 +524,9 @@ func (ss *streams) lost(e *event, dir direction, t int64) {
 	s.Lost++
 	if st.entered == 1 { // no packet crossed before: it wrote no endpoints
 		if dir == dirOutbound {
-			s.LAN, s.Remote = e.src, e.dst
+			s.LAN, s.Remote = e.ep.src, e.ep.dst
 		} else {
-			s.WAN, s.Remote = e.dst, e.src
+			s.WAN, s.Remote = e.ep.dst, e.ep.src
 		}
 	}
 	if st.run > 0 && e.rseq == st.lastLost+1 {
