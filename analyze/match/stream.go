@@ -3,7 +3,6 @@ package match
 import (
 	"bytes"
 	"cmp"
-	"container/heap"
 	"fmt"
 	"github.com/sipalg/sipalg/analyze/sdp"
 	"slices"
@@ -143,18 +142,47 @@ type item struct {
 	msg Message
 }
 
+// reorderHeap is a binary min-heap of items by key. Not container/heap:
+// its interface boxes each item (a Message, hundreds of bytes) on Push
+// and again on Pop, two allocations a SIP message.
 type reorderHeap []item
 
-func (h reorderHeap) Len() int           { return len(h) }
-func (h reorderHeap) Less(i, j int) bool { return h[i].key.cmp(h[j].key) < 0 }
-func (h reorderHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *reorderHeap) Push(x any)        { *h = append(*h, x.(item)) }
-func (h *reorderHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	old[len(old)-1] = item{}
-	*h = old[:len(old)-1]
-	return x
+func (h *reorderHeap) push(it item) {
+	*h = append(*h, it)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if q[p].key.cmp(q[i].key) <= 0 {
+			break
+		}
+		q[p], q[i] = q[i], q[p]
+		i = p
+	}
+}
+
+func (h *reorderHeap) pop() item {
+	q := *h
+	top := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q[n] = item{}
+	q = q[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && q[l].key.cmp(q[m].key) < 0 {
+			m = l
+		}
+		if r := l + 1; r < n && q[r].key.cmp(q[m].key) < 0 {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
+	return top
 }
 
 // closedEntry is one slot of Streamer.closedRing: a LAN Call-ID and the
@@ -255,7 +283,7 @@ func (s *Streamer) AddPrepared(sm correlate.SIPMessage, m Message) {
 	if frame == 0 {
 		frame = sm.WANFrame
 	}
-	heap.Push(&s.reorder, item{key: sortKey{ts, frame, s.seq}, msg: m})
+	s.reorder.push(item{key: sortKey{ts, frame, s.seq}, msg: m})
 	s.seq++
 	// A message decided later can be older than this one by at most the
 	// pairing window (it waited for its twin that long, or for the window
@@ -263,7 +291,7 @@ func (s *Streamer) AddPrepared(sm correlate.SIPMessage, m Message) {
 	// plus a second to spare.
 	margin := s.opt.Window + int64(1e9) + int64(abs(s.drift)*1e-6*float64(s.now-s.start))
 	for len(s.reorder) > 0 && s.reorder[0].key.ts < s.now-margin {
-		it := heap.Pop(&s.reorder).(item)
+		it := s.reorder.pop()
 		s.process(it.key, it.msg)
 	}
 }
@@ -271,7 +299,7 @@ func (s *Streamer) AddPrepared(sm correlate.SIPMessage, m Message) {
 // Close hands over every dialog still open, in the order they opened.
 func (s *Streamer) Close() {
 	for len(s.reorder) > 0 {
-		it := heap.Pop(&s.reorder).(item)
+		it := s.reorder.pop()
 		s.process(it.key, it.msg)
 	}
 	ids := make([]int, 0, len(s.open))
