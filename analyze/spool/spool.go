@@ -33,7 +33,6 @@ const (
 	seqBuffer = 256 << 10
 )
 
-
 // maxRuns bounds the runs merged at once: past it the runs written so far
 // are merged into one, so that the read buffers of a merge (maxRuns ×
 // runBuffer, 1 MiB) do not grow with the records (a report of 1.7 million
