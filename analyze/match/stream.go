@@ -459,6 +459,11 @@ func (s *Streamer) process(k sortKey, m Message) {
 	d := s.dialogFor(&m, keys, hasKey)
 	s.transaction(d, &m, keys, hasKey)
 	s.observe(d, &m)
+	if d.pending == nil {
+		// A call's batch is about eight messages, a registration's four:
+		// growing from one copied each 640-byte Message four times.
+		d.pending = make([]Message, 0, 4)
+	}
 	d.pending = append(d.pending, m)
 	d.lastTS = max(d.lastTS, m.TS)
 	if len(d.pending) >= maxPending {
