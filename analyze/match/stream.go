@@ -143,13 +143,38 @@ type item struct {
 }
 
 // reorderHeap is a binary min-heap of items by key. Not container/heap:
-// its interface boxes each item (a Message, hundreds of bytes) on Push
-// and again on Pop, two allocations a SIP message.
-type reorderHeap []item
+// its interface boxes each item (a Message, 640 bytes) on Push and
+// again on Pop, two allocations a SIP message. The heap orders small
+// entries; the messages wait in slots, so that sifting moves 32 bytes,
+// not a Message, at each level.
+type reorderHeap struct {
+	h     []heapEntry
+	slots []Message
+	free  []int
+}
+
+type heapEntry struct {
+	key  sortKey
+	slot int
+}
+
+func (h *reorderHeap) len() int { return len(h.h) }
+
+// least is the least key; the heap must not be empty.
+func (h *reorderHeap) least() sortKey { return h.h[0].key }
 
 func (h *reorderHeap) push(it item) {
-	*h = append(*h, it)
-	q := *h
+	var slot int
+	if n := len(h.free); n > 0 {
+		slot = h.free[n-1]
+		h.free = h.free[:n-1]
+		h.slots[slot] = it.msg
+	} else {
+		slot = len(h.slots)
+		h.slots = append(h.slots, it.msg)
+	}
+	h.h = append(h.h, heapEntry{it.key, slot})
+	q := h.h
 	for i := len(q) - 1; i > 0; {
 		p := (i - 1) / 2
 		if q[p].key.cmp(q[i].key) <= 0 {
@@ -161,11 +186,10 @@ func (h *reorderHeap) push(it item) {
 }
 
 func (h *reorderHeap) pop() item {
-	q := *h
+	q := h.h
 	top := q[0]
 	n := len(q) - 1
 	q[0] = q[n]
-	q[n] = item{}
 	q = q[:n]
 	for i := 0; ; {
 		l, m := 2*i+1, i
@@ -181,8 +205,11 @@ func (h *reorderHeap) pop() item {
 		q[i], q[m] = q[m], q[i]
 		i = m
 	}
-	*h = q
-	return top
+	h.h = q
+	it := item{key: top.key, msg: h.slots[top.slot]}
+	h.slots[top.slot] = Message{} // holds no parsed message past its turn
+	h.free = append(h.free, top.slot)
+	return it
 }
 
 // closedEntry is one slot of Streamer.closedRing: a LAN Call-ID and the
@@ -290,7 +317,7 @@ func (s *Streamer) AddPrepared(sm correlate.SIPMessage, m Message) {
 	// to close on it), plus what the constant offset misses of the drift,
 	// plus a second to spare.
 	margin := s.opt.Window + int64(1e9) + int64(abs(s.drift)*1e-6*float64(s.now-s.start))
-	for len(s.reorder) > 0 && s.reorder[0].key.ts < s.now-margin {
+	for s.reorder.len() > 0 && s.reorder.least().ts < s.now-margin {
 		it := s.reorder.pop()
 		s.process(it.key, it.msg)
 	}
@@ -298,7 +325,7 @@ func (s *Streamer) AddPrepared(sm correlate.SIPMessage, m Message) {
 
 // Close hands over every dialog still open, in the order they opened.
 func (s *Streamer) Close() {
-	for len(s.reorder) > 0 {
+	for s.reorder.len() > 0 {
 		it := s.reorder.pop()
 		s.process(it.key, it.msg)
 	}
