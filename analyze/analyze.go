@@ -253,7 +253,7 @@ func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, 
 }
 
 // prepareBatch is how many SIP messages go to a worker at a time.
-const prepareBatch = 32
+const prepareBatch = 16
 
 // Sink takes what a streamed analysis judged (Options.Sink), in the order
 // the pipeline judges it. Its methods are called on one goroutine; an
