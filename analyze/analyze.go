@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
@@ -155,15 +156,11 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 // messages on up to workers goroutines and calls f with each, in spool
 // order, on the calling goroutine. Parsing and diffing are most of the
 // cost of a SIP-heavy capture; grouping and judging stay sequential.
+//
+// Messages travel in batches of prepareBatch, a few batches in flight:
+// a channel send and a wake-up per message, four of them, cost more
+// than a small message's parse (issue 15).
 func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, match.Message) error) error {
-	type job struct {
-		sm  correlate.SIPMessage
-		m   match.Message
-		err error
-		// done carries the job back once prepared; jobs are consumed in
-		// the order they were queued, so the order needs no sorting.
-		done chan *job
-	}
 	if workers < 2 {
 		return sip.Each(func(_, v []byte) error {
 			sm, err := match.DecodeSIP(v)
@@ -173,46 +170,90 @@ func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, 
 			return f(sm, match.Prepare(sm))
 		})
 	}
-	work := make(chan *job, 4*workers)
-	queue := make(chan *job, 4*workers)
+	type batch struct {
+		sms []correlate.SIPMessage
+		ms  []match.Message
+		// done is signalled once the batch is prepared; batches are
+		// consumed in the order they were queued.
+		done chan struct{}
+	}
+	inFlight := 2 * workers
+	free := make(chan *batch, inFlight)
+	for range inFlight {
+		free <- &batch{sms: make([]correlate.SIPMessage, 0, prepareBatch), done: make(chan struct{}, 1)}
+	}
+	work := make(chan *batch, inFlight)
+	queue := make(chan *batch, inFlight)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for jb := range work {
-				jb.m = match.Prepare(jb.sm)
-				jb.done <- jb
+			for b := range work {
+				b.ms = b.ms[:0]
+				for i := range b.sms {
+					b.ms = append(b.ms, match.Prepare(b.sms[i]))
+				}
+				b.done <- struct{}{}
 			}
 		}()
 	}
 	consumed := make(chan error, 1)
+	var failed atomic.Bool // f failed: the feed stops
 	go func() {
 		var err error
-		for jb := range queue {
-			<-jb.done
-			if err == nil {
-				err = f(jb.sm, jb.m)
+		for b := range queue {
+			<-b.done
+			for i := range b.sms {
+				if err == nil {
+					if err = f(b.sms[i], b.ms[i]); err != nil {
+						failed.Store(true)
+					}
+				}
 			}
+			clear(b.sms)
+			clear(b.ms)
+			b.sms = b.sms[:0]
+			free <- b
 		}
 		consumed <- err
 	}()
+	cur := <-free
+	send := func() {
+		work <- cur
+		queue <- cur
+	}
+	errStop := errors.New("stopped")
 	feedErr := sip.Each(func(_, v []byte) error {
+		if failed.Load() {
+			return errStop
+		}
 		sm, err := match.DecodeSIP(v)
 		if err != nil {
 			return err
 		}
-		jb := &job{sm: sm, done: make(chan *job, 1)}
-		work <- jb
-		queue <- jb
+		cur.sms = append(cur.sms, sm)
+		if len(cur.sms) == prepareBatch {
+			send()
+			cur = <-free
+		}
 		return nil
 	})
+	if len(cur.sms) > 0 {
+		send()
+	}
 	close(work)
 	close(queue)
 	err := <-consumed
 	wg.Wait()
+	if errors.Is(feedErr, errStop) {
+		feedErr = nil
+	}
 	return errors.Join(feedErr, err)
 }
+
+// prepareBatch is how many SIP messages go to a worker at a time.
+const prepareBatch = 16
 
 // Sink takes what a streamed analysis judged (Options.Sink), in the order
 // the pipeline judges it. Its methods are called on one goroutine; an

@@ -3,7 +3,6 @@ package match
 import (
 	"bytes"
 	"cmp"
-	"container/heap"
 	"fmt"
 	"github.com/sipalg/sipalg/analyze/sdp"
 	"slices"
@@ -143,18 +142,74 @@ type item struct {
 	msg Message
 }
 
-type reorderHeap []item
+// reorderHeap is a binary min-heap of items by key. Not container/heap:
+// its interface boxes each item (a Message, 640 bytes) on Push and
+// again on Pop, two allocations a SIP message. The heap orders small
+// entries; the messages wait in slots, so that sifting moves 32 bytes,
+// not a Message, at each level.
+type reorderHeap struct {
+	h     []heapEntry
+	slots []Message
+	free  []int
+}
 
-func (h reorderHeap) Len() int           { return len(h) }
-func (h reorderHeap) Less(i, j int) bool { return h[i].key.cmp(h[j].key) < 0 }
-func (h reorderHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *reorderHeap) Push(x any)        { *h = append(*h, x.(item)) }
-func (h *reorderHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	old[len(old)-1] = item{}
-	*h = old[:len(old)-1]
-	return x
+type heapEntry struct {
+	key  sortKey
+	slot int
+}
+
+func (h *reorderHeap) len() int { return len(h.h) }
+
+// least is the least key; the heap must not be empty.
+func (h *reorderHeap) least() sortKey { return h.h[0].key }
+
+func (h *reorderHeap) push(it item) {
+	var slot int
+	if n := len(h.free); n > 0 {
+		slot = h.free[n-1]
+		h.free = h.free[:n-1]
+		h.slots[slot] = it.msg
+	} else {
+		slot = len(h.slots)
+		h.slots = append(h.slots, it.msg)
+	}
+	h.h = append(h.h, heapEntry{it.key, slot})
+	q := h.h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if q[p].key.cmp(q[i].key) <= 0 {
+			break
+		}
+		q[p], q[i] = q[i], q[p]
+		i = p
+	}
+}
+
+func (h *reorderHeap) pop() item {
+	q := h.h
+	top := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q = q[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && q[l].key.cmp(q[m].key) < 0 {
+			m = l
+		}
+		if r := l + 1; r < n && q[r].key.cmp(q[m].key) < 0 {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	h.h = q
+	it := item{key: top.key, msg: h.slots[top.slot]}
+	h.slots[top.slot] = Message{} // holds no parsed message past its turn
+	h.free = append(h.free, top.slot)
+	return it
 }
 
 // closedEntry is one slot of Streamer.closedRing: a LAN Call-ID and the
@@ -255,23 +310,23 @@ func (s *Streamer) AddPrepared(sm correlate.SIPMessage, m Message) {
 	if frame == 0 {
 		frame = sm.WANFrame
 	}
-	heap.Push(&s.reorder, item{key: sortKey{ts, frame, s.seq}, msg: m})
+	s.reorder.push(item{key: sortKey{ts, frame, s.seq}, msg: m})
 	s.seq++
 	// A message decided later can be older than this one by at most the
 	// pairing window (it waited for its twin that long, or for the window
 	// to close on it), plus what the constant offset misses of the drift,
 	// plus a second to spare.
 	margin := s.opt.Window + int64(1e9) + int64(abs(s.drift)*1e-6*float64(s.now-s.start))
-	for len(s.reorder) > 0 && s.reorder[0].key.ts < s.now-margin {
-		it := heap.Pop(&s.reorder).(item)
+	for s.reorder.len() > 0 && s.reorder.least().ts < s.now-margin {
+		it := s.reorder.pop()
 		s.process(it.key, it.msg)
 	}
 }
 
 // Close hands over every dialog still open, in the order they opened.
 func (s *Streamer) Close() {
-	for len(s.reorder) > 0 {
-		it := heap.Pop(&s.reorder).(item)
+	for s.reorder.len() > 0 {
+		it := s.reorder.pop()
 		s.process(it.key, it.msg)
 	}
 	ids := make([]int, 0, len(s.open))
@@ -431,6 +486,11 @@ func (s *Streamer) process(k sortKey, m Message) {
 	d := s.dialogFor(&m, keys, hasKey)
 	s.transaction(d, &m, keys, hasKey)
 	s.observe(d, &m)
+	if d.pending == nil {
+		// A call's batch is about eight messages, a registration's four:
+		// growing from one copied each 640-byte Message four times.
+		d.pending = make([]Message, 0, 4)
+	}
 	d.pending = append(d.pending, m)
 	d.lastTS = max(d.lastTS, m.TS)
 	if len(d.pending) >= maxPending {
