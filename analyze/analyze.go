@@ -132,8 +132,11 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	}()
 	if err := prepareInOrder(sip, runtime.GOMAXPROCS(0), func(sm correlate.SIPMessage, m match.Message) error {
 		j.streamer.AddPrepared(sm, m)
-		return j.err
-	}); err != nil {
+		if j.failed.Load() {
+			return errJudged
+		}
+		return nil
+	}); err != nil && !errors.Is(err, errJudged) {
 		return nil, fmt.Errorf("analyze: matching SIP: %w", err)
 	}
 	if err := j.finish(rep); err != nil {
@@ -292,17 +295,70 @@ type judge struct {
 	// to it with the capture's.
 	mediaFs []rules.Finding
 	// w spools the streamed batches, once the first comes.
-	w   *batchWriter
-	err error
-	buf []byte
+	w *batchWriter
+	// err is the judging goroutine's first error (until judged is
+	// closed, only it touches err); failed says there is one, to the
+	// goroutine that feeds the streamer.
+	err    error
+	failed atomic.Bool
+	buf    []byte
+
+	// The dialogs are judged on a goroutine of their own, a batch behind
+	// the streamer (issue 15: matching and judging were one goroutine,
+	// the longest serial stage of a SIP-heavy run). queue carries each
+	// batch with what the evaluator may ask the streamer about it, as the
+	// streamer stood when it handed the batch over; judged is closed once
+	// the queue is drained; look is the batch being judged's.
+	queue  chan judgeJob
+	judged chan struct{}
+	look   lookSnapshot
 }
+
+// judgeJob is a batch on its way to the judging goroutine.
+type judgeJob struct {
+	b    *match.Batch
+	look lookSnapshot
+}
+
+// lookSnapshot is what rules.DialogLookup answers for one batch: the
+// dialogs its messages' Refer-To/Replaces name (REFER-TO-MISMATCH, the
+// one rule that asks) and whether a Call-ID was rewritten so far, taken
+// from the streamer when it handed the batch over, which is when the
+// evaluator asked before it judged on a goroutine of its own.
+type lookSnapshot struct {
+	rewritten bool
+	dialogs   map[string]lookDialog
+}
+
+type lookDialog struct {
+	d  match.Dialog
+	ok bool
+}
+
+// errJudged stops the feed of the streamer once judging failed; the
+// judge's own error is returned.
+var errJudged = errors.New("analyze: judging failed")
 
 // newJudge returns the judge of res's dialogs; streams holds res's RTP
 // streams (correlate.Options.StreamSink).
 func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spool) *judge {
 	j := &judge{stream: opt.Stream}
-	j.streamer = match.NewStreamer(res.Clock, match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs, FlushAfter: opt.flushAfter}, j.batch)
-	j.eval = rules.NewEvaluator(res, rules.DialogLookup{DialogOf: j.streamer.DialogOf, CallIDRewritten: j.streamer.CallIDRewritten})
+	j.streamer = match.NewStreamer(res.Clock, match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs, FlushAfter: opt.flushAfter}, j.handOver)
+	j.eval = rules.NewEvaluator(res, rules.DialogLookup{
+		DialogOf: func(id string) (match.Dialog, bool) {
+			d := j.look.dialogs[id]
+			return d.d, d.ok
+		},
+		CallIDRewritten: func() bool { return j.look.rewritten },
+	})
+	j.queue, j.judged = make(chan judgeJob, judgeQueue), make(chan struct{})
+	go func() {
+		defer close(j.judged)
+		for job := range j.queue {
+			j.look = job.look
+			j.batch(job.b)
+		}
+	}()
 	budget := opt.SpoolBudget
 	if budget <= 0 {
 		budget = spool.DefaultBudget
@@ -358,8 +414,44 @@ func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spo
 	return j
 }
 
+// judgeQueue is how many batches may wait for the judging goroutine.
+const judgeQueue = 16
+
+// handOver takes a batch from the streamer (on the streamer's
+// goroutine) to the judging goroutine, with the streamer's answers to
+// what the evaluator may ask about it.
+func (j *judge) handOver(b *match.Batch) {
+	look := lookSnapshot{rewritten: j.streamer.CallIDRewritten()}
+	for i := range b.Messages {
+		m := &b.Messages[i]
+		if m.Direction != "outbound" || m.LAN == nil {
+			continue
+		}
+		if id, ok := m.LAN.ReplacesCallID(); ok {
+			if look.dialogs == nil {
+				look.dialogs = map[string]lookDialog{}
+			}
+			d, ok := j.streamer.DialogOf(id)
+			look.dialogs[id] = lookDialog{d, ok}
+		}
+	}
+	j.queue <- judgeJob{b, look}
+}
+
+// drain waits for the judging goroutine to judge every batch handed
+// over; the streamer hands over no more.
+func (j *judge) drain() {
+	if j.queue == nil {
+		return
+	}
+	close(j.queue)
+	<-j.judged
+	j.queue = nil
+}
+
 // close releases the judge's spools, for a run that ends in an error.
 func (j *judge) close() {
+	j.drain()
 	j.stopWriter()
 	for _, s := range []*spool.Spool{j.msgs, j.fnds, j.media} {
 		if s != nil {
@@ -369,8 +461,14 @@ func (j *judge) close() {
 	j.eval.Close()
 }
 
-// batch judges one dialog's batch and passes it on.
+// batch judges one dialog's batch and passes it on, on the judging
+// goroutine.
 func (j *judge) batch(b *match.Batch) {
+	defer func() {
+		if j.err != nil {
+			j.failed.Store(true)
+		}
+	}()
 	fs := j.eval.Batch(b)
 	if !j.stream {
 		j.keep.Add(b)
@@ -466,6 +564,7 @@ func (j *judge) add(s *spool.Spool, key []byte, v jsonAppender) {
 // finish closes the streamer, runs the capture-wide rules and fills rep.
 func (j *judge) finish(rep *Report) error {
 	j.streamer.Close()
+	j.drain()
 	j.stopWriter()
 	if j.err != nil {
 		return fmt.Errorf("analyze: %w", j.err)
