@@ -130,8 +130,9 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 			j.close()
 		}
 	}()
-	if err := prepareInOrder(sip, runtime.GOMAXPROCS(0), func(sm correlate.SIPMessage, m match.Message) error {
-		j.streamer.AddPrepared(sm, m)
+	order := match.NewReorderer(res.Clock, j.streamOpt)
+	if err := prepareInOrder(sip, order, runtime.GOMAXPROCS(0), func(o match.Ordered, m match.Message) error {
+		j.streamer.AddOrdered(o, m)
 		if j.failed.Load() {
 			return errJudged
 		}
@@ -155,26 +156,40 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	return rep, nil
 }
 
-// prepareInOrder decodes and prepares (parses, diffs) the spooled SIP
-// messages on up to workers goroutines and calls f with each, in spool
-// order, on the calling goroutine. Parsing and diffing are most of the
-// cost of a SIP-heavy capture; grouping and judging stay sequential.
+// prepareInOrder decodes the spooled SIP messages, puts them in order,
+// prepares (parses, diffs) them on up to workers goroutines and calls f
+// with each, in order, on the calling goroutine. Parsing and diffing are
+// most of the cost of a SIP-heavy capture; grouping and judging stay
+// sequential. Messages wait for their turn raw (the Reorderer), not
+// prepared.
 //
 // Messages travel in batches of prepareBatch, a few batches in flight:
 // a channel send and a wake-up per message, four of them, cost more
 // than a small message's parse (issue 15).
-func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, match.Message) error) error {
+func prepareInOrder(sip *spool.Spool, order *match.Reorderer, workers int, f func(match.Ordered, match.Message) error) error {
 	if workers < 2 {
-		return sip.Each(func(_, v []byte) error {
+		var ferr error
+		ready := func(o match.Ordered) {
+			if ferr == nil {
+				ferr = f(o, match.Prepare(o.SIP))
+			}
+		}
+		err := sip.Each(func(_, v []byte) error {
 			sm, err := match.DecodeSIP(v)
 			if err != nil {
 				return err
 			}
-			return f(sm, match.Prepare(sm))
+			order.Add(sm, ready)
+			return ferr
 		})
+		if err == nil {
+			order.Close(ready)
+			err = ferr
+		}
+		return err
 	}
 	type batch struct {
-		sms []correlate.SIPMessage
+		sms []match.Ordered
 		ms  []match.Message
 		// done is signalled once the batch is prepared; batches are
 		// consumed in the order they were queued.
@@ -183,7 +198,7 @@ func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, 
 	inFlight := 2 * workers
 	free := make(chan *batch, inFlight)
 	for range inFlight {
-		free <- &batch{sms: make([]correlate.SIPMessage, 0, prepareBatch), done: make(chan struct{}, 1)}
+		free <- &batch{sms: make([]match.Ordered, 0, prepareBatch), done: make(chan struct{}, 1)}
 	}
 	work := make(chan *batch, inFlight)
 	queue := make(chan *batch, inFlight)
@@ -195,7 +210,7 @@ func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, 
 			for b := range work {
 				b.ms = b.ms[:0]
 				for i := range b.sms {
-					b.ms = append(b.ms, match.Prepare(b.sms[i]))
+					b.ms = append(b.ms, match.Prepare(b.sms[i].SIP))
 				}
 				b.done <- struct{}{}
 			}
@@ -226,6 +241,13 @@ func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, 
 		work <- cur
 		queue <- cur
 	}
+	ready := func(o match.Ordered) {
+		cur.sms = append(cur.sms, o)
+		if len(cur.sms) == prepareBatch {
+			send()
+			cur = <-free
+		}
+	}
 	errStop := errors.New("stopped")
 	feedErr := sip.Each(func(_, v []byte) error {
 		if failed.Load() {
@@ -235,13 +257,12 @@ func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, 
 		if err != nil {
 			return err
 		}
-		cur.sms = append(cur.sms, sm)
-		if len(cur.sms) == prepareBatch {
-			send()
-			cur = <-free
-		}
+		order.Add(sm, ready)
 		return nil
 	})
+	if feedErr == nil {
+		order.Close(ready)
+	}
 	if len(cur.sms) > 0 {
 		send()
 	}
@@ -281,14 +302,15 @@ type MediaSink interface {
 // judge takes the dialogs from the streamer to the evaluator, and their
 // messages and findings to the report (kept, or spooled).
 type judge struct {
-	streamer *match.Streamer
-	eval     *rules.Evaluator
-	stream   bool
-	keep     *match.Collector
-	findings []rules.Finding
-	msgs     *spool.Spool
-	fnds     *spool.Spool
-	media    *spool.Spool
+	streamer  *match.Streamer
+	streamOpt match.StreamOptions
+	eval      *rules.Evaluator
+	stream    bool
+	keep      *match.Collector
+	findings  []rules.Finding
+	msgs      *spool.Spool
+	fnds      *spool.Spool
+	media     *spool.Spool
 	// sink (Options.Sink) is fed instead of msgs, fnds and media.
 	sink Sink
 	// mediaFs are the media findings of a MediaSink's analysis, given
@@ -343,7 +365,8 @@ var errJudged = errors.New("analyze: judging failed")
 // streams (correlate.Options.StreamSink).
 func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spool) *judge {
 	j := &judge{stream: opt.Stream}
-	j.streamer = match.NewStreamer(res.Clock, match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs, FlushAfter: opt.flushAfter}, j.handOver)
+	j.streamOpt = match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs, FlushAfter: opt.flushAfter}
+	j.streamer = match.NewStreamer(res.Clock, j.streamOpt, j.handOver)
 	j.eval = rules.NewEvaluator(res, rules.DialogLookup{
 		DialogOf: func(id string) (match.Dialog, bool) {
 			d := j.look.dialogs[id]

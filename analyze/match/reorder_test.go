@@ -12,13 +12,12 @@ import (
 func TestReorderHeap(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for round := 0; round < 50; round++ {
-		var h reorderHeap
+		var h reorderHeap[Message]
 		var ref []sortKey
 		pop := func() {
-			it := h.pop()
-			got := it.key
-			if it.msg.ID != got.seq {
-				t.Fatalf("round %d: key %+v came with message %d", round, got, it.msg.ID)
+			got, msg := h.pop()
+			if msg.ID != got.seq {
+				t.Fatalf("round %d: key %+v came with message %d", round, got, msg.ID)
 			}
 			slices.SortFunc(ref, func(a, b sortKey) int { return a.cmp(b) })
 			if got != ref[0] {
@@ -28,7 +27,7 @@ func TestReorderHeap(t *testing.T) {
 		}
 		for i := 0; i < 300; i++ {
 			k := sortKey{ts: int64(r.IntN(40)), frame: r.IntN(3), seq: i}
-			h.push(item{key: k, msg: Message{ID: i}})
+			h.push(k, Message{ID: i})
 			ref = append(ref, k)
 			if r.IntN(3) == 0 {
 				pop()
