@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/correlate"
@@ -129,10 +130,14 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 			j.close()
 		}
 	}()
-	if err := prepareInOrder(sip, runtime.GOMAXPROCS(0), func(sm correlate.SIPMessage, m match.Message) error {
-		j.streamer.AddPrepared(sm, m)
-		return j.err
-	}); err != nil {
+	order := match.NewReorderer(res.Clock, j.streamOpt)
+	if err := prepareInOrder(sip, order, runtime.GOMAXPROCS(0), func(o match.Ordered, m match.Message) error {
+		j.streamer.AddOrdered(o, m)
+		if j.failed.Load() {
+			return errJudged
+		}
+		return nil
+	}); err != nil && !errors.Is(err, errJudged) {
 		return nil, fmt.Errorf("analyze: matching SIP: %w", err)
 	}
 	if err := j.finish(rep); err != nil {
@@ -151,68 +156,128 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	return rep, nil
 }
 
-// prepareInOrder decodes and prepares (parses, diffs) the spooled SIP
-// messages on up to workers goroutines and calls f with each, in spool
-// order, on the calling goroutine. Parsing and diffing are most of the
-// cost of a SIP-heavy capture; grouping and judging stay sequential.
-func prepareInOrder(sip *spool.Spool, workers int, f func(correlate.SIPMessage, match.Message) error) error {
-	type job struct {
-		sm  correlate.SIPMessage
-		m   match.Message
-		err error
-		// done carries the job back once prepared; jobs are consumed in
-		// the order they were queued, so the order needs no sorting.
-		done chan *job
-	}
+// prepareInOrder decodes the spooled SIP messages, puts them in order,
+// prepares (parses, diffs) them on up to workers goroutines and calls f
+// with each, in order, on the calling goroutine. Parsing and diffing are
+// most of the cost of a SIP-heavy capture; grouping and judging stay
+// sequential. Messages wait for their turn raw (the Reorderer), not
+// prepared.
+//
+// Messages travel in batches of prepareBatch, a few batches in flight:
+// a channel send and a wake-up per message, four of them, cost more
+// than a small message's parse (issue 15).
+func prepareInOrder(sip *spool.Spool, order *match.Reorderer, workers int, f func(match.Ordered, match.Message) error) error {
 	if workers < 2 {
-		return sip.Each(func(_, v []byte) error {
+		var ferr error
+		ready := func(o match.Ordered) {
+			if ferr == nil {
+				ferr = f(o, match.Prepare(o.SIP))
+			}
+		}
+		err := sip.Each(func(_, v []byte) error {
 			sm, err := match.DecodeSIP(v)
 			if err != nil {
 				return err
 			}
-			return f(sm, match.Prepare(sm))
+			order.Add(sm, ready)
+			return ferr
 		})
+		if err == nil {
+			order.Close(ready)
+			err = ferr
+		}
+		return err
 	}
-	work := make(chan *job, 4*workers)
-	queue := make(chan *job, 4*workers)
+	type batch struct {
+		sms []match.Ordered
+		ms  []match.Message
+		// done is signalled once the batch is prepared; batches are
+		// consumed in the order they were queued.
+		done chan struct{}
+	}
+	inFlight := 2 * workers
+	free := make(chan *batch, inFlight)
+	for range inFlight {
+		free <- &batch{sms: make([]match.Ordered, 0, prepareBatch), done: make(chan struct{}, 1)}
+	}
+	work := make(chan *batch, inFlight)
+	queue := make(chan *batch, inFlight)
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for jb := range work {
-				jb.m = match.Prepare(jb.sm)
-				jb.done <- jb
+			for b := range work {
+				b.ms = b.ms[:0]
+				for i := range b.sms {
+					b.ms = append(b.ms, match.Prepare(b.sms[i].SIP))
+				}
+				b.done <- struct{}{}
 			}
 		}()
 	}
 	consumed := make(chan error, 1)
+	var failed atomic.Bool // f failed: the feed stops
 	go func() {
 		var err error
-		for jb := range queue {
-			<-jb.done
-			if err == nil {
-				err = f(jb.sm, jb.m)
+		for b := range queue {
+			<-b.done
+			for i := range b.sms {
+				if err == nil {
+					if err = f(b.sms[i], b.ms[i]); err != nil {
+						failed.Store(true)
+					}
+				}
 			}
+			clear(b.sms)
+			clear(b.ms)
+			b.sms = b.sms[:0]
+			free <- b
 		}
 		consumed <- err
 	}()
+	cur := <-free
+	send := func() {
+		work <- cur
+		queue <- cur
+	}
+	ready := func(o match.Ordered) {
+		cur.sms = append(cur.sms, o)
+		if len(cur.sms) == prepareBatch {
+			send()
+			cur = <-free
+		}
+	}
+	errStop := errors.New("stopped")
 	feedErr := sip.Each(func(_, v []byte) error {
+		if failed.Load() {
+			return errStop
+		}
 		sm, err := match.DecodeSIP(v)
 		if err != nil {
 			return err
 		}
-		jb := &job{sm: sm, done: make(chan *job, 1)}
-		work <- jb
-		queue <- jb
+		order.Add(sm, ready)
 		return nil
 	})
+	if feedErr == nil {
+		order.Close(ready)
+	}
+	if len(cur.sms) > 0 {
+		send()
+	}
 	close(work)
 	close(queue)
 	err := <-consumed
 	wg.Wait()
+	if errors.Is(feedErr, errStop) {
+		feedErr = nil
+	}
 	return errors.Join(feedErr, err)
 }
+
+// prepareBatch is how many SIP messages go to a worker at a time.
+const prepareBatch = 16
 
 // Sink takes what a streamed analysis judged (Options.Sink), in the order
 // the pipeline judges it. Its methods are called on one goroutine; an
@@ -237,31 +302,86 @@ type MediaSink interface {
 // judge takes the dialogs from the streamer to the evaluator, and their
 // messages and findings to the report (kept, or spooled).
 type judge struct {
-	streamer *match.Streamer
-	eval     *rules.Evaluator
-	stream   bool
-	keep     *match.Collector
-	findings []rules.Finding
-	msgs     *spool.Spool
-	fnds     *spool.Spool
-	media    *spool.Spool
+	streamer  *match.Streamer
+	streamOpt match.StreamOptions
+	eval      *rules.Evaluator
+	stream    bool
+	keep      *match.Collector
+	findings  []rules.Finding
+	msgs      *spool.Spool
+	fnds      *spool.Spool
+	media     *spool.Spool
 	// sink (Options.Sink) is fed instead of msgs, fnds and media.
 	sink Sink
 	// mediaFs are the media findings of a MediaSink's analysis, given
 	// to it with the capture's.
 	mediaFs []rules.Finding
 	// w spools the streamed batches, once the first comes.
-	w   *batchWriter
-	err error
-	buf []byte
+	w *batchWriter
+	// err is the judging goroutine's first error (until judged is
+	// closed, only it touches err); failed says there is one, to the
+	// goroutine that feeds the streamer.
+	err    error
+	failed atomic.Bool
+	buf    []byte
+
+	// The dialogs are judged on a goroutine of their own, a batch behind
+	// the streamer (issue 15: matching and judging were one goroutine,
+	// the longest serial stage of a SIP-heavy run). queue carries each
+	// batch with what the evaluator may ask the streamer about it, as the
+	// streamer stood when it handed the batch over; judged is closed once
+	// the queue is drained; look is the batch being judged's.
+	queue  chan judgeJob
+	judged chan struct{}
+	look   lookSnapshot
 }
+
+// judgeJob is a batch on its way to the judging goroutine.
+type judgeJob struct {
+	b    *match.Batch
+	look lookSnapshot
+}
+
+// lookSnapshot is what rules.DialogLookup answers for one batch: the
+// dialogs its messages' Refer-To/Replaces name (REFER-TO-MISMATCH, the
+// one rule that asks) and whether a Call-ID was rewritten so far, taken
+// from the streamer when it handed the batch over, which is when the
+// evaluator asked before it judged on a goroutine of its own.
+type lookSnapshot struct {
+	rewritten bool
+	dialogs   map[string]lookDialog
+}
+
+type lookDialog struct {
+	d  match.Dialog
+	ok bool
+}
+
+// errJudged stops the feed of the streamer once judging failed; the
+// judge's own error is returned.
+var errJudged = errors.New("analyze: judging failed")
 
 // newJudge returns the judge of res's dialogs; streams holds res's RTP
 // streams (correlate.Options.StreamSink).
 func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spool) *judge {
 	j := &judge{stream: opt.Stream}
-	j.streamer = match.NewStreamer(res.Clock, match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs, FlushAfter: opt.flushAfter}, j.batch)
-	j.eval = rules.NewEvaluator(res, rules.DialogLookup{DialogOf: j.streamer.DialogOf, CallIDRewritten: j.streamer.CallIDRewritten})
+	j.streamOpt = match.StreamOptions{MaxOpenDialogs: lim.MaxOpenDialogs, FlushAfter: opt.flushAfter}
+	j.streamer = match.NewStreamer(res.Clock, j.streamOpt, j.handOver)
+	j.eval = rules.NewEvaluator(res, rules.DialogLookup{
+		DialogOf: func(id string) (match.Dialog, bool) {
+			d := j.look.dialogs[id]
+			return d.d, d.ok
+		},
+		CallIDRewritten: func() bool { return j.look.rewritten },
+	})
+	j.queue, j.judged = make(chan judgeJob, judgeQueue), make(chan struct{})
+	go func() {
+		defer close(j.judged)
+		for job := range j.queue {
+			j.look = job.look
+			j.batch(job.b)
+		}
+	}()
 	budget := opt.SpoolBudget
 	if budget <= 0 {
 		budget = spool.DefaultBudget
@@ -317,8 +437,44 @@ func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spo
 	return j
 }
 
+// judgeQueue is how many batches may wait for the judging goroutine.
+const judgeQueue = 16
+
+// handOver takes a batch from the streamer (on the streamer's
+// goroutine) to the judging goroutine, with the streamer's answers to
+// what the evaluator may ask about it.
+func (j *judge) handOver(b *match.Batch) {
+	look := lookSnapshot{rewritten: j.streamer.CallIDRewritten()}
+	for i := range b.Messages {
+		m := &b.Messages[i]
+		if m.Direction != "outbound" || m.LAN == nil {
+			continue
+		}
+		if id, ok := m.LAN.ReplacesCallID(); ok {
+			if look.dialogs == nil {
+				look.dialogs = map[string]lookDialog{}
+			}
+			d, ok := j.streamer.DialogOf(id)
+			look.dialogs[id] = lookDialog{d, ok}
+		}
+	}
+	j.queue <- judgeJob{b, look}
+}
+
+// drain waits for the judging goroutine to judge every batch handed
+// over; the streamer hands over no more.
+func (j *judge) drain() {
+	if j.queue == nil {
+		return
+	}
+	close(j.queue)
+	<-j.judged
+	j.queue = nil
+}
+
 // close releases the judge's spools, for a run that ends in an error.
 func (j *judge) close() {
+	j.drain()
 	j.stopWriter()
 	for _, s := range []*spool.Spool{j.msgs, j.fnds, j.media} {
 		if s != nil {
@@ -328,8 +484,14 @@ func (j *judge) close() {
 	j.eval.Close()
 }
 
-// batch judges one dialog's batch and passes it on.
+// batch judges one dialog's batch and passes it on, on the judging
+// goroutine.
 func (j *judge) batch(b *match.Batch) {
+	defer func() {
+		if j.err != nil {
+			j.failed.Store(true)
+		}
+	}()
 	fs := j.eval.Batch(b)
 	if !j.stream {
 		j.keep.Add(b)
@@ -425,6 +587,7 @@ func (j *judge) add(s *spool.Spool, key []byte, v jsonAppender) {
 // finish closes the streamer, runs the capture-wide rules and fills rep.
 func (j *judge) finish(rep *Report) error {
 	j.streamer.Close()
+	j.drain()
 	j.stopWriter()
 	if j.err != nil {
 		return fmt.Errorf("analyze: %w", j.err)

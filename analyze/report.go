@@ -91,7 +91,7 @@ func (r *Report) StreamJSONField(name string) (each func(yield func(elem []byte)
 		return nil, "", false
 	}
 	return func(yield func([]byte) error) error {
-		return s.Each(func(_, v []byte) error { return yield(v) })
+		return s.EachTransient(func(_, v []byte) error { return yield(v) })
 	}, elemPrefix, true
 }
 

@@ -63,7 +63,7 @@ func (s *sampler) add(e *event) {
 		s.m[e.key] = v
 		return
 	}
-	s.m[e.key] = sample{ts: e.ts, src: e.src, dst: e.dst}
+	s.m[e.key] = sample{ts: e.ts, src: e.ep.src, dst: e.ep.dst}
 	for len(s.m) > clockSampleMax {
 		s.thr /= 2
 		for k := range s.m {

@@ -434,6 +434,14 @@ func CorrelateSources(lan, wan capture.Source, opt Options) (*Result, error) {
 	}
 	if !p.cut {
 		p.logs = first.logs // a cut capture's SIP is keyed anew (see sipKeys.short)
+		for i, l := range first.logs {
+			if l != nil {
+				// The log holds the keys: a side read from its log
+				// replays none (up to 4 MiB a side, otherwise held
+				// through the second pass).
+				first.keys[i].rec = nil
+			}
+		}
 	}
 	if err := p.run(lan, wan, opt.Limits, opt.KeepSIP); err != nil {
 		return nil, err

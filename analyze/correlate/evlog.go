@@ -203,8 +203,8 @@ func (w *logWriter) eventSlow(e *event, data []byte) {
 	b = binary.AppendUvarint(b, uint64(max(e.flow, 0)))
 	if def {
 		b = append(b, e.proto)
-		b = appendEndpoint(b, e.src)
-		b = appendEndpoint(b, e.dst)
+		b = appendEndpoint(b, e.ep.src)
+		b = appendEndpoint(b, e.ep.dst)
 	}
 	b = binary.AppendVarint(b, e.ts-w.ts)
 	if h&logFrame != 0 {
@@ -334,7 +334,7 @@ type logReader struct {
 	pos, end int
 	read     int64 // bytes of the log read
 	eof      bool
-	flows    []flowKey  // by number
+	flows    flowStore  // by number, for the events to point to
 	last     []flowLast // with defined: flows has the flow
 	ts       int64
 	frame    int
@@ -443,23 +443,27 @@ func (r *logReader) next(e *event, u *capture.Unreachable) (data []byte, isU boo
 		return nil, false, errLogCorrupt
 	}
 	var k *flowKey
-	var inline flowKey
 	var last *flowLast
 	if h&logFlowDef != 0 {
-		k = &inline
-		if id > 0 {
-			r.flows, r.last = growFor(r.flows, int32(id)), growFor(r.last, int32(id))
-			k, last = &r.flows[id], &r.last[id]
+		var def flowKey
+		def.proto = d.byte()
+		def.src = d.endpoint()
+		def.dst = d.endpoint()
+		if id == 0 {
+			k = &def // not numbered: a flow of its own
+		} else {
+			r.last = growFor(r.last, int32(id))
+			if last = &r.last[id]; last.defined {
+				return nil, false, errLogCorrupt // the writer defines a flow once
+			}
 			last.defined = true
+			k = r.flows.put(int32(id), def)
 		}
-		k.proto = d.byte()
-		k.src = d.endpoint()
-		k.dst = d.endpoint()
 	} else {
-		if id == 0 || int(id) >= len(r.flows) || !r.last[id].defined {
+		if id == 0 || int(id) >= len(r.last) || !r.last[id].defined {
 			return nil, false, errLogCorrupt
 		}
-		k, last = &r.flows[id], &r.last[id]
+		k, last = r.flows.at(int32(id)), &r.last[id]
 	}
 	ts := r.ts + d.varint()
 	frame := r.frame + 1
@@ -495,7 +499,7 @@ func (r *logReader) next(e *event, u *capture.Unreachable) (data []byte, isU boo
 		}
 	}
 	r.ts, r.frame = ts, frame
-	*e = event{ts: ts, frame: frame, src: k.src, dst: k.dst, key: key, flow: int32(id), proto: k.proto, kind: kind, ttl: ttl, cut: h&logCut != 0, seq: -1, ssrc: ssrc, rseq: rseq}
+	*e = event{ts: ts, frame: frame, ep: k, key: key, flow: int32(id), proto: k.proto, kind: kind, ttl: ttl, cut: h&logCut != 0, seq: -1, ssrc: ssrc, rseq: rseq}
 	if kind == KindSIP {
 		data = d.b[d.i:]
 	}

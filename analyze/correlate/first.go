@@ -116,6 +116,9 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 		return true
 	}
 	var e event
+	// The first pass's events are read during sample only: they point
+	// to a flow of the packet's own, made anew for each.
+	var ep flowKey
 	// The first pass numbers each flow as the second would, for the
 	// inventory, the host table and the event log to find theirs by
 	// number.
@@ -154,7 +157,8 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 				lw.unreachable(u, p.Proto)
 			}
 		}
-		packetEvents(p, keys, flow, &e, sample)
+		ep = flowKey{p.Proto, p.Src, p.Dst}
+		packetEvents(p, keys, flow, &ep, &e, sample)
 	}
 	*sp = span
 	hosts.finish()

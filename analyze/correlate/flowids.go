@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"net/netip"
 
+	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/flowcache"
 )
 
@@ -124,4 +125,57 @@ func growFor[T any](s []T, n int32) []T {
 	g := make([]T, n+1, max(2*cap(s), int(n)+1, 64))
 	copy(g, s)
 	return g
+}
+
+// flowStore holds one side's flows by number, for the events of the
+// second pass to point to (event.ep), in chunks that never move: a
+// pointer the reader hands to the pairing goroutine stays valid while
+// the store grows, and a flow, once stored, is never changed.
+type flowStore struct {
+	chunks []*[flowChunk]storedFlow
+}
+
+type storedFlow struct {
+	k   flowKey
+	set bool
+}
+
+// flowChunk is the flows of one chunk of a flowStore (18 KiB).
+const flowChunk = 256
+
+// at returns flow number id, nil when it was never put.
+func (s *flowStore) at(id int32) *flowKey {
+	if id <= 0 || int(id/flowChunk) >= len(s.chunks) {
+		return nil
+	}
+	f := &s.chunks[id/flowChunk][id%flowChunk]
+	if !f.set {
+		return nil
+	}
+	return &f.k
+}
+
+// put stores k as flow number id (> 0) unless one is stored, and returns
+// the stored flow.
+func (s *flowStore) put(id int32, k flowKey) *flowKey {
+	for int(id/flowChunk) >= len(s.chunks) {
+		s.chunks = append(s.chunks, new([flowChunk]storedFlow))
+	}
+	f := &s.chunks[id/flowChunk][id%flowChunk]
+	if !f.set {
+		f.k, f.set = k, true
+	}
+	return &f.k
+}
+
+// flow returns the flow of packet p, flow number id: the stored one, or
+// (id 0: not numbered) a flow of its own.
+func (s *flowStore) flow(id int32, p *capture.Packet) *flowKey {
+	if id <= 0 {
+		return &flowKey{p.Proto, p.Src, p.Dst}
+	}
+	if f := s.at(id); f != nil {
+		return f
+	}
+	return s.put(id, flowKey{p.Proto, p.Src, p.Dst})
 }

@@ -33,6 +33,7 @@ func (p *pairer) result() *Result {
 			p.confirmExpiry(ms)
 		}
 		m := &ms.m
+		m.PacketsOut, m.PacketsIn = ms.out, ms.in
 		m.Kind = ms.kind()
 		m.FirstSeen = time.Unix(0, ms.first).UTC()
 		m.LastSeen = time.Unix(0, ms.last).UTC()

@@ -154,17 +154,22 @@ type epKey struct {
 	ep    netip.AddrPort
 }
 
+// mstate is a mapping being counted. The fields every pair updates come
+// first, m (which result completes) last: a pair touches one cache line
+// of a mapping, not three. out and in are m.PacketsOut and m.PacketsIn
+// while the pass runs.
 type mstate struct {
-	m                Mapping
 	first, last      int64
 	lastOut, lastIn  int64
+	suspectT         int64 // a drop awaiting confirmation, 0 if none
+	out, in          int
 	kinds            [4]int
 	maxIdle          int64
 	survived         bool
 	expiryUpper      int64 // ns, 0 if none
-	suspectT         int64 // a drop awaiting confirmation, 0 if none
 	suspectGap       int64
 	remotesTruncated bool
+	m                Mapping
 }
 
 // reservoir keeps a uniform sample of at most latencySamples values with a
@@ -373,7 +378,7 @@ func (p *pairer) handle(e *event, lanSide bool, t int64) {
 		if lanSide {
 			side = SideLAN
 		}
-		p.addUnpaired(Unpaired{Side: side, Frame: e.frame, Direction: dirUnknown.String(), Kind: e.kind, State: StateUnpaired, Src: e.src, Dst: e.dst, seq: int(e.seq)})
+		p.addUnpaired(Unpaired{Side: side, Frame: e.frame, Direction: dirUnknown.String(), Kind: e.kind, State: StateUnpaired, Src: e.ep.src, Dst: e.ep.dst, seq: int(e.seq)})
 		return
 	}
 	if lanSide {
@@ -492,17 +497,17 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 		if ms.suspectT != 0 && lt > ms.suspectT {
 			p.confirmExpiry(ms)
 		}
-		ms.m.PacketsOut++
+		ms.out++
 		ms.lastOut = lt
 	} else {
 		gap := wt - ms.last
 		if wp != nil && wp.mapID == m.mapID {
 			gap = wp.gapAny
 		}
-		if ms.m.PacketsOut+ms.m.PacketsIn > 0 && gap > ms.maxIdle {
+		if ms.out+ms.in > 0 && gap > ms.maxIdle {
 			ms.maxIdle = gap
 		}
-		if ms.m.PacketsOut+ms.m.PacketsIn > 0 {
+		if ms.out+ms.in > 0 {
 			ms.survived = true
 		}
 		if ms.suspectT != 0 && wt > ms.suspectT {
@@ -512,7 +517,7 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 				p.confirmExpiry(ms)
 			}
 		}
-		ms.m.PacketsIn++
+		ms.in++
 		ms.lastIn = wt
 	}
 	ms.kinds[l.kind]++
@@ -525,9 +530,9 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 // remoteEnd is the far end of a pair whose WAN twin is w.
 func (m *pairMemo) remoteEnd(w *event) netip.AddrPort {
 	if m.dir == dirOutbound {
-		return w.dst
+		return w.ep.dst
 	}
-	return w.src
+	return w.ep.src
 }
 
 // learnPair works out what pairing l with w decides for their flows (the
@@ -536,8 +541,8 @@ func (m *pairMemo) remoteEnd(w *event) netip.AddrPort {
 // flows are numbered, the direction known and the mapping found;
 // otherwise in a scratch memo used for this pair only.
 func (p *pairer) learnPair(l, w *event, lt, wt int64, media bool) (*pairMemo, *sstate) {
-	m := pairMemo{wan: w.flow, ssrc: l.ssrc, same: l.src == w.src && l.dst == w.dst, mapID: -1}
-	m.dir = twinDirection(l.src, l.dst, w.src, w.dst)
+	m := pairMemo{wan: w.flow, ssrc: l.ssrc, same: l.ep.src == w.ep.src && l.ep.dst == w.ep.dst, mapID: -1}
+	m.dir = twinDirection(l.ep.src, l.ep.dst, w.ep.src, w.ep.dst)
 	keep := m.dir != dirUnknown
 	if !keep {
 		m.dir = dirOutbound
@@ -545,9 +550,9 @@ func (p *pairer) learnPair(l, w *event, lt, wt int64, media bool) (*pairMemo, *s
 			m.dir = dirInbound
 		}
 	}
-	mk, remote := mkey{l.proto, l.dst, w.dst}, w.src
+	mk, remote := mkey{l.proto, l.ep.dst, w.ep.dst}, w.ep.src
 	if m.dir == dirOutbound {
-		mk, remote = mkey{l.proto, l.src, w.src}, w.dst
+		mk, remote = mkey{l.proto, l.ep.src, w.ep.src}, w.ep.dst
 	}
 	var st *sstate
 	if media {
@@ -606,7 +611,7 @@ func (p *pairer) mappingByWAN(e *event) (int32, bool) {
 			return 0, false // no mapping, and none has been made for a new endpoint since
 		}
 	}
-	k := epKey{e.proto, e.dst}
+	k := epKey{e.proto, e.ep.dst}
 	c, ok := p.byWAN.Get(hashEP(k), k)
 	if wm != nil {
 		*wm = wanMemo{cell: c, n: p.byWAN.Len(), known: true}
@@ -832,14 +837,14 @@ func (p *pairer) noteRefusal(e *event, t int64) {
 			return // a flood of refusals: the rest pin nothing
 		}
 	}
-	p.refused[refKey{uint8(e.key), e.src, e.dst}] = t
+	p.refused[refKey{uint8(e.key), e.ep.src, e.ep.dst}] = t
 }
 
 // refusedAt reports whether the router refused the WAN packet e (at t)
 // with an ICMP error within a pairing window: the router itself shows
 // the drop, whether or not the LAN capture was running.
 func (p *pairer) refusedAt(e *event, t int64) bool {
-	rt, ok := p.refused[refKey{e.proto, e.src, e.dst}]
+	rt, ok := p.refused[refKey{e.proto, e.ep.src, e.ep.dst}]
 	return ok && rt >= t && rt-t <= p.window
 }
 
@@ -847,10 +852,10 @@ func (p *pairer) unpairedLAN(w *pend) {
 	e := &w.ev
 	dir := dirInbound
 	switch {
-	case p.lanHosts[e.src.Addr()]:
+	case p.lanHosts[e.ep.src.Addr()]:
 		dir = dirOutbound
-	case p.lanHosts[e.dst.Addr()]:
-	case e.src.Addr().IsPrivate():
+	case p.lanHosts[e.ep.dst.Addr()]:
+	case e.ep.src.Addr().IsPrivate():
 		dir = dirOutbound
 	}
 	state := "generated"
@@ -862,7 +867,7 @@ func (p *pairer) unpairedLAN(w *pend) {
 	} else if p.unpairable(e.kind) {
 		state = StateUnpaired
 	}
-	p.addUnpaired(Unpaired{Side: SideLAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq), rec: e.rec})
+	p.addUnpaired(Unpaired{Side: SideLAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.ep.src, Dst: e.ep.dst, seq: int(e.seq), rec: e.rec})
 	p.streamUnpaired(e, dir, state, w.t)
 }
 
@@ -886,14 +891,14 @@ func (p *pairer) unpairedWAN(w *pend) {
 	e := &w.ev
 	dir := dirUnknown
 	switch {
-	case p.public[e.dst.Addr()] || w.mapID >= 0:
+	case p.public[e.ep.dst.Addr()] || w.mapID >= 0:
 		dir = dirInbound
-	case p.public[e.src.Addr()]:
+	case p.public[e.ep.src.Addr()]:
 		dir = dirOutbound
 	case len(p.public) > 0:
-	case p.wanOnly[e.dst.Addr()]:
+	case p.wanOnly[e.ep.dst.Addr()]:
 		dir = dirInbound // no pair yet: the router's address is the one the LAN never names
-	case p.wanOnly[e.src.Addr()]:
+	case p.wanOnly[e.ep.src.Addr()]:
 		dir = dirOutbound
 	}
 	state := "dropped"
@@ -905,14 +910,14 @@ func (p *pairer) unpairedWAN(w *pend) {
 	} else if p.unpairable(e.kind) {
 		state = StateUnpaired
 	}
-	p.addUnpaired(Unpaired{Side: SideWAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.src, Dst: e.dst, seq: int(e.seq), rec: e.rec})
+	p.addUnpaired(Unpaired{Side: SideWAN, Frame: e.frame, Direction: dir.String(), Kind: e.kind, State: state, Src: e.ep.src, Dst: e.ep.dst, seq: int(e.seq), rec: e.rec})
 	p.streamUnpaired(e, dir, state, w.t)
 	if w.mapID < 0 || state == "outside" || state == StateUnpaired {
 		return // outside or unpaired: nothing says whether the router forwarded it
 	}
 	ms := p.maps[w.mapID]
 	ms.m.DroppedInbound++
-	if !ms.hasRemote(e.src) || time.Duration(w.gapAny) < minExpiryGap {
+	if !ms.hasRemote(e.ep.src) || time.Duration(w.gapAny) < minExpiryGap {
 		return
 	}
 	if ms.lastIn > w.t && ms.lastOut < w.t {

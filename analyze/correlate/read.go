@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net/netip"
 
 	"github.com/sipalg/sipalg/analyze/capture"
 )
@@ -14,10 +13,20 @@ import (
 // event is what pairing needs of one packet (or of one SIP message framed
 // from a TCP stream).
 type event struct {
-	ts       int64 // own clock, Unix ns
-	frame    int
-	src, dst netip.AddrPort
-	key      uint64
+	ts    int64 // own clock, Unix ns
+	frame int
+	// ep is the packet's flow: its protocol and endpoints. The reader
+	// that made the event keeps one per numbered flow for the whole pass
+	// (flowStore), never changed once an event points to it, so that an
+	// event is 64 bytes, not 120 with the two endpoints inline.
+	//
+	// Why (2026-12, issue 15): the second pass's events are written by
+	// the log readers and read, 14.5 million of them on the large RTP
+	// pair, by the one pairing goroutine, which copies each waiting one
+	// into its table; the endpoints, which pairing reads only for a
+	// flow's first pair, were more than half of those bytes.
+	ep  *flowKey
+	key uint64
 	// flow numbers the packet's flow (protocol, source, destination) on
 	// its side from 1, in the order flows first appear, for the pairer's
 	// per-flow caches; 0 when not numbered (see flowIDs). The reader
@@ -75,6 +84,7 @@ type sideReader struct {
 	// saw, at most maxUnreachable; read like sip.
 	unreach []capture.Unreachable
 	flows   flowIDs
+	store   flowStore // the events' flows, by flows' numbers
 	// log is the first pass's event log of the side, read instead of the
 	// capture when set (see logWriter).
 	log *eventLog
@@ -172,7 +182,7 @@ func (s *sideReader) scan(bp **batch) error {
 	}
 	// sip attaches a SIP event's message.
 	sip := func(e *event, data []byte) {
-		r := SIPRecord{Frame: e.frame, TS: e.ts, Src: e.src, Dst: e.dst, Proto: e.proto, Data: data, Cut: e.cut}
+		r := SIPRecord{Frame: e.frame, TS: e.ts, Src: e.ep.src, Dst: e.ep.dst, Proto: e.proto, Data: data, Cut: e.cut}
 		if s.streamSIP {
 			r.Data = bytes.Clone(data) // the payload outlives the packet
 			e.rec = &r
@@ -195,7 +205,7 @@ func (s *sideReader) scan(bp **batch) error {
 		}
 		// proto marks the event as a refusal; key holds the quoted
 		// packet's protocol.
-		*slot() = event{ts: u.TS, frame: u.Frame, src: u.Src, dst: u.Dst, proto: proto, key: uint64(u.Proto), seq: -1}
+		*slot() = event{ts: u.TS, frame: u.Frame, ep: &flowKey{u.Proto, u.Src, u.Dst}, proto: proto, key: uint64(u.Proto), seq: -1}
 		return commit()
 	}
 	if s.log != nil {
@@ -227,7 +237,7 @@ func (s *sideReader) scan(bp **batch) error {
 		if p.Proto == capture.ProtoUDP || p.Proto == capture.ProtoTCP {
 			flow = s.flows.id(p.Proto, p.Src, p.Dst)
 		}
-		if !packetEvents(p, s.keys, flow, &e, packet) {
+		if !packetEvents(p, s.keys, flow, s.store.flow(flow, p), &e, packet) {
 			return nil
 		}
 	}
@@ -274,10 +284,10 @@ func (s *sideReader) scanLog(slot func() *event, drop func(), commit func() bool
 // packetEvents calls f with the event of a UDP packet, or of each SIP
 // message a TCP segment completed, and the payload it stands for; it
 // stops and reports false when f does; flow is the packet's flow number
-// (see flowIDs). The event is made in e, the caller's: f may read it, not
-// keep it, nor change it.
-func packetEvents(p *capture.Packet, keys *sipKeys, flow int32, e *event, f func(e *event, data []byte) bool) bool {
-	*e = event{ts: p.TS, frame: p.Frame, src: p.Src, dst: p.Dst, proto: p.Proto, ttl: p.TTL, cut: p.Cut > 0, seq: -1, flow: flow}
+// (see flowIDs) and ep its flow, for the event to point to. The event is
+// made in e, the caller's: f may read it, not keep it, nor change it.
+func packetEvents(p *capture.Packet, keys *sipKeys, flow int32, ep *flowKey, e *event, f func(e *event, data []byte) bool) bool {
+	*e = event{ts: p.TS, frame: p.Frame, ep: ep, proto: p.Proto, ttl: p.TTL, cut: p.Cut > 0, seq: -1, flow: flow}
 	switch p.Proto {
 	case capture.ProtoUDP:
 		e.kind, e.key = udpKey(p.Payload, len(p.Payload)+p.Cut, keys.key)

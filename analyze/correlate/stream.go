@@ -206,11 +206,21 @@ type sstate struct {
 	prevR                    float64
 	jitter                   float64 // ns
 	pairs                    int
-	sk                       sketch
-	s                        Stream
-	lastLost                 uint16 // RTP seq of the last packet lost
-	run                      int    // the current loss run
-	tailStart, tailEnd       int64
+	// entered, left and tailLost are s.Entered, s.Left and s.TailLost,
+	// kept here while the stream is open (finished sets them in s), and
+	// epL, epW the LAN and WAN flows of the packet whose endpoints s
+	// holds (0: none, or a flow not numbered): a crossing packet of the
+	// same two flows has the same endpoints, so it writes none of s.
+	// (2026-12, issue 15: every crossing packet wrote Entered, Left,
+	// TailLost and the three endpoints, 96 bytes, into s, two or three
+	// cache lines of a cold stream beyond the ones above.)
+	entered, left, tailLost int
+	epL, epW                int32
+	sk                      sketch
+	s                       Stream
+	lastLost                uint16 // RTP seq of the last packet lost
+	run                     int    // the current loss run
+	tailStart, tailEnd      int64
 	// key is the stream's entering key and leave the leaving keys that
 	// name it in streams.byKey; seq numbers the streams in the order they
 	// began (equal report keys keep it); slot is its index in
@@ -242,16 +252,16 @@ func rtpFields(k Kind, b []byte) (ssrc uint32, seq uint16) {
 // direction dir: where it entered, and where it left.
 func enterKey(e *event, dir direction) streamKey {
 	if dir == dirOutbound {
-		return newStreamKey(e.ssrc, dir, false, e.src, e.dst, true)
+		return newStreamKey(e.ssrc, dir, false, e.ep.src, e.ep.dst, true)
 	}
-	return newStreamKey(e.ssrc, dir, false, e.dst, e.src, false)
+	return newStreamKey(e.ssrc, dir, false, e.ep.dst, e.ep.src, false)
 }
 
 func leaveKey(e *event, dir direction) streamKey {
 	if dir == dirOutbound {
-		return newStreamKey(e.ssrc, dir, true, e.src, e.dst, false)
+		return newStreamKey(e.ssrc, dir, true, e.ep.src, e.ep.dst, false)
 	}
-	return newStreamKey(e.ssrc, dir, true, e.dst, e.src, true)
+	return newStreamKey(e.ssrc, dir, true, e.ep.dst, e.ep.src, true)
 }
 
 // streams counts the RTP streams of the second pass. A stream is open
@@ -389,7 +399,7 @@ func (ss *streams) finish(st *sstate) {
 	ss.open[st.slot], last.slot = last, st.slot
 	ss.open[len(ss.open)-1] = nil
 	ss.open = ss.open[:len(ss.open)-1]
-	if st.s.Entered == 0 && st.s.Left == 0 {
+	if st.entered == 0 && st.left == 0 {
 		return // RTCP only
 	}
 	f := st.finished()
@@ -460,24 +470,27 @@ func (st *sstate) crossed(l, w *event, dir direction, enterT int64, r float64) {
 		st.s.RTCPLeft++
 		return
 	}
-	s := &st.s
-	s.Entered++
-	s.Left++
-	if dir == dirOutbound {
-		s.LAN, s.WAN, s.Remote = l.src, w.src, w.dst
-	} else {
-		s.LAN, s.WAN, s.Remote = l.dst, w.dst, w.src
+	st.entered++
+	st.left++
+	if l.flow <= 0 || w.flow <= 0 || l.flow != st.epL || w.flow != st.epW {
+		s := &st.s
+		if dir == dirOutbound {
+			s.LAN, s.WAN, s.Remote = l.ep.src, w.ep.src, w.ep.dst
+		} else {
+			s.LAN, s.WAN, s.Remote = l.ep.dst, w.ep.dst, w.ep.src
+		}
+		st.epL, st.epW = max(l.flow, 0), max(w.flow, 0)
 	}
 	if st.pairs == 0 { // no RTP packet crossed before this one
-		s.FirstLeftFrame = out.frame
+		st.s.FirstLeftFrame = out.frame
 	}
 	if enterT < st.lastCrossed {
-		s.Reordered++
+		st.s.Reordered++
 	}
 	st.lastCrossed = max(st.lastCrossed, enterT)
 	// Losses are told a window after they entered, so none told yet
 	// entered after this packet: no tail so far.
-	st.s.TailLost = 0
+	st.tailLost = 0
 	st.sk.add(r)
 	if st.pairs == 0 {
 		st.rmin, st.rmax = r, r
@@ -507,13 +520,13 @@ func (ss *streams) lost(e *event, dir direction, t int64) {
 		return
 	}
 	s := &st.s
-	s.Entered++
+	st.entered++
 	s.Lost++
-	if s.Entered == 1 {
+	if st.entered == 1 { // no packet crossed before: it wrote no endpoints
 		if dir == dirOutbound {
-			s.LAN, s.Remote = e.src, e.dst
+			s.LAN, s.Remote = e.ep.src, e.ep.dst
 		} else {
-			s.WAN, s.Remote = e.dst, e.src
+			s.WAN, s.Remote = e.ep.dst, e.ep.src
 		}
 	}
 	if st.run > 0 && e.rseq == st.lastLost+1 {
@@ -528,10 +541,10 @@ func (ss *streams) lost(e *event, dir direction, t int64) {
 	st.lastLost = e.rseq
 	s.MaxLossBurst = max(s.MaxLossBurst, st.run)
 	if t > st.lastCrossed {
-		if s.TailLost == 0 {
+		if st.tailLost == 0 {
 			st.tailStart, s.TailFrame = t, e.frame
 		}
-		s.TailLost++
+		st.tailLost++
 		st.tailEnd = t
 	}
 }
@@ -551,7 +564,7 @@ func (ss *streams) extra(e *event, dir direction, t int64) {
 		st.s.RTCPLeft++
 		return
 	}
-	st.s.Left++
+	st.left++
 	st.s.Duplicated++
 }
 
@@ -572,6 +585,7 @@ type finished struct {
 // finished returns st's final counts.
 func (st *sstate) finished() finished {
 	s := st.s
+	s.Entered, s.Left, s.TailLost = st.entered, st.left, st.tailLost
 	s.First, s.Last = time.Unix(0, st.first).UTC(), time.Unix(0, st.last).UTC()
 	if st.pairs == 0 {
 		s.TailLost = 0 // never crossed: no tail to speak of

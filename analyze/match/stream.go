@@ -3,7 +3,6 @@ package match
 import (
 	"bytes"
 	"cmp"
-	"container/heap"
 	"fmt"
 	"github.com/sipalg/sipalg/analyze/sdp"
 	"slices"
@@ -95,15 +94,10 @@ type Batch struct {
 // are held (issue 15). Messages are fed in the order correlate decides
 // them ([correlate.Options.SIPSink]); they get their IDs in time order.
 type Streamer struct {
-	opt    StreamOptions
-	offset int64 // WAN clock minus LAN clock, ns (constant, as Build has it)
-	drift  float64
-	emit   func(*Batch)
+	opt  StreamOptions
+	emit func(*Batch)
 
-	reorder   reorderHeap
-	seq       int // feed order, the tie-break
-	now       int64
-	start     int64
+	reorder   reorder[Message]
 	lastScan  int64
 	nextID    int
 	nextDlg   int
@@ -138,23 +132,172 @@ func (a sortKey) cmp(b sortKey) int {
 	return cmp.Compare(a.seq, b.seq)
 }
 
-type item struct {
-	key sortKey
-	msg Message
+
+// reorderHeap is a binary min-heap of values by key. Not container/heap:
+// its interface boxes each value (a Message, 640 bytes) on Push and
+// again on Pop, two allocations a SIP message. The heap orders small
+// entries; the values wait in slots, so that sifting moves 32 bytes, not
+// a Message, at each level.
+type reorderHeap[T any] struct {
+	h     []heapEntry
+	slots []T
+	free  []int
 }
 
-type reorderHeap []item
+type heapEntry struct {
+	key  sortKey
+	slot int
+}
 
-func (h reorderHeap) Len() int           { return len(h) }
-func (h reorderHeap) Less(i, j int) bool { return h[i].key.cmp(h[j].key) < 0 }
-func (h reorderHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *reorderHeap) Push(x any)        { *h = append(*h, x.(item)) }
-func (h *reorderHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	old[len(old)-1] = item{}
-	*h = old[:len(old)-1]
-	return x
+func (h *reorderHeap[T]) len() int { return len(h.h) }
+
+// least is the least key; the heap must not be empty.
+func (h *reorderHeap[T]) least() sortKey { return h.h[0].key }
+
+func (h *reorderHeap[T]) push(k sortKey, v T) {
+	var slot int
+	if n := len(h.free); n > 0 {
+		slot = h.free[n-1]
+		h.free = h.free[:n-1]
+		h.slots[slot] = v
+	} else {
+		slot = len(h.slots)
+		h.slots = append(h.slots, v)
+	}
+	h.h = append(h.h, heapEntry{k, slot})
+	q := h.h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if q[p].key.cmp(q[i].key) <= 0 {
+			break
+		}
+		q[p], q[i] = q[i], q[p]
+		i = p
+	}
+}
+
+func (h *reorderHeap[T]) pop() (sortKey, T) {
+	q := h.h
+	top := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q = q[:n]
+	for i := 0; ; {
+		l, m := 2*i+1, i
+		if l < n && q[l].key.cmp(q[m].key) < 0 {
+			m = l
+		}
+		if r := l + 1; r < n && q[r].key.cmp(q[m].key) < 0 {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	h.h = q
+	v := h.slots[top.slot]
+	var zero T
+	h.slots[top.slot] = zero // holds nothing past its turn
+	h.free = append(h.free, top.slot)
+	return top.key, v
+}
+
+// reorder puts SIP messages, fed in the order correlate decided them, in
+// time order (see [Streamer.AddPrepared]), each with a value of its own.
+type reorder[T any] struct {
+	heap   reorderHeap[T]
+	window int64
+	offset int64 // WAN clock minus LAN clock, ns
+	drift  float64
+	seq    int // feed order, the tie-break
+	now    int64
+	start  int64
+}
+
+func newReorder[T any](clk correlate.Clock, window int64) reorder[T] {
+	if window <= 0 {
+		window = int64(correlate.DefaultWindow)
+	}
+	return reorder[T]{window: window, offset: int64(clk.OffsetS * 1e9), drift: clk.DriftPPM, start: -1}
+}
+
+// add takes the next message, with v, and passes ready every message
+// no later one can precede, in order. A message with neither side is
+// dropped: nothing to match.
+func (r *reorder[T]) add(sm *correlate.SIPMessage, v T, ready func(sortKey, T)) {
+	var ts, seen int64
+	switch {
+	case sm.LAN != nil:
+		ts, seen = sm.LAN.TS, sm.LAN.TS
+		if sm.Direction == "inbound" && sm.WAN != nil {
+			ts = sm.WAN.TS - r.offset // when it reached the router
+		}
+		if sm.WAN != nil {
+			seen = max(seen, sm.WAN.TS-r.offset)
+		}
+	case sm.WAN != nil:
+		ts = sm.WAN.TS - r.offset
+		seen = ts
+	default:
+		return
+	}
+	if r.start < 0 {
+		r.start = seen
+	}
+	r.now = max(r.now, seen)
+	frame := sm.LANFrame
+	if frame == 0 {
+		frame = sm.WANFrame
+	}
+	r.heap.push(sortKey{ts, frame, r.seq}, v)
+	r.seq++
+	// A message decided later can be older than this one by at most the
+	// pairing window (it waited for its twin that long, or for the window
+	// to close on it), plus what the constant offset misses of the drift,
+	// plus a second to spare.
+	margin := r.window + int64(1e9) + int64(abs(r.drift)*1e-6*float64(r.now-r.start))
+	for r.heap.len() > 0 && r.heap.least().ts < r.now-margin {
+		ready(r.heap.pop())
+	}
+}
+
+// drain passes ready every message left, in order.
+func (r *reorder[T]) drain(ready func(sortKey, T)) {
+	for r.heap.len() > 0 {
+		ready(r.heap.pop())
+	}
+}
+
+// Reorderer puts SIP messages in the order a [Streamer] numbers them
+// before they are prepared: analyze prepares them on several goroutines
+// and feeds the Streamer in order ([Streamer.AddOrdered]). Held raw, a
+// message waiting its turn costs its bytes; prepared (parsed, diffed) it
+// cost five times that, and a burst of registrations and calls holds a
+// few thousand (issue 15: the large RTP pair's peak heap).
+type Reorderer struct{ r reorder[correlate.SIPMessage] }
+
+// Ordered is a SIP message with its place in the Streamer's order.
+type Ordered struct {
+	SIP correlate.SIPMessage
+	key sortKey
+}
+
+// NewReorderer returns the Reorderer of a Streamer made with clk and opt.
+func NewReorderer(clk correlate.Clock, opt StreamOptions) *Reorderer {
+	return &Reorderer{newReorder[correlate.SIPMessage](clk, opt.Window)}
+}
+
+// Add takes the next SIP message as correlate decided it and passes
+// ready those now in order.
+func (o *Reorderer) Add(sm correlate.SIPMessage, ready func(Ordered)) {
+	o.r.add(&sm, sm, func(k sortKey, sm correlate.SIPMessage) { ready(Ordered{sm, k}) })
+}
+
+// Close passes ready the messages left.
+func (o *Reorderer) Close(ready func(Ordered)) {
+	o.r.drain(func(k sortKey, sm correlate.SIPMessage) { ready(Ordered{sm, k}) })
 }
 
 // closedEntry is one slot of Streamer.closedRing: a LAN Call-ID and the
@@ -218,9 +361,9 @@ func NewStreamer(clk correlate.Clock, opt StreamOptions, emit func(*Batch)) *Str
 		opt.FlushAfter = FlushAfter
 	}
 	return &Streamer{
-		opt: opt, offset: int64(clk.OffsetS * 1e9), drift: clk.DriftPPM, emit: emit,
+		opt: opt, reorder: newReorder[Message](clk, opt.Window), emit: emit,
 		open: map[int]*openDialog{}, byLAN: map[string]*openDialog{}, byWAN: map[string]*openDialog{},
-		byTx: map[txKey]*openDialog{}, nextID: 1, nextDlg: 1, start: -1,
+		byTx: map[txKey]*openDialog{}, nextID: 1, nextDlg: 1,
 		closed: map[string]Dialog{}, closedRing: make([]closedEntry, maxClosedKept),
 	}
 }
@@ -231,49 +374,17 @@ func (s *Streamer) Add(sm correlate.SIPMessage) { s.AddPrepared(sm, Prepare(sm))
 // AddPrepared takes the next SIP message as correlate decided it, with m
 // its [Prepare]d form.
 func (s *Streamer) AddPrepared(sm correlate.SIPMessage, m Message) {
-	var ts, seen int64
-	switch {
-	case sm.LAN != nil:
-		ts, seen = sm.LAN.TS, sm.LAN.TS
-		if sm.Direction == "inbound" && sm.WAN != nil {
-			ts = sm.WAN.TS - s.offset // when it reached the router
-		}
-		if sm.WAN != nil {
-			seen = max(seen, sm.WAN.TS-s.offset)
-		}
-	case sm.WAN != nil:
-		ts = sm.WAN.TS - s.offset
-		seen = ts
-	default:
-		return // not kept: nothing to match
-	}
-	if s.start < 0 {
-		s.start = seen
-	}
-	s.now = max(s.now, seen)
-	frame := sm.LANFrame
-	if frame == 0 {
-		frame = sm.WANFrame
-	}
-	heap.Push(&s.reorder, item{key: sortKey{ts, frame, s.seq}, msg: m})
-	s.seq++
-	// A message decided later can be older than this one by at most the
-	// pairing window (it waited for its twin that long, or for the window
-	// to close on it), plus what the constant offset misses of the drift,
-	// plus a second to spare.
-	margin := s.opt.Window + int64(1e9) + int64(abs(s.drift)*1e-6*float64(s.now-s.start))
-	for len(s.reorder) > 0 && s.reorder[0].key.ts < s.now-margin {
-		it := heap.Pop(&s.reorder).(item)
-		s.process(it.key, it.msg)
-	}
+	s.reorder.add(&sm, m, s.process)
 }
+
+// AddOrdered takes the next SIP message in the order a [Reorderer] put
+// it, with m its [Prepare]d form. A Streamer is fed by AddPrepared or by
+// AddOrdered, not both.
+func (s *Streamer) AddOrdered(o Ordered, m Message) { s.process(o.key, m) }
 
 // Close hands over every dialog still open, in the order they opened.
 func (s *Streamer) Close() {
-	for len(s.reorder) > 0 {
-		it := heap.Pop(&s.reorder).(item)
-		s.process(it.key, it.msg)
-	}
+	s.reorder.drain(s.process)
 	ids := make([]int, 0, len(s.open))
 	for id := range s.open {
 		ids = append(ids, id)
@@ -432,6 +543,11 @@ func (s *Streamer) process(k sortKey, m Message) {
 	d := s.dialogFor(&m, keys, hasKey)
 	s.transaction(d, &m, keys, hasKey)
 	s.observe(d, &m)
+	if d.pending == nil {
+		// A call's batch is about eight messages, a registration's four:
+		// growing from one copied each 640-byte Message four times.
+		d.pending = make([]Message, 0, 4)
+	}
 	d.pending = append(d.pending, m)
 	d.lastTS = max(d.lastTS, m.TS)
 	if len(d.pending) >= maxPending {

@@ -10,48 +10,81 @@ import (
 	"testing"
 )
 
-// TestOrder adds shuffled records with a budget that forces many runs,
-// equal keys among them, and reads them back in key order, equal keys in
-// the order added; the run file is gone afterwards.
+// TestOrder adds records with a budget that forces many runs, equal keys
+// among them, and reads them back in key order, equal keys in the order
+// added; the run file is gone afterwards. The keys come shuffled, in
+// order (the SIP spool's: read back in one pass, no merge), in order but
+// for one late key (past maxRuns runs: the spool must then merge, and
+// compact first), and in reverse. Every value Each hands out must stay
+// valid after f returns (analyze's workers hold them); EachTransient's
+// need not.
 func TestOrder(t *testing.T) {
-	for _, budget := range []int{1 << 20, 2000, 100} {
-		t.Run(fmt.Sprint(budget), func(t *testing.T) {
-			dir := t.TempDir()
-			s := New(dir, budget)
-			r := rand.New(rand.NewPCG(1, 2))
-			const n = 5000
-			type kv struct{ k, v int }
-			var want []kv
-			for i := 0; i < n; i++ {
-				k := r.IntN(n / 3) // many equal keys
-				want = append(want, kv{k, i})
-				var key [8]byte
-				binary.BigEndian.PutUint64(key[:], uint64(k))
-				if err := s.Add(key[:], []byte(fmt.Sprint(i))); err != nil {
-					t.Fatal(err)
-				}
+	const n = 5000
+	keys := map[string]func(r *rand.Rand, i int) int{
+		"shuffled": func(r *rand.Rand, _ int) int { return r.IntN(n / 3) }, // many equal keys
+		"ordered":  func(_ *rand.Rand, i int) int { return i / 3 },
+		"late": func(_ *rand.Rand, i int) int {
+			if i == n-10 {
+				return 7
 			}
-			slices.SortStableFunc(want, func(a, b kv) int { return a.k - b.k })
-			var got []kv
-			err := s.Each(func(key, val []byte) error {
-				var v int
-				if _, err := fmt.Sscan(string(val), &v); err != nil {
-					return err
-				}
-				got = append(got, kv{int(binary.BigEndian.Uint64(key)), v})
-				return nil
-			})
-			if err != nil {
-				t.Fatal(err)
+			return i / 3
+		},
+		"reversed": func(_ *rand.Rand, i int) int { return n - i/2 },
+	}
+	for name, key := range keys {
+		for _, budget := range []int{1 << 20, 2000, 100} {
+			for _, transient := range []bool{false, true} {
+				t.Run(fmt.Sprint(name, budget, transient), func(t *testing.T) {
+					dir := t.TempDir()
+					s := New(dir, budget)
+					r := rand.New(rand.NewPCG(1, 2))
+					type kv struct{ k, v int }
+					var want []kv
+					for i := 0; i < n; i++ {
+						k := key(r, i)
+						want = append(want, kv{k, i})
+						var key [8]byte
+						binary.BigEndian.PutUint64(key[:], uint64(k))
+						if err := s.Add(key[:], []byte(fmt.Sprint(i))); err != nil {
+							t.Fatal(err)
+						}
+					}
+					slices.SortStableFunc(want, func(a, b kv) int { return a.k - b.k })
+					var got []kv
+					var vals [][]byte
+					each := s.Each
+					if transient {
+						each = s.EachTransient
+					}
+					err := each(func(key, val []byte) error {
+						var v int
+						if _, err := fmt.Sscan(string(val), &v); err != nil {
+							return err
+						}
+						got = append(got, kv{int(binary.BigEndian.Uint64(key)), v})
+						if !transient {
+							vals = append(vals, val)
+						}
+						return nil
+					})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !slices.Equal(got, want) {
+						t.Fatalf("%d records back, out of order or lost (want %d)", len(got), len(want))
+					}
+					for i, v := range vals {
+						if string(v) != fmt.Sprint(got[i].v) {
+							t.Fatalf("record %d's value changed after it was handed out: %q, was %d", i, v, got[i].v)
+						}
+					}
+					left, _ := filepath.Glob(filepath.Join(dir, "*"))
+					if len(left) > 0 {
+						t.Errorf("files left behind: %v", left)
+					}
+				})
 			}
-			if !slices.Equal(got, want) {
-				t.Fatalf("%d records back, out of order or lost (want %d)", len(got), len(want))
-			}
-			left, _ := filepath.Glob(filepath.Join(dir, "*"))
-			if len(left) > 0 {
-				t.Errorf("files left behind: %v", left)
-			}
-		})
+		}
 	}
 }
 

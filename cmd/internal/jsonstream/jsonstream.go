@@ -201,7 +201,8 @@ func fields(t reflect.Type) []field {
 // iterator rather than from their values: a report whose messages were
 // spooled to disk. StreamJSONField returns the iterator of field name's
 // elements, each JSON indented as json.Indent with prefix (and a two-space
-// indent) writes it, or false to write the field's value.
+// indent) writes it, or false to write the field's value. An elem is
+// valid only until yield returns.
 type FieldStreamer interface {
 	StreamJSONField(name string) (each func(yield func(elem []byte) error) error, prefix string, ok bool)
 }
