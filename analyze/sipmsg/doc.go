@@ -11,9 +11,11 @@
 //
 // Parse never fails: defects become [Diag]s with a stable code, a severity
 // and a byte offset, and parsing goes on. Known headers are checked during
-// Parse; typed views ([Message.Vias], [Message.Contacts], [Message.From],
-// [Message.CSeq], [Message.SDPBody]...) re-parse lazily and keep the span of
-// every element (URI user, host, port, each parameter's name and value).
+// Parse, which keeps what [Message.Vias], [Message.Contacts], [Message.From]
+// and [Message.To] return; the other typed views ([Message.CSeq],
+// [Message.Routes], [Message.SDPBody]...) parse on each call. Every view
+// keeps the span of every element (URI user, host, port, each parameter's
+// name and value), and none changes the Message.
 //
 // # Diagnostics
 //
