@@ -409,7 +409,7 @@ func (m *Message) setRequestURI(off, end int) {
 		addDiag(&m.Diags, "bad-request-uri", Error, off, "Request-URI enclosed in '<' '>': %s", quote(b[off:end]))
 		return
 	}
-	if i := bytes.IndexAny(b[off:end], " \t"); i >= 0 {
+	if i := indexSpaceTab(b[off:end]); i >= 0 {
 		addDiag(&m.Diags, "bad-start-line", Error, off+i, "whitespace inside the Request-URI: %s", quote(b[off:end]))
 	}
 	p := parser{b: b, diags: &m.Diags}

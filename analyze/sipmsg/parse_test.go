@@ -1,6 +1,7 @@
 package sipmsg
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -500,6 +501,20 @@ func TestLookupHeader(t *testing.T) {
 		"contact\x00", "\xc3\xa9", "Via ", "ToTo", "From-", "Record_Route"} {
 		if info, ok := lookupHeader(n); ok {
 			t.Errorf("lookupHeader(%q) = %+v, want unknown", n, info)
+		}
+	}
+}
+
+// TestIndexLWS holds the two loops to the bytes.IndexAny calls they
+// replace.
+func TestIndexLWS(t *testing.T) {
+	for _, s := range []string{"", "abc", "a b", "ab\tc", "abc\r\n", "\n", "x\xc3 y", "\xff\xfe\t", "alice:pw@h", "long-user-part-without-space", "long-user-part-with\rcr"} {
+		b := []byte(s)
+		if got, want := indexLWS(b), bytes.IndexAny(b, " \t\r\n"); got != want {
+			t.Errorf("indexLWS(%q) = %d, want %d", s, got, want)
+		}
+		if got, want := indexSpaceTab(b), bytes.IndexAny(b, " \t"); got != want {
+			t.Errorf("indexSpaceTab(%q) = %d, want %d", s, got, want)
 		}
 	}
 }

@@ -242,7 +242,7 @@ func (p *parser) sipURI(u URI, off, i, end int, mode uint8) (URI, int) {
 		} else {
 			u.User = Span{i, i + at}
 		}
-		if k := bytes.IndexAny(ui, " \t\r\n"); k >= 0 {
+		if k := indexLWS(ui); k >= 0 {
 			p.diag("bad-uri", Error, i+k, "whitespace in URI userinfo %s", quote(ui))
 		}
 		if at == 0 {
