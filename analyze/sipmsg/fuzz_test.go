@@ -7,7 +7,8 @@ import (
 )
 
 // FuzzParseSIP checks that Parse never panics, that every span lies within
-// the input and that the raw parts rebuild the input exactly.
+// the input, that the raw parts rebuild the input exactly and that the
+// views Parse keeps are what the headers parse to.
 func FuzzParseSIP(f *testing.F) {
 	seeds, _ := filepath.Glob(filepath.Join(tortureDir, "*", "*.dat"))
 	own, _ := filepath.Glob(filepath.Join("testdata", "*.sip"))
@@ -22,6 +23,7 @@ func FuzzParseSIP(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m := Parse(b)
 		checkInvariants(t, m)
+		checkKeptViews(t, m)
 		if m.NotSIP != !IsSIP(b) {
 			t.Fatalf("NotSIP %v but IsSIP %v", m.NotSIP, IsSIP(b))
 		}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -83,39 +84,46 @@ func TestKeptViews(t *testing.T) {
 		msgs = append(msgs, crlf(s))
 	}
 	for i, b := range msgs {
-		m := Parse(b)
-		lazy := *m
-		lazy.viewsDone, lazy.vias, lazy.contacts, lazy.params = false, nil, nil, nil
-		nilEmpty := func(v any) any {
-			if reflect.ValueOf(v).Len() == 0 {
-				return nil
-			}
-			return v
+		t.Run(strconv.Itoa(i), func(t *testing.T) { checkKeptViews(t, Parse(b)) })
+	}
+}
+
+// checkKeptViews compares the views m kept from Parse with what the lazy
+// views parse from its headers: Vias, Contacts, From, To, and Header for
+// every known name.
+func checkKeptViews(t *testing.T, m *Message) {
+	t.Helper()
+	lazy := *m
+	lazy.viewsDone, lazy.vias, lazy.contacts, lazy.params = false, nil, nil, nil
+	nilEmpty := func(v any) any {
+		if reflect.ValueOf(v).Len() == 0 {
+			return nil
 		}
-		if got, want := m.Vias(), lazy.Vias(); !reflect.DeepEqual(nilEmpty(got), nilEmpty(want)) {
-			t.Errorf("message %d: Vias\n got %+v\nwant %+v", i, got, want)
+		return v
+	}
+	if got, want := m.Vias(), lazy.Vias(); !reflect.DeepEqual(nilEmpty(got), nilEmpty(want)) {
+		t.Errorf("Vias\n got %+v\nwant %+v", got, want)
+	}
+	if got, want := m.Contacts(), lazy.Contacts(); !reflect.DeepEqual(nilEmpty(got), nilEmpty(want)) {
+		t.Errorf("Contacts\n got %+v\nwant %+v", got, want)
+	}
+	// Header finds the first of a known name from the kept index.
+	for _, k := range knownHeaders {
+		got, gok := m.Header(k.full)
+		var want Header
+		all := lazy.HeaderAll(k.full)
+		if len(all) > 0 {
+			want = all[0]
 		}
-		if got, want := m.Contacts(), lazy.Contacts(); !reflect.DeepEqual(nilEmpty(got), nilEmpty(want)) {
-			t.Errorf("message %d: Contacts\n got %+v\nwant %+v", i, got, want)
+		if gok != (len(all) > 0) || got != want {
+			t.Errorf("Header(%q) = %+v %v, want %+v", k.full, got, gok, want)
 		}
-		// Header finds the first of a known name from the kept index.
-		for _, k := range knownHeaders {
-			got, gok := m.Header(k.full)
-			var want Header
-			all := lazy.HeaderAll(k.full)
-			if len(all) > 0 {
-				want = all[0]
-			}
-			if gok != (len(all) > 0) || got != want {
-				t.Errorf("message %d: Header(%q) = %+v %v, want %+v", i, k.full, got, gok, want)
-			}
-		}
-		for _, f := range []string{"From", "To"} {
-			got, gok := m.addr1(f)
-			want, wok := lazy.addr1(f)
-			if gok != wok || !reflect.DeepEqual(got, want) {
-				t.Errorf("message %d: %s\n got %+v %v\nwant %+v %v", i, f, got, gok, want, wok)
-			}
+	}
+	for _, f := range []string{"From", "To"} {
+		got, gok := m.addr1(f)
+		want, wok := lazy.addr1(f)
+		if gok != wok || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s\n got %+v %v\nwant %+v %v", f, got, gok, want, wok)
 		}
 	}
 }
