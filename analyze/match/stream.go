@@ -138,7 +138,6 @@ func (a sortKey) cmp(b sortKey) int {
 	return cmp.Compare(a.seq, b.seq)
 }
 
-
 // reorderHeap is a binary min-heap of values by key. Not container/heap:
 // its interface boxes each value (a Message, 640 bytes) on Push and
 // again on Pop, two allocations a SIP message. The heap orders small
