@@ -507,6 +507,13 @@ func (j *judge) batch(b *match.Batch) {
 	if j.w == nil {
 		j.w = newBatchWriter(j.msgs, j.fnds)
 	}
+	// The report lists a message's own fields (Message.AppendJSON), not
+	// its parsed sides, SDP or diff: those go now rather than wait in
+	// the writer's queue (up to 64 batches, in a burst of dialogs).
+	for i := range b.Messages {
+		m := &b.Messages[i]
+		m.LAN, m.WAN, m.Changes, m.LANSDP, m.WANSDP = nil, nil, nil, nil, nil
+	}
 	j.w.jobs <- batchJob{b.Messages, fs}
 }
 
