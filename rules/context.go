@@ -29,8 +29,12 @@ type Context struct {
 	// sdps caches parsed SDP bodies per message index and side.
 	sdps map[sdpKey]*sdp.Session
 	// outChanges lists, per dialog, the changes of its outbound messages,
-	// for recognising an inbound restoration.
+	// for recognising an inbound restoration; own is ownDialog's list, the
+	// batch's own dialog (a map per batch was a fifth of a batch's
+	// overhead once batches were handed over after half a second; issue 15).
 	outChanges map[int][]*fielddiff.Change
+	ownDialog  int
+	own        []*fielddiff.Change
 	// regs caches registrations(); nil until first asked.
 	regs *[]*registration
 	// agg is what the capture-wide rules know of every message
@@ -59,7 +63,7 @@ type sdpKey struct {
 func newContext(corr *correlate.Result) *Context {
 	c := &Context{
 		Corr: corr, public: map[netip.Addr]bool{}, byLAN: map[lanKey][]*correlate.Mapping{}, byWAN: map[lanKey][]*correlate.Mapping{},
-		sdps: map[sdpKey]*sdp.Session{}, outChanges: map[int][]*fielddiff.Change{},
+		sdps: map[sdpKey]*sdp.Session{}, ownDialog: -1,
 	}
 	for _, a := range c.Corr.NAT.PublicAddresses {
 		c.public[a] = true
@@ -81,6 +85,15 @@ func (c *Context) IsPublic(a netip.Addr) bool { return c.public[a] }
 // the remote it served; several when the NAT maps per destination.
 func (c *Context) MappingOf(proto string, lan netip.AddrPort) []*correlate.Mapping {
 	return c.byLAN[lanKey{proto, lan}]
+}
+
+// outChangesOf returns the changes of the outbound messages of dialog id
+// known to c.
+func (c *Context) outChangesOf(id int) []*fielddiff.Change {
+	if id == c.ownDialog {
+		return c.own
+	}
+	return c.outChanges[id]
 }
 
 // SDP returns the parsed SDP body of m on one side, or nil.

@@ -27,7 +27,7 @@ var InboundRestored = &Rule{
 		var undone *fielddiff.Change
 		if ch.After != nil {
 			head, _, rest := fieldPath(ch.Field)
-			for _, o := range c.outChanges[m.Dialog] {
+			for _, o := range c.outChangesOf(m.Dialog) {
 				if string(o.Before) != string(ch.After) || string(o.After) != string(ch.Before) {
 					continue
 				}

@@ -314,7 +314,7 @@ func (c *Context) forBatch(b *match.Batch) *Context {
 	bc := &Context{
 		Corr: c.Corr, Messages: b.Messages, Dialogs: []match.Dialog{b.Dialog},
 		public: c.public, byLAN: c.byLAN, byWAN: c.byWAN, agg: c.agg,
-		outChanges: map[int][]*fielddiff.Change{},
+		ownDialog: b.Dialog.ID,
 	}
 	// The batch's own dialog's list is built at its size (its earlier
 	// batches' rewrites, up to 128, were appended one by one per batch).
@@ -328,26 +328,27 @@ func (c *Context) forBatch(b *match.Batch) *Context {
 	for i := range b.OutChanges {
 		own = append(own, &b.OutChanges[i])
 	}
-	if len(own) > 0 {
-		bc.outChanges[b.Dialog.ID] = own
-	}
 	for i := range bc.Messages {
 		m := &bc.Messages[i]
 		if m.Direction != "outbound" || len(m.Changes) == 0 {
 			continue
 		}
-		list := own
-		if m.Dialog != b.Dialog.ID {
-			list = bc.outChanges[m.Dialog]
+		if m.Dialog == b.Dialog.ID {
+			for j := range m.Changes {
+				own = append(own, &m.Changes[j])
+			}
+			continue
+		}
+		// A message of another dialog (never, as the streamer hands
+		// over batches): in the map.
+		if bc.outChanges == nil {
+			bc.outChanges = map[int][]*fielddiff.Change{}
 		}
 		for j := range m.Changes {
-			list = append(list, &m.Changes[j])
+			bc.outChanges[m.Dialog] = append(bc.outChanges[m.Dialog], &m.Changes[j])
 		}
-		if m.Dialog == b.Dialog.ID {
-			own = list
-		}
-		bc.outChanges[m.Dialog] = list
 	}
+	bc.own = own
 	return bc
 }
 
