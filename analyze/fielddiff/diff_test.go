@@ -297,3 +297,23 @@ func TestIndexedPaths(t *testing.T) {
 		t.Error("indexedBase knows a base that is not always indexed")
 	}
 }
+
+// TestDiffManyBases: past maxScannedBases distinct header names the
+// counts are indexed by a map; a repeated name still gets its indexes.
+func TestDiffManyBases(t *testing.T) {
+	var h strings.Builder
+	for i := range 2 * maxScannedBases {
+		fmt.Fprintf(&h, "X-H%d: v\n", i)
+	}
+	h.WriteString("X-H3: a\nX-H50: a\n")
+	a := strings.Replace(baseInvite, "Content-Type:", h.String()+"Content-Type:", 1)
+	b := strings.Replace(strings.Replace(a, "X-H3: a\n", "X-H3: b\n", 1), "X-H50: a\n", "X-H50: b\n", 1)
+	var got []string
+	for _, c := range Diff(sipmsg.Parse(crlf(a)), sipmsg.Parse(crlf(b))) {
+		got = append(got, describe(c))
+	}
+	want := []string{`changed X-H3[1] "a" -> "b"`, `changed X-H50[1] "a" -> "b"`}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
