@@ -509,10 +509,10 @@ func (j *judge) batch(b *match.Batch) {
 	}
 	// The report lists a message's own fields (Message.AppendJSON), not
 	// its parsed sides, SDP or diff: those go now rather than wait in
-	// the writer's queue (up to 64 batches, in a burst of dialogs).
+	// the writer's queue (up to 64 batches, in a burst of dialogs), and
+	// the parsed sides are parsed into again (match.Release).
 	for i := range b.Messages {
-		m := &b.Messages[i]
-		m.LAN, m.WAN, m.Changes, m.LANSDP, m.WANSDP = nil, nil, nil, nil, nil
+		match.Release(&b.Messages[i])
 	}
 	j.w.jobs <- batchJob{b.Messages, fs}
 }

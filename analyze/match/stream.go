@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/fielddiff"
@@ -433,6 +434,33 @@ func abs(v float64) float64 {
 	return v
 }
 
+// parsedPool holds parsed messages given back by [Release], for Prepare
+// to parse later messages into: the parsed messages were the largest
+// part of what a SIP-heavy run allocated (a 2 KB Message a side).
+var parsedPool = sync.Pool{New: func() any { return new(sipmsg.Message) }}
+
+func parse(b []byte) *sipmsg.Message {
+	p := parsedPool.Get().(*sipmsg.Message)
+	sipmsg.ParseInto(p, b)
+	return p
+}
+
+// Release gives m's parsed sides back for later messages to be parsed
+// into, and drops its SDP and diff: for a caller done with all of m but
+// its own fields (the JSON report's writer: Message.AppendJSON). Nothing
+// may refer to m.LAN, m.WAN or what their views returned afterwards:
+// the rules keep light copies (and strings) of what they need past a
+// batch.
+func Release(m *Message) {
+	for _, p := range [2]*sipmsg.Message{m.LAN, m.WAN} {
+		if p != nil {
+			p.Raw = nil // the bytes are the spool record's, not to be held
+			parsedPool.Put(p)
+		}
+	}
+	m.LAN, m.WAN, m.Changes, m.LANSDP, m.WANSDP = nil, nil, nil, nil, nil
+}
+
 // Prepare parses and diffs one SIP message: the part of matching that
 // needs nothing but the message itself, so that callers may run it on
 // several cores and hand the result to [Streamer.AddPrepared] in order.
@@ -445,11 +473,11 @@ func Prepare(sm correlate.SIPMessage) Message {
 		m.WANFrame = intp(sm.WANFrame)
 	}
 	if r := sm.LAN; r != nil {
-		m.LAN = sipmsg.Parse(r.Data)
+		m.LAN = parse(r.Data)
 		m.LANSrc, m.LANDst, m.Proto = r.Src, r.Dst, protoName(r.Proto)
 	}
 	if r := sm.WAN; r != nil {
-		m.WAN = sipmsg.Parse(r.Data)
+		m.WAN = parse(r.Data)
 		m.WANSrc, m.WANDst, m.Proto = r.Src, r.Dst, protoName(r.Proto)
 	}
 	describe(&m)
