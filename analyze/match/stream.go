@@ -104,8 +104,12 @@ type Streamer struct {
 	opt  StreamOptions
 	emit func(*Batch)
 
-	reorder   reorder[Message]
-	lastScan  int64
+	reorder  reorder[Message]
+	lastScan int64
+	// quiet lists the dialogs with pending messages, the longest silent
+	// first: those silent for FlushAfter are handed over from its head
+	// as messages come, with no scan of every open dialog.
+	quiet struct{ head, tail *openDialog }
 	nextID    int
 	nextDlg   int
 	lastKey   sortKey
@@ -326,6 +330,10 @@ type openDialog struct {
 	ended      bool // its BYE (or the failure of its INVITE) was answered
 	register   bool
 	expires    int64 // ns, the longest Expires seen on a REGISTER, 0 unknown
+	// prev and next link the dialogs with pending messages in the order
+	// of their last message (Streamer.quiet); listed says d is linked.
+	prev, next *openDialog
+	listed     bool
 }
 
 // txState is one transaction of an open dialog; transactions joined by a
@@ -566,8 +574,11 @@ func (s *Streamer) process(k sortKey, m Message) {
 	}
 	// Close points first: a dialog silent past one is handed over before
 	// this message can join it.
-	if k.ts-s.lastScan >= min(scanEvery, s.opt.FlushAfter) {
+	if k.ts-s.lastScan >= scanEvery {
 		s.scan(k.ts)
+	}
+	for d := s.quiet.head; d != nil && k.ts-d.lastTS >= s.opt.FlushAfter; d = s.quiet.head {
+		s.flush(d, false)
 	}
 	if !m.txDone {
 		m.txKeys, m.txHas = transactionKeys(&m)
@@ -583,6 +594,8 @@ func (s *Streamer) process(k sortKey, m Message) {
 	}
 	d.pending = append(d.pending, m)
 	d.lastTS = max(d.lastTS, m.TS)
+	s.unlist(d)
+	s.listLast(d) // messages come in time order: the list stays so
 	if len(d.pending) >= maxPending {
 		s.flush(d, false)
 	}
@@ -663,7 +676,37 @@ func (s *Streamer) join(d, o *openDialog) {
 	d.lastTS = max(d.lastTS, o.lastTS)
 	d.invite, d.ended, d.register = d.invite || o.invite, d.ended || o.ended, d.register || o.register
 	d.expires = max(d.expires, o.expires)
+	s.unlist(o)
 	delete(s.open, o.d.ID)
+}
+
+// listLast links d at the tail of the quiet list.
+func (s *Streamer) listLast(d *openDialog) {
+	d.prev, d.next, d.listed = s.quiet.tail, nil, true
+	if s.quiet.tail != nil {
+		s.quiet.tail.next = d
+	} else {
+		s.quiet.head = d
+	}
+	s.quiet.tail = d
+}
+
+// unlist takes d out of the quiet list, if it is in it.
+func (s *Streamer) unlist(d *openDialog) {
+	if !d.listed {
+		return
+	}
+	if d.prev != nil {
+		d.prev.next = d.next
+	} else {
+		s.quiet.head = d.next
+	}
+	if d.next != nil {
+		d.next.prev = d.prev
+	} else {
+		s.quiet.tail = d.prev
+	}
+	d.prev, d.next, d.listed = nil, nil, false
 }
 
 // transaction puts m in its transaction (RFC 3261 §17, keyed per side,
@@ -802,11 +845,8 @@ func (s *Streamer) scan(now int64) {
 	var closing []*openDialog
 	for _, d := range s.open {
 		idle := now - d.lastTS
-		switch {
-		case idle >= s.closeAfter(d):
+		if idle >= s.closeAfter(d) {
 			closing = append(closing, d)
-		case idle >= s.opt.FlushAfter && len(d.pending) > 0:
-			s.flush(d, false)
 		}
 	}
 	slices.SortFunc(closing, func(a, b *openDialog) int { return cmp.Compare(a.d.ID, b.d.ID) })
@@ -866,6 +906,7 @@ func (s *Streamer) flush(d *openDialog, closed bool) {
 		}
 	}
 	d.pending = nil
+	s.unlist(d)
 	// Transactions silent for Quiet are over.
 	for k, t := range d.txs {
 		if d.lastTS-t.find().lastTS >= Quiet || closed {

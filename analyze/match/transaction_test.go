@@ -2,6 +2,7 @@ package match
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/sipalg/sipalg/analyze/correlate"
@@ -88,5 +89,35 @@ func TestBatchCarriesOutChanges(t *testing.T) {
 	}
 	if last.Messages[0].Transaction != 1 || last.Dialog.ID != 1 {
 		t.Errorf("the 200: transaction %d, dialog %d", last.Messages[0].Transaction, last.Dialog.ID)
+	}
+}
+
+// TestQuietDialogsHandedOver: a dialog silent for FlushAfter hands its
+// messages over when the next message comes, whichever dialog that is,
+// the longest silent first; a dialog still talking keeps its own.
+func TestQuietDialogsHandedOver(t *testing.T) {
+	const options = "OPTIONS sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK%s\r\nFrom: <sip:a@example.com>;tag=a1\r\nTo: <sip:bob@example.com>\r\nCall-ID: %s\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	var got []string
+	s := NewStreamer(correlate.Clock{}, StreamOptions{}, func(b *Batch) {
+		got = append(got, fmt.Sprintf("%s:%d", b.Dialog.CallIDsLAN[0], len(b.Messages)))
+	})
+	frame := 0
+	add := func(ms int64, callID string) {
+		frame++
+		data := []byte(fmt.Sprintf(options, fmt.Sprint(frame), callID))
+		r := &correlate.SIPRecord{Frame: frame, TS: ms * 1e6, Data: data}
+		sm := correlate.SIPMessage{SIPPair: correlate.SIPPair{LANFrame: frame, WANFrame: frame, Direction: "outbound", State: Matched}, LAN: r, WAN: r}
+		s.AddOrdered(Ordered{SIP: sm, key: sortKey{ts: r.TS, frame: frame, seq: frame}}, Prepare(sm))
+	}
+	add(0, "a")
+	add(100, "b")
+	add(200, "a")
+	add(650, "c") // a silent 450 ms, b 550 ms: b goes
+	if want := []string{"b:1"}; !slices.Equal(got, want) {
+		t.Fatalf("after 650 ms: batches %v, want %v", got, want)
+	}
+	add(1300, "c") // a silent 1.1 s, then c 650 ms: both go, a first; the new c waits
+	if want := []string{"b:1", "a:2", "c:1"}; !slices.Equal(got, want) {
+		t.Fatalf("after 1.3 s: batches %v, want %v", got, want)
 	}
 }
