@@ -109,7 +109,7 @@ type Streamer struct {
 	// quiet lists the dialogs with pending messages, the longest silent
 	// first: those silent for FlushAfter are handed over from its head
 	// as messages come, with no scan of every open dialog.
-	quiet struct{ head, tail *openDialog }
+	quiet     struct{ head, tail *openDialog }
 	nextID    int
 	nextDlg   int
 	lastKey   sortKey
