@@ -68,11 +68,9 @@ type Spool struct {
 	// ordered says every key so far came no lower than the one before
 	// (last): the SIP spool, keyed by arrival. Its runs are then written
 	// unsorted, never compacted, and read back one after the other with
-	// no merge.
+	// no merge. Once false it stays so: a spool compacted is not ordered.
 	ordered bool
 	last    []byte
-	// compacted says a compaction wrote a run out of file order.
-	compacted bool
 }
 
 // rec is a record of the arena: its key at off, its value right after.
@@ -248,7 +246,6 @@ func (s *Spool) compact() error {
 		return err
 	}
 	s.runs = append(s.runs[n:], run{start, s.off})
-	s.compacted = true
 	return nil
 }
 
@@ -296,7 +293,7 @@ func (s *Spool) each(own bool, f func(key, val []byte) error) error {
 	// its matching and reporting, and the arenas were a budget of its
 	// heap throughout).
 	s.arena, s.mem, s.spare = nil, nil, buffers{}
-	if s.ordered && !s.compacted {
+	if s.ordered {
 		return readInOrder(s.file, s.off, own, f)
 	}
 	return mergeRuns(s.file, s.runs, own, func(key, val []byte, _ uint64) error { return f(key, val) })

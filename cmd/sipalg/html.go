@@ -598,15 +598,8 @@ func buildHTMLData(rep *analyze.Report, origin time.Time, rawBudget int) *htmlDa
 		if m.Dialog == nil || byID[*m.Dialog] == nil {
 			continue
 		}
-		hs := htmlStream{SSRC: m.SSRC, Dir: m.Direction, Entered: m.Entered, Left: m.Left, Lost: m.LostAtRouter,
-			LossPct: m.LossPct, MaxBurst: m.MaxLossBurst, Stopped: m.StoppedCrossing, OneWay: m.OneWay,
-			JitterMS: m.JitterAddedMS, T0: float64(m.FirstSeen.UnixNano()-origin.UnixNano()) / 1e9,
-			T1: float64(m.LastSeen.UnixNano()-origin.UnixNano()) / 1e9}
-		if m.RouterDelay != nil {
-			hs.DelayP99, hs.HasDelays = m.RouterDelay.P99, true
-		}
 		hd := byID[*m.Dialog]
-		hd.Media = append(hd.Media, hs)
+		hd.Media = append(hd.Media, htmlStreamOf(&m, origin))
 	}
 	return d
 }

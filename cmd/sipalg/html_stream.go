@@ -99,18 +99,8 @@ func newHTMLSink(dir string, budget int) *htmlSink {
 // Batch takes one judged batch (analyze.Sink).
 func (s *htmlSink) Batch(b *match.Batch, fs []rules.Finding) error {
 	byMsg := map[int][]htmlFinding{}
-	for i := range fs {
-		f := &fs[i]
-		s.tally.finding(f)
-		hf, err := htmlFindingOf(f)
-		if err != nil {
-			return err
-		}
-		if f.MessageID == nil {
-			s.addLoose(hf)
-			continue
-		}
-		byMsg[*f.MessageID] = append(byMsg[*f.MessageID], hf)
+	if err := s.takeFindings(fs, byMsg); err != nil {
+		return err
 	}
 	s.batches++
 	s.key = htmlRowKey(s.key[:0], b.Dialog.ID, htmlRecHeader, s.batches)
@@ -137,10 +127,11 @@ func (s *htmlSink) Batch(b *match.Batch, fs []rules.Finding) error {
 	return s.err
 }
 
-// Finish takes the capture-wide findings (analyze.Sink).
-func (s *htmlSink) Finish(capFs []rules.Finding) error {
-	for i := range capFs {
-		f := &capFs[i]
+// takeFindings counts fs, lists those of no message as loose and files
+// the others in byMsg under their message.
+func (s *htmlSink) takeFindings(fs []rules.Finding, byMsg map[int][]htmlFinding) error {
+	for i := range fs {
+		f := &fs[i]
 		s.tally.finding(f)
 		hf, err := htmlFindingOf(f)
 		if err != nil {
@@ -150,7 +141,15 @@ func (s *htmlSink) Finish(capFs []rules.Finding) error {
 			s.addLoose(hf)
 			continue
 		}
-		s.capture[*f.MessageID] = append(s.capture[*f.MessageID], hf)
+		byMsg[*f.MessageID] = append(byMsg[*f.MessageID], hf)
+	}
+	return nil
+}
+
+// Finish takes the capture-wide findings (analyze.Sink).
+func (s *htmlSink) Finish(capFs []rules.Finding) error {
+	if err := s.takeFindings(capFs, s.capture); err != nil {
+		return err
 	}
 	return s.err
 }
