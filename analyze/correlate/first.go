@@ -157,7 +157,8 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 				lw.unreachable(u, p.Proto)
 			}
 		}
-		ep = flowKey{p.Proto, p.Src, p.Dst}
+		// Field by field, for the reason packetEvents gives.
+		ep.proto, ep.src, ep.dst = p.Proto, p.Src, p.Dst
 		packetEvents(p, keys, flow, &ep, &e, sample)
 	}
 	*sp = span
