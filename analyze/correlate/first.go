@@ -10,7 +10,6 @@ import (
 	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/flowcache"
 	"github.com/sipalg/sipalg/analyze/inventory"
-	"github.com/sipalg/sipalg/analyze/sipmsg"
 )
 
 // firstPass is what the first pass found of both sides.
@@ -142,11 +141,12 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 			flow = flows.id(p.Proto, p.Src, p.Dst)
 			hosts.addFlow(flow, p.Src.Addr(), p.Dst.Addr(), p.TS)
 		}
+		sip := udpSIP(p)
 		if inv != nil {
-			inv.AddNumbered(p, flow)
+			inv.AddNumbered(p, flow, sip)
 		}
-		if p.Cut > 0 {
-			if sipmsg.IsSIP(p.Payload) {
+		if p.Cut > 0 { // a UDP packet's (capture.Packet.Cut)
+			if sip {
 				cut.sip++
 			} else {
 				cut.other++
@@ -159,7 +159,7 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 		}
 		// Field by field, for the reason packetEvents gives.
 		ep.proto, ep.src, ep.dst = p.Proto, p.Src, p.Dst
-		packetEvents(p, keys, flow, &ep, &e, sample)
+		packetEvents(p, sip, keys, flow, &ep, &e, sample)
 	}
 	*sp = span
 	hosts.finish()

@@ -155,14 +155,18 @@ func NewCounter(r *capture.Reader, maxFlows int) *Counter {
 }
 
 // Add counts one packet of the scan.
-func (c *Counter) Add(p *capture.Packet) { c.AddNumbered(p, 0) }
+func (c *Counter) Add(p *capture.Packet) {
+	c.AddNumbered(p, 0, p.Proto == capture.ProtoUDP && sipmsg.IsSIP(p.Payload))
+}
 
 // AddNumbered is Add for a pass that numbers flows: flow is p's flow
 // (protocol, source, destination) from 1, each number standing for one
 // flow throughout the scan; 0 when not numbered. The Counter remembers the
 // row of each numbered flow, so that it finds the row of the flow's later
-// packets without a lookup.
-func (c *Counter) AddNumbered(p *capture.Packet, flow int32) {
+// packets without a lookup. sip tells whether p is a UDP packet whose
+// payload [sipmsg.IsSIP] takes for a SIP message: the caller has asked
+// already (correlate's first pass asks once for its every use).
+func (c *Counter) AddNumbered(p *capture.Packet, flow int32, sip bool) {
 	s := c.s
 	if p.TS != 0 {
 		if s.First == 0 || p.TS < s.First {
@@ -178,7 +182,7 @@ func (c *Counter) AddNumbered(p *capture.Packet, flow int32) {
 	f := c.row(p, flow)
 	switch p.Proto {
 	case capture.ProtoUDP:
-		if sipmsg.IsSIP(p.Payload) {
+		if sip {
 			s.SIPMessagesUDP++
 			c.countSIP(p.Frame, p.Payload, f)
 		}
