@@ -235,7 +235,7 @@ func (s *sideReader) scan(bp **batch) error {
 		}
 		var flow int32
 		if p.Proto == capture.ProtoUDP || p.Proto == capture.ProtoTCP {
-			flow = s.flows.id(p.Proto, p.Src, p.Dst)
+			flow, _ = s.flows.id(p.Proto, p.Src, p.Dst, p.TS)
 		}
 		if !packetEvents(p, udpSIP(p), s.keys, flow, s.store.flow(flow, p), &e, packet) {
 			return nil
