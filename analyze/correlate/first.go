@@ -143,6 +143,17 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 			hosts.addFlow(flow, first, p.Src.Addr(), p.Dst.Addr(), p.TS)
 		}
 		sip := udpSIP(p)
+		// The packet's events before the inventory's count: the twin
+		// key, a chain of dependent multiplications (FNV over RTP's
+		// header, see udpKey), is computed while the count waits for
+		// its record's cache line. ep is written field by field, for
+		// the reason packetEvents gives.
+		//
+		// Why (2026-12, issue 15): first pass alone on the large RTP
+		// pair, 1.580 s -> 1.543 s CPU (median of 13 alternated runs;
+		// twice), the events last as they were.
+		ep.proto, ep.src, ep.dst = p.Proto, p.Src, p.Dst
+		packetEvents(p, sip, keys, flow, &ep, &e, sample)
 		if inv != nil {
 			inv.AddNumbered(p, flow, sip)
 		}
@@ -158,9 +169,6 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 				lw.unreachable(u, p.Proto)
 			}
 		}
-		// Field by field, for the reason packetEvents gives.
-		ep.proto, ep.src, ep.dst = p.Proto, p.Src, p.Dst
-		packetEvents(p, sip, keys, flow, &ep, &e, sample)
 	}
 	*sp = span
 	hosts.finish(&flows)
