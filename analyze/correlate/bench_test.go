@@ -112,8 +112,9 @@ func writeBenchPair(b *testing.B, cfg benchgen.Config) (lan, wan string, c bench
 // 2,400 flow directions a side) and calls of 4 s instead of 180 (about
 // 170,000 packets a side): the per-flow tables are as large as there, so
 // that their cache misses show. ns/pkt is the time per packet of one
-// side, the two read in parallel (each on a core of its own: about what
-// a packet costs).
+// side, the two read in parallel on goroutines of their own; with calls
+// this short, SIP (a parse per message) weighs more in it than on the
+// large pair.
 func BenchmarkFirstPass(b *testing.B) {
 	cfg := benchgen.Default()
 	cfg.Call = 4 * time.Second
