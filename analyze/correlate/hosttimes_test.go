@@ -22,19 +22,20 @@ func TestHostTimesAddFlow(t *testing.T) {
 		flows = append(flows, fl{a, b})
 	}
 	byAdd, byFlow := newHostTimes(), newHostTimes()
+	var ids flowIDs
 	ts := int64(1e18)
 	for range 20 * maxSources {
 		i := rng.IntN(len(flows))
 		ts += int64(rng.IntN(2000)) - 500 // out of order now and then
 		f := flows[i]
 		byAdd.add(f.src, f.dst, ts)
-		id := int32(i + 1)
+		id, first := ids.id(17, netip.AddrPortFrom(f.src, 5060), netip.AddrPortFrom(f.dst, 5060), ts)
 		if i%10 == 0 {
-			id = 0 // not numbered
+			id, first = 0, false // not numbered
 		}
-		byFlow.addFlow(id, f.src, f.dst, ts)
+		byFlow.addFlow(id, first, f.src, f.dst, ts)
 	}
-	byFlow.finish()
+	byFlow.finish(&ids)
 	if byAdd.src.Len() != maxSources || byAdd.src.Len() != byFlow.src.Len() || byAdd.dst.Len() != byFlow.dst.Len() {
 		t.Fatalf("sources %d and %d, destinations %d and %d", byAdd.src.Len(), byFlow.src.Len(), byAdd.dst.Len(), byFlow.dst.Len())
 	}

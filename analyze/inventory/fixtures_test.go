@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/analyze/sipmsg"
 )
 
 // TestFixturesReadable: every committed fixture capture reads without error
@@ -77,7 +78,7 @@ func TestAddNumberedSameAsAdd(t *testing.T) {
 			if nums[k] == 0 {
 				nums[k] = int32(len(nums) + 1)
 			}
-			c.AddNumbered(p, nums[k])
+			c.AddNumbered(p, nums[k], p.Proto == capture.ProtoUDP && sipmsg.IsSIP(p.Payload))
 		}
 		if err := sc.Err(); err != nil {
 			t.Fatal(err)

@@ -6,6 +6,7 @@ package inventory
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"sort"
 	"strings"
@@ -154,14 +155,18 @@ func NewCounter(r *capture.Reader, maxFlows int) *Counter {
 }
 
 // Add counts one packet of the scan.
-func (c *Counter) Add(p *capture.Packet) { c.AddNumbered(p, 0) }
+func (c *Counter) Add(p *capture.Packet) {
+	c.AddNumbered(p, 0, p.Proto == capture.ProtoUDP && sipmsg.IsSIP(p.Payload))
+}
 
 // AddNumbered is Add for a pass that numbers flows: flow is p's flow
 // (protocol, source, destination) from 1, each number standing for one
 // flow throughout the scan; 0 when not numbered. The Counter remembers the
 // row of each numbered flow, so that it finds the row of the flow's later
-// packets without a lookup.
-func (c *Counter) AddNumbered(p *capture.Packet, flow int32) {
+// packets without a lookup. sip tells whether p is a UDP packet whose
+// payload [sipmsg.IsSIP] takes for a SIP message: the caller has asked
+// already (correlate's first pass asks once for its every use).
+func (c *Counter) AddNumbered(p *capture.Packet, flow int32, sip bool) {
 	s := c.s
 	if p.TS != 0 {
 		if s.First == 0 || p.TS < s.First {
@@ -175,12 +180,9 @@ func (c *Counter) AddNumbered(p *capture.Packet, flow int32) {
 		return
 	}
 	f := c.row(p, flow)
-	if f != nil {
-		classify(f, p)
-	}
 	switch p.Proto {
 	case capture.ProtoUDP:
-		if sipmsg.IsSIP(p.Payload) {
+		if sip {
 			s.SIPMessagesUDP++
 			c.countSIP(p.Frame, p.Payload, f)
 		}
@@ -232,6 +234,9 @@ func (c *Counter) Summary(r *capture.Reader, st *capture.Stats) *Summary {
 	s.Packets = st.Frames
 	s.Bytes = st.Bytes
 	s.Interfaces = r.Interfaces()
+	for i := range c.byNum {
+		c.byNum[i].fold()
+	}
 	for lt, n := range st.LinkTypes {
 		s.LinkTypes[LinkTypeName(lt)] += n
 	}
@@ -270,17 +275,80 @@ type dirFlow struct {
 // (AddNumbered) looks each up once.
 const maxDirs = 1 << 12
 
-// numbered is what a numbered flow's first packet found: its row and
-// which way (nil when the table was full: it stays full).
+// numbered is what a numbered flow's first packet found, its row (nil
+// when the table was full: it stays full) and which way, and what the
+// flow's later packets add to the row, not yet added (see fold).
+//
+// Why (2026-12, issue 15): a packet counted in its row touched three
+// cache lines of three tables (this one, the row's counts, the row's
+// payload kinds), each a miss on the large RTP pair (1,200 rows and
+// 2,400 numbered directions a side); counted here, one. A record is
+// padded to 64 bytes, so that none straddles two cache lines.
 type numbered struct {
-	d     dirFlow
-	known bool
+	f       *Flow
+	packets int
+	bytes   int64
+	last    int64 // 0: no packet since the first
+	// Counts of payloads by kind (payloadKindOf); payloads is folded
+	// before it wraps, the others are at most payloads.
+	payloads, tls, rtcp, rtp uint32
+	ab, known                bool
+	_                        [14]byte
 }
 
-// row finds p's row and counts p in it; nil when the flow is not tabled.
+// count counts p in n (whose row is not nil).
+func (n *numbered) count(p *capture.Packet) {
+	n.packets += p.Fragments
+	n.bytes += int64(len(p.Payload))
+	n.last = max(n.last, p.TS)
+	k := payloadKindOf(p)
+	if k == payloadNone {
+		return
+	}
+	if n.payloads == math.MaxUint32 {
+		n.fold()
+	}
+	n.payloads++
+	switch k {
+	case payloadTLS:
+		n.tls++
+	case payloadRTCP:
+		n.rtcp++
+	case payloadRTP:
+		n.rtp++
+	}
+}
+
+// fold adds to n's row what n counted since the last fold.
+func (n *numbered) fold() {
+	f := n.f
+	if f == nil {
+		return
+	}
+	if n.ab {
+		f.PacketsAB += n.packets
+		f.BytesAB += n.bytes
+	} else {
+		f.PacketsBA += n.packets
+		f.BytesBA += n.bytes
+	}
+	f.Last = max(f.Last, n.last)
+	f.payloads += int(n.payloads)
+	f.tls += int(n.tls)
+	f.rtcp += int(n.rtcp)
+	f.rtp += int(n.rtp)
+	*n = numbered{f: f, ab: n.ab, known: true}
+}
+
+// row finds p's row and counts p, in the row or in the flow's numbered
+// record; nil when the flow is not tabled.
 func (c *Counter) row(p *capture.Packet, flow int32) *Flow {
 	if flow <= 0 {
-		return c.lookup(p)
+		f := c.lookup(p)
+		if f != nil {
+			classify(f, p)
+		}
+		return f
 	}
 	if int(flow) >= len(c.byNum) {
 		c.byNum = append(c.byNum, make([]numbered, int(flow)+1-len(c.byNum))...)
@@ -288,15 +356,18 @@ func (c *Counter) row(p *capture.Packet, flow int32) *Flow {
 	n := &c.byNum[flow]
 	if !n.known {
 		f := c.lookup(p)
-		*n = numbered{d: dirFlow{f, f != nil && p.Src == f.A}, known: true}
+		if f != nil {
+			classify(f, p)
+		}
+		*n = numbered{f: f, ab: f != nil && p.Src == f.A, known: true}
 		return f
 	}
-	if n.d.f == nil {
+	if n.f == nil {
 		c.s.FlowsNotTracked++
 		return nil
 	}
-	c.count(p, n.d)
-	return n.d.f
+	n.count(p)
+	return n.f
 }
 
 func (c *Counter) lookup(p *capture.Packet) *Flow {
@@ -344,19 +415,43 @@ func (c *Counter) count(p *capture.Packet, d dirFlow) {
 }
 
 func classify(f *Flow, p *capture.Packet) {
-	b := p.Payload
-	if len(b) == 0 {
+	switch payloadKindOf(p) {
+	case payloadNone:
 		return
-	}
-	f.payloads++
-	switch {
-	case isTLSRecord(b):
+	case payloadTLS:
 		f.tls++
-	case p.Proto == capture.ProtoUDP && IsRTCP(b):
+	case payloadRTCP:
 		f.rtcp++
-	case p.Proto == capture.ProtoUDP && IsRTP(b):
+	case payloadRTP:
 		f.rtp++
 	}
+	f.payloads++
+}
+
+// payloadKind is what a packet's payload looks like, for its flow's kind.
+type payloadKind uint8
+
+const (
+	payloadNone payloadKind = iota // no payload
+	payloadOther
+	payloadTLS
+	payloadRTCP
+	payloadRTP
+)
+
+func payloadKindOf(p *capture.Packet) payloadKind {
+	b := p.Payload
+	switch {
+	case len(b) == 0:
+		return payloadNone
+	case isTLSRecord(b):
+		return payloadTLS
+	case p.Proto == capture.ProtoUDP && IsRTCP(b):
+		return payloadRTCP
+	case p.Proto == capture.ProtoUDP && IsRTP(b):
+		return payloadRTP
+	}
+	return payloadOther
 }
 
 func (f *Flow) kind() Kind {
