@@ -31,7 +31,7 @@ type stats struct {
 	runs      int
 }
 
-func median[T int64 | time.Duration](v []T) T {
+func median[T int64 | time.Duration | float64](v []T) T {
 	s := slices.Clone(v)
 	slices.Sort(s)
 	return s[len(s)/2]
@@ -47,45 +47,92 @@ type bencher struct {
 }
 
 // measure runs argv runs times (stdout discarded) under /usr/bin/time,
-// and returns the medians. The peak RSS comes from /usr/bin/time: the
-// rusage of a child this process forks counts the memory of the fork
-// before exec, that is of this harness.
+// and returns the medians.
 func (b *bencher) measure(runs int, argv ...string) (stats, error) {
-	var walls, cpus []time.Duration
-	var rss []int64
-	tf, err := os.CreateTemp("", "sipalg-bench-time")
+	st, _, err := b.rounds(runs, argv)
 	if err != nil {
 		return stats{}, err
 	}
+	return st[0], nil
+}
+
+// rounds runs each of cmds once a round, in turn, for runs rounds, and
+// returns the medians of each and, for each command after the first, the
+// median and range of its time over the first's in the same round.
+//
+// Why (2026-12, issue 15): this VM's speed drifts by tens of percent
+// over minutes (the bare loop took 0.49 s, then 0.9 s, with nothing else
+// running); timed one after the other, all runs of one command then all
+// of the next, a ratio compared two speeds of the machine. Taken in turn,
+// each ratio compares runs seconds apart.
+func (b *bencher) rounds(runs int, cmds ...[]string) ([]stats, []ratio, error) {
+	walls := make([][]time.Duration, len(cmds))
+	cpus := make([][]time.Duration, len(cmds))
+	rss := make([][]int64, len(cmds))
+	rs := make([][]float64, len(cmds))
+	for range runs {
+		for k, argv := range cmds {
+			s, err := b.once(argv)
+			if err != nil {
+				return nil, nil, err
+			}
+			walls[k], cpus[k], rss[k] = append(walls[k], s.wall), append(cpus[k], s.cpu), append(rss[k], s.rssKiB)
+			if k > 0 {
+				rs[k] = append(rs[k], s.wall.Seconds()/walls[0][len(walls[0])-1].Seconds())
+			}
+		}
+	}
+	st := make([]stats, len(cmds))
+	ratios := make([]ratio, len(cmds))
+	for k := range cmds {
+		st[k] = stats{wall: median(walls[k]), cpu: median(cpus[k]), rssKiB: median(rss[k]), runs: runs}
+		if k > 0 {
+			ratios[k] = ratio{median(rs[k]), slices.Min(rs[k]), slices.Max(rs[k])}
+		}
+	}
+	return st, ratios, nil
+}
+
+// ratio is a median of ratios of times taken in the same rounds, and
+// their range.
+type ratio struct{ med, lo, hi float64 }
+
+func (r ratio) String() string {
+	return fmt.Sprintf("%.2f× (%.2f–%.2f)", r.med, r.lo, r.hi)
+}
+
+// once runs argv once under /usr/bin/time. The peak RSS comes from
+// /usr/bin/time: the rusage of a child this process forks counts the
+// memory of the fork before exec, that is of this harness.
+func (b *bencher) once(argv []string) (sample, error) {
+	tf, err := os.CreateTemp("", "sipalg-bench-time")
+	if err != nil {
+		return sample{}, err
+	}
 	tf.Close()
 	defer os.Remove(tf.Name())
-	for i := 0; i < runs; i++ {
-		cmd := exec.Command("/usr/bin/time", append([]string{"-o", tf.Name(), "-f", "%M %U %S"}, argv...)...)
-		var errb bytes.Buffer
-		cmd.Stdout = io.Discard
-		cmd.Stderr = &errb
-		start := time.Now()
-		err := cmd.Run()
-		wall := time.Since(start)
-		if err != nil {
-			return stats{}, fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, errb.String())
-		}
-		out, err := os.ReadFile(tf.Name())
-		if err != nil {
-			return stats{}, err
-		}
-		var kib int64
-		var user, sys float64
-		if _, err := fmt.Sscan(string(out), &kib, &user, &sys); err != nil {
-			return stats{}, fmt.Errorf("/usr/bin/time said %q: %v", out, err)
-		}
-		cpu := time.Duration((user + sys) * 1e9)
-		walls = append(walls, wall)
-		cpus = append(cpus, cpu)
-		rss = append(rss, kib)
-		fmt.Fprintf(b.log, "  %-60.60s %6.2fs wall %6.2fs cpu %5d MiB\n", strings.Join(argv, " "), wall.Seconds(), cpu.Seconds(), kib>>10)
+	cmd := exec.Command("/usr/bin/time", append([]string{"-o", tf.Name(), "-f", "%M %U %S"}, argv...)...)
+	var errb bytes.Buffer
+	cmd.Stdout = io.Discard
+	cmd.Stderr = &errb
+	start := time.Now()
+	err = cmd.Run()
+	wall := time.Since(start)
+	if err != nil {
+		return sample{}, fmt.Errorf("%s: %v: %s", strings.Join(argv, " "), err, errb.String())
 	}
-	return stats{wall: median(walls), cpu: median(cpus), rssKiB: median(rss), runs: runs}, nil
+	out, err := os.ReadFile(tf.Name())
+	if err != nil {
+		return sample{}, err
+	}
+	var kib int64
+	var user, sys float64
+	if _, err := fmt.Sscan(string(out), &kib, &user, &sys); err != nil {
+		return sample{}, fmt.Errorf("/usr/bin/time said %q: %v", out, err)
+	}
+	cpu := time.Duration((user + sys) * 1e9)
+	fmt.Fprintf(b.log, "  %-60.60s %6.2fs wall %6.2fs cpu %5d MiB\n", strings.Join(argv, " "), wall.Seconds(), cpu.Seconds(), kib>>10)
+	return sample{wall: wall, cpu: cpu, rssKiB: kib}, nil
 }
 
 // warm reads files once, untimed, so that every timed run finds them in
@@ -105,11 +152,19 @@ func (b *bencher) shell(runs int, line string) (stats, error) {
 }
 
 func (b *bencher) analyze(runs int, lan, wan string) (stats, error) {
-	return b.measure(runs, b.sipalg, "analyze", "--lan", lan, "--wan", wan, "--format", "json", "-o", os.DevNull)
+	return b.measure(runs, b.analyzeArgv(lan, wan)...)
+}
+
+func (b *bencher) analyzeArgv(lan, wan string) []string {
+	return []string{b.sipalg, "analyze", "--lan", lan, "--wan", wan, "--format", "json", "-o", os.DevNull}
 }
 
 func (b *bencher) readloop(runs int, files ...string) (stats, error) {
-	return b.measure(runs, append([]string{b.self, "readloop"}, files...)...)
+	return b.measure(runs, b.readloopArgv(files...)...)
+}
+
+func (b *bencher) readloopArgv(files ...string) []string {
+	return append([]string{b.self, "readloop"}, files...)
 }
 
 func fileSize(paths ...string) int64 {
@@ -192,23 +247,18 @@ func (b *bencher) large() error {
 	pk, by := int64(2*m.Counts.Packets), m.Counts.LANBytes+m.Counts.WANBytes
 	b.warm(lan, wan)
 	b.header(fmt.Sprintf("Large pair: %d calls of %s, %d packets and %.0f MB per side", m.Config.Phones, m.Config.Call, m.Counts.Packets, float64(m.Counts.LANBytes)/1e6))
-	base, err := b.readloop(b.runs, lan, wan)
+	// In turn, a round at a time: the ratio is the target (issue 15).
+	st, rs, err := b.rounds(b.runs, b.readloopArgv(lan, wan), b.readloopArgv("-seq", lan, wan), b.analyzeArgv(lan, wan))
 	if err != nil {
 		return err
 	}
+	base, seq, an := st[0], st[1], st[2]
 	b.row("bare read+decode loop, both files in parallel", base, pk, by, 0)
-	seq, err := b.readloop(b.runs, "-seq", lan, wan)
-	if err != nil {
-		return err
-	}
 	b.row("bare read+decode loop, one file after the other", seq, pk, by, base.wall)
-	an, err := b.analyze(b.runs, lan, wan)
-	if err != nil {
-		return err
-	}
 	b.row("sipalg analyze --format json", an, pk, by, base.wall)
-	fmt.Fprintf(b.out, "\nanalyze / bare loop: %.2f× (both files in parallel), %.2f× (one after the other).\n",
-		an.wall.Seconds()/base.wall.Seconds(), an.wall.Seconds()/seq.wall.Seconds())
+	fmt.Fprintf(b.out, "\nanalyze / bare loop, the median of the rounds' ratios (the loop and analyze run in turn, %d rounds): %s (both files in parallel), %.2f× (one after the other, medians).\n",
+		b.runs, rs[2], an.wall.Seconds()/seq.wall.Seconds())
+	fmt.Fprintf(b.out, "Load average after the runs: %s (2 cores: above 2, other processes took turns with these).\n", loadAvg())
 	return nil
 }
 
@@ -374,38 +424,41 @@ func (b *bencher) sipHeavy() error {
 		b.warm(lan, wan)
 		b.header(fmt.Sprintf("SIP-heavy pair: %d phones, %d calls of %s each, %d SIP messages, %d packets and %.0f MB per side",
 			m.Config.Phones, m.Config.Calls, m.Config.Call, m.Counts.SIPMessages, m.Counts.Packets, float64(m.Counts.LANBytes)/1e6))
-		an, err := b.analyze(b.runs, lan, wan)
+		// In turn, a round at a time: the ratios are the targets.
+		type rival struct {
+			name, row, line string
+			err             error
+		}
+		rivals := []rival{
+			// Each file on its own, one after the other, as a user would:
+			// given two -I, sngrep 1.6 takes many times as long.
+			{"sngrep", "sngrep -N -q -I, both files", fmt.Sprintf("%s -N -q -I %s && %s -N -q -I %s", sngrep, lan, sngrep, wan), serr},
+			{"tshark", "tshark -Y sip -T fields -e sip.Call-ID, both files", fmt.Sprintf("%s -r %s -Y sip -T fields -e sip.Call-ID > /dev/null && %s -r %s -Y sip -T fields -e sip.Call-ID > /dev/null", tshark, lan, tshark, wan), terr},
+		}
+		cmds := [][]string{b.analyzeArgv(lan, wan)}
+		for _, r := range rivals {
+			if r.err == nil {
+				cmds = append(cmds, []string{"sh", "-c", r.line})
+			}
+		}
+		st, rs, err := b.rounds(b.runs, cmds...)
 		if err != nil {
 			return err
 		}
+		an := st[0]
 		b.row("sipalg analyze --format json (both sides)", an, pk, by, 0)
-		var sn, ts stats
-		if serr == nil {
-			// Each file on its own, one after the other, as a user would:
-			// given two -I, sngrep 1.6 takes many times as long.
-			if sn, err = b.shell(b.runs, fmt.Sprintf("%s -N -q -I %s && %s -N -q -I %s", sngrep, lan, sngrep, wan)); err != nil {
-				return err
-			}
-			b.row("sngrep -N -q -I, both files", sn, pk, by, an.wall)
-		}
-		if terr == nil {
-			if ts, err = b.shell(b.runs, fmt.Sprintf("%s -r %s -Y sip -T fields -e sip.Call-ID > /dev/null && %s -r %s -Y sip -T fields -e sip.Call-ID > /dev/null", tshark, lan, tshark, wan)); err != nil {
-				return err
-			}
-			b.row("tshark -Y sip -T fields -e sip.Call-ID, both files", ts, pk, by, an.wall)
-		}
-		fmt.Fprintf(b.out, "\n%.1f µs of CPU per SIP message per side (analyze's CPU / %d messages).", float64(an.cpu.Microseconds())/float64(2*m.Counts.SIPMessages), 2*m.Counts.SIPMessages)
-		for _, c := range []struct {
-			name string
-			err  error
-			s    stats
-		}{{"sngrep", serr, sn}, {"tshark", terr, ts}} {
-			if c.err != nil {
-				fmt.Fprintf(b.out, " %s is not installed.", c.name)
+		k := 1
+		var ratios []string
+		for _, r := range rivals {
+			if r.err != nil {
+				ratios = append(ratios, fmt.Sprintf(" %s is not installed.", r.name))
 				continue
 			}
-			fmt.Fprintf(b.out, " %s / analyze: %.2f× in wall time, %.2f× in CPU time.", c.name, c.s.wall.Seconds()/an.wall.Seconds(), c.s.cpu.Seconds()/an.cpu.Seconds())
+			b.row(r.row, st[k], pk, by, an.wall)
+			ratios = append(ratios, fmt.Sprintf(" %s / analyze: %s in wall time (the median of the rounds' ratios), %.2f× in CPU time (medians).", r.name, rs[k], st[k].cpu.Seconds()/an.cpu.Seconds()))
+			k++
 		}
+		fmt.Fprintf(b.out, "\n%.1f µs of CPU per SIP message per side (analyze's CPU / %d messages).%s", float64(an.cpu.Microseconds())/float64(2*m.Counts.SIPMessages), 2*m.Counts.SIPMessages, strings.Join(ratios, ""))
 		fmt.Fprintln(b.out)
 		fmt.Fprintf(b.out, "Load average after the runs: %s (2 cores: above 2, other processes took turns with these).\n", loadAvg())
 		if err := b.reportSizes(lan, wan); err != nil {
