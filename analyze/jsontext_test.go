@@ -11,7 +11,8 @@ import (
 )
 
 // TestAppendJSONIsEncodingJSON: the streamed report writes messages and
-// findings with their hand-written AppendJSON; every message and finding
+// findings with their hand-written AppendJSON (findings from their
+// records, rules.AppendRecordJSON); every message and finding
 // of every paired fixture, and crafted ones with every optional field and
 // every escape, must come out as json.MarshalIndent writes them.
 func TestAppendJSONIsEncodingJSON(t *testing.T) {
@@ -41,6 +42,7 @@ func TestAppendJSONIsEncodingJSON(t *testing.T) {
 			LANFrame: &zero, Method: odd, Field: "h.via[0]", Before: odd, After: "", Explanation: odd,
 			Refs: []string{}, Frames: []int{1, 2}},
 		{Refs: []string{"RFC 3261 §18.2.1", odd}},
+		{MessageID: &zero, WANFrame: &seven, Frames: []int{-1, 1 << 40}, Refs: []string{""}},
 	}
 	n := 0
 	for _, dir := range pairedFixtures(t) {
@@ -62,5 +64,13 @@ func TestAppendJSONIsEncodingJSON(t *testing.T) {
 	for i := range finds {
 		f := &finds[i]
 		check(t, "finding", f, func(p string) []byte { return f.AppendJSON(nil, p) })
+		// As the streamed report writes it: from the finding's record.
+		check(t, "finding record", f, func(p string) []byte {
+			b, err := rules.AppendRecordJSON(nil, f.AppendRecord(nil), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		})
 	}
 }

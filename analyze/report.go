@@ -5,6 +5,7 @@
 package analyze
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -53,9 +54,10 @@ type Report struct {
 	// contract.
 	Dialogs []match.Dialog `json:"-"`
 	// messages, findings and media hold the report's messages, findings
-	// and media section, as its JSON writes them, in report order, when
-	// they were streamed (Options.Stream without a Sink); Messages,
-	// Findings and Media are nil then.
+	// and media section in report order, when they were streamed
+	// (Options.Stream without a Sink): messages and media as its JSON
+	// writes them, findings as records (rules.Finding.AppendRecord);
+	// Messages, Findings and Media are nil then.
 	messages, findings, media *spool.Spool
 	// streamed is set when the report holds neither its messages nor
 	// its findings (Options.Stream).
@@ -89,6 +91,19 @@ func (r *Report) StreamJSONField(name string) (each func(yield func(elem []byte)
 	}
 	if s == nil {
 		return nil, "", false
+	}
+	if s == r.findings {
+		// The findings spool holds records (rules.Finding.AppendRecord).
+		return func(yield func([]byte) error) error {
+			var buf []byte
+			return s.EachTransient(func(_, v []byte) error {
+				var err error
+				if buf, err = rules.AppendRecordJSON(buf[:0], v, elemPrefix); err != nil {
+					return fmt.Errorf("analyze: %w", err)
+				}
+				return yield(buf)
+			})
+		}, elemPrefix, true
 	}
 	return func(yield func([]byte) error) error {
 		return s.EachTransient(func(_, v []byte) error { return yield(v) })

@@ -26,13 +26,15 @@ var safe = func() (t [256]bool) {
 	return t
 }()
 
-// String appends s as a JSON string.
-func String(dst []byte, s string) []byte {
+// String appends s as a JSON string: a string, or the bytes of one (as
+// a record read back from a spool holds them; not base64 as
+// encoding/json writes a []byte).
+func String[T string | []byte](dst []byte, s T) []byte {
 	for i := 0; i < len(s); i++ {
 		if !safe[s[i]] {
 			// Escapes, invalid UTF-8 and U+2028/2029 are rare in what the
 			// report holds: encoding/json writes those.
-			b, _ := json.Marshal(s) // a string always marshals
+			b, _ := json.Marshal(string(s)) // a string always marshals
 			return append(dst, b...)
 		}
 	}
@@ -91,6 +93,19 @@ func (o *Object) Strings(list []string, isNil bool) {
 		for i, v := range list {
 			o.elem(i)
 			o.Buf = String(o.Buf, v)
+		}
+		o.close()
+	}
+}
+
+// List appends a member's list of n values, each appended by elem (isNil
+// writes null, as encoding/json writes a nil slice): for a list read from
+// a record rather than held in a slice.
+func (o *Object) List(n int, isNil bool, elem func(dst []byte, i int) []byte) {
+	if o.open(n, isNil) {
+		for i := range n {
+			o.elem(i)
+			o.Buf = elem(o.Buf, i)
 		}
 		o.close()
 	}
