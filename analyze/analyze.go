@@ -507,7 +507,7 @@ func (j *judge) batch(b *match.Batch) {
 	if j.w == nil {
 		j.w = newBatchWriter(j.msgs, j.fnds)
 	}
-	// The report lists a message's own fields (Message.AppendJSON), not
+	// The report lists a message's own fields (Message.AppendRecord), not
 	// its parsed sides, SDP or diff: those go now rather than wait in
 	// the writer's queue (up to 64 batches, in a burst of dialogs), and
 	// the parsed sides are parsed into again (match.Release).
@@ -531,7 +531,7 @@ func (j *judge) stopWriter() {
 }
 
 // batchWriter spools the messages and findings of judged batches on a
-// goroutine of its own: writing their JSON (a finding's record) and
+// goroutine of its own: writing their records (once their JSON) and
 // copying it into the spools was a fifth of the work of the one
 // goroutine that judges the dialogs, the longest serial stage of a
 // SIP-heavy run (issue 15). A batch's messages and findings are its own
@@ -558,7 +558,7 @@ func newBatchWriter(msgs, fnds *spool.Spool) *batchWriter {
 		for job := range w.jobs {
 			for i := range job.msgs {
 				binary.BigEndian.PutUint64(key[:], uint64(job.msgs[i].ID))
-				w.buf = job.msgs[i].AppendJSON(w.buf[:0], elemPrefix)
+				w.buf = job.msgs[i].AppendRecord(w.buf[:0])
 				w.add(w.msgs, key[:])
 			}
 			for i := range job.fs {

@@ -11,10 +11,11 @@ import (
 )
 
 // TestAppendJSONIsEncodingJSON: the streamed report writes messages and
-// findings with their hand-written AppendJSON (findings from their
-// records, rules.AppendRecordJSON); every message and finding
-// of every paired fixture, and crafted ones with every optional field and
-// every escape, must come out as json.MarshalIndent writes them.
+// findings with their hand-written JSON writers (AppendJSON, and from
+// their records match.AppendRecordJSON and rules.AppendRecordJSON);
+// every message and finding of every paired fixture, and crafted ones
+// with every optional field and every escape, must come out as
+// json.MarshalIndent writes them.
 func TestAppendJSONIsEncodingJSON(t *testing.T) {
 	check := func(t *testing.T, what string, v any, got func(prefix string) []byte) {
 		t.Helper()
@@ -60,6 +61,14 @@ func TestAppendJSONIsEncodingJSON(t *testing.T) {
 	for i := range msgs {
 		m := &msgs[i]
 		check(t, "message", m, func(p string) []byte { return m.AppendJSON(nil, p) })
+		// As the streamed report writes it: from the message's record.
+		check(t, "message record", m, func(p string) []byte {
+			b, err := match.AppendRecordJSON(nil, m.AppendRecord(nil), p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		})
 	}
 	for i := range finds {
 		f := &finds[i]

@@ -55,9 +55,9 @@ type Report struct {
 	Dialogs []match.Dialog `json:"-"`
 	// messages, findings and media hold the report's messages, findings
 	// and media section in report order, when they were streamed
-	// (Options.Stream without a Sink): messages and media as its JSON
-	// writes them, findings as records (rules.Finding.AppendRecord);
-	// Messages, Findings and Media are nil then.
+	// (Options.Stream without a Sink): messages and findings as records
+	// (match.Message.AppendRecord, rules.Finding.AppendRecord), media as
+	// its JSON writes them; Messages, Findings and Media are nil then.
 	messages, findings, media *spool.Spool
 	// streamed is set when the report holds neither its messages nor
 	// its findings (Options.Stream).
@@ -92,21 +92,28 @@ func (r *Report) StreamJSONField(name string) (each func(yield func(elem []byte)
 	if s == nil {
 		return nil, "", false
 	}
-	if s == r.findings {
-		// The findings spool holds records (rules.Finding.AppendRecord).
+	// The messages and findings spools hold records
+	// (match.Message.AppendRecord, rules.Finding.AppendRecord).
+	var toJSON func(dst, rec []byte, prefix string) ([]byte, error)
+	switch s {
+	case r.messages:
+		toJSON = match.AppendRecordJSON
+	case r.findings:
+		toJSON = rules.AppendRecordJSON
+	default:
 		return func(yield func([]byte) error) error {
-			var buf []byte
-			return s.EachTransient(func(_, v []byte) error {
-				var err error
-				if buf, err = rules.AppendRecordJSON(buf[:0], v, elemPrefix); err != nil {
-					return fmt.Errorf("analyze: %w", err)
-				}
-				return yield(buf)
-			})
+			return s.EachTransient(func(_, v []byte) error { return yield(v) })
 		}, elemPrefix, true
 	}
 	return func(yield func([]byte) error) error {
-		return s.EachTransient(func(_, v []byte) error { return yield(v) })
+		var buf []byte
+		return s.EachTransient(func(_, v []byte) error {
+			var err error
+			if buf, err = toJSON(buf[:0], v, elemPrefix); err != nil {
+				return fmt.Errorf("analyze: %w", err)
+			}
+			return yield(buf)
+		})
 	}, elemPrefix, true
 }
 
