@@ -161,3 +161,22 @@ Contact: <sip:5550000@203.0.113.10:5060>
 Content-Length: 0
 
 `}
+
+// BenchmarkCSeqCallID is what correlate's twin key and matching's
+// transaction keys ask of each parsed message, several times over.
+func BenchmarkCSeqCallID(b *testing.B) {
+	msg, err := os.ReadFile("testdata/invite.sip")
+	if err != nil {
+		b.Fatal(err)
+	}
+	m := Parse(msg)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := m.CSeq(); !ok {
+			b.Fatal("no CSeq")
+		}
+		if _, ok := m.CallID(); !ok {
+			b.Fatal("no Call-ID")
+		}
+	}
+}
