@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -415,16 +414,16 @@ func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spo
 	case opt.Stream:
 		j.msgs, j.fnds = spool.New(opt.TempDir, opt.SpoolBudget), spool.New(opt.TempDir, opt.SpoolBudget)
 		j.media = spool.New(opt.TempDir, opt.SpoolBudget)
+		var row []byte
 		mo.Row = func(i int, r *rules.MediaStream) error {
-			// encoding/json, as the kept report writes the section: a
-			// stream or two a call, against a call's dozen messages.
-			b, err := json.MarshalIndent(r, elemPrefix, "  ")
-			if err != nil {
+			// As the kept report writes the section (encoding/json).
+			var err error
+			if row, err = r.AppendJSON(row[:0], elemPrefix); err != nil {
 				return err
 			}
 			var key [8]byte
 			binary.BigEndian.PutUint64(key[:], uint64(i))
-			return j.media.Add(key[:], b)
+			return j.media.Add(key[:], row)
 		}
 		mo.Finding = func(f *rules.Finding) error {
 			j.addFinding(f)

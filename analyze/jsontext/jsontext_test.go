@@ -3,6 +3,7 @@ package jsontext
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"testing"
 )
 
@@ -38,4 +39,24 @@ func FuzzString(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(checkString)
+}
+
+// TestFloat64 holds Float64 to encoding/json, around the exponent
+// cutoffs and at the extremes.
+func TestFloat64(t *testing.T) {
+	for _, f := range []float64{0, math.Copysign(0, -1), 1, -1, 0.037, 0.191, 12.5, 100, 1e20, 1e21, 123456789e13,
+		1e-6, 9.99e-7, 1e-7, -1e-7, 1.5e-300, math.MaxFloat64, math.SmallestNonzeroFloat64, 1.0 / 3} {
+		want, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, ok := Float64(nil, f); !ok || !bytes.Equal(got, want) {
+			t.Errorf("Float64(%v) = %s, %v; want %s", f, got, ok, want)
+		}
+	}
+	for _, f := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+		if got, ok := Float64([]byte("x"), f); ok || string(got) != "x" {
+			t.Errorf("Float64(%v) = %q, %v; want x, false", f, got, ok)
+		}
+	}
 }
