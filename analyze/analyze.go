@@ -565,6 +565,9 @@ func newBatchWriter(msgs, fnds *spool.Spool) *batchWriter {
 				w.key, w.buf = f.SortKey(w.key[:0]), f.AppendRecord(w.buf[:0])
 				w.add(w.fnds, w.key)
 			}
+			// Written: the lists go back for later batches.
+			match.ReleaseBatch(job.msgs)
+			rules.ReleaseFindings(job.fs)
 		}
 	}()
 	return w
