@@ -86,6 +86,7 @@ type aggregates struct {
 	plans      map[int]*mediaPlan
 	planSpool  *spool.Spool
 	planErr    error
+	planBuf    []byte // a plan's record, as it is spooled
 	plansEarly int
 	rowsEarly  int
 	mediaSum   mediaTotals
