@@ -2,7 +2,6 @@ package analyze
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -321,9 +320,9 @@ type judge struct {
 	// err is the judging goroutine's first error (until judged is
 	// closed, only it touches err); failed says there is one, to the
 	// goroutine that feeds the streamer.
-	err    error
-	failed atomic.Bool
-	buf    []byte
+	err      error
+	failed   atomic.Bool
+	buf, key []byte
 
 	// The dialogs are judged on a goroutine of their own, a batch behind
 	// the streamer (issue 15: matching and judging were one goroutine,
@@ -415,19 +414,19 @@ func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spo
 	case opt.Stream:
 		j.msgs, j.fnds = spool.New(opt.TempDir, opt.SpoolBudget), spool.New(opt.TempDir, opt.SpoolBudget)
 		j.media = spool.New(opt.TempDir, opt.SpoolBudget)
+		var row []byte
 		mo.Row = func(i int, r *rules.MediaStream) error {
-			// encoding/json, as the kept report writes the section: a
-			// stream or two a call, against a call's dozen messages.
-			b, err := json.MarshalIndent(r, elemPrefix, "  ")
-			if err != nil {
+			// As the kept report writes the section (encoding/json).
+			var err error
+			if row, err = r.AppendJSON(row[:0], elemPrefix); err != nil {
 				return err
 			}
 			var key [8]byte
 			binary.BigEndian.PutUint64(key[:], uint64(i))
-			return j.media.Add(key[:], b)
+			return j.media.Add(key[:], row)
 		}
 		mo.Finding = func(f *rules.Finding) error {
-			j.add(j.fnds, f.SortKey(nil), f)
+			j.addFinding(f)
 			return j.err
 		}
 	default:
@@ -507,7 +506,7 @@ func (j *judge) batch(b *match.Batch) {
 	if j.w == nil {
 		j.w = newBatchWriter(j.msgs, j.fnds)
 	}
-	// The report lists a message's own fields (Message.AppendJSON), not
+	// The report lists a message's own fields (Message.AppendRecord), not
 	// its parsed sides, SDP or diff: those go now rather than wait in
 	// the writer's queue (up to 64 batches, in a burst of dialogs), and
 	// the parsed sides are parsed into again (match.Release).
@@ -531,17 +530,18 @@ func (j *judge) stopWriter() {
 }
 
 // batchWriter spools the messages and findings of judged batches on a
-// goroutine of its own: writing their JSON and copying it into the
-// spools was a fifth of the work of the one goroutine that judges the
-// dialogs, the longest serial stage of a SIP-heavy run (issue 15). A
-// batch's messages and findings are its own (match.Streamer and the
-// Evaluator keep none of them), so the writer only reads them.
+// goroutine of its own: writing their records (once their JSON) and
+// copying it into the spools was a fifth of the work of the one
+// goroutine that judges the dialogs, the longest serial stage of a
+// SIP-heavy run (issue 15). A batch's messages and findings are its own
+// (match.Streamer and the Evaluator keep none of them), so the writer
+// only reads them.
 type batchWriter struct {
 	jobs       chan batchJob
 	done       chan struct{}
 	msgs, fnds *spool.Spool
 	err        error
-	buf        []byte
+	buf, key   []byte
 }
 
 type batchJob struct {
@@ -557,38 +557,37 @@ func newBatchWriter(msgs, fnds *spool.Spool) *batchWriter {
 		for job := range w.jobs {
 			for i := range job.msgs {
 				binary.BigEndian.PutUint64(key[:], uint64(job.msgs[i].ID))
-				w.add(w.msgs, key[:], &job.msgs[i])
+				w.buf = job.msgs[i].AppendRecord(w.buf[:0])
+				w.add(w.msgs, key[:])
 			}
 			for i := range job.fs {
-				w.add(w.fnds, job.fs[i].SortKey(nil), &job.fs[i])
+				f := &job.fs[i]
+				w.key, w.buf = f.SortKey(w.key[:0]), f.AppendRecord(w.buf[:0])
+				w.add(w.fnds, w.key)
 			}
+			// Written: the lists go back for later batches.
+			match.ReleaseBatch(job.msgs)
+			rules.ReleaseFindings(job.fs)
 		}
 	}()
 	return w
 }
 
-func (w *batchWriter) add(s *spool.Spool, key []byte, v jsonAppender) {
-	if w.err != nil {
-		return
+// add spools w.buf under key.
+func (w *batchWriter) add(s *spool.Spool, key []byte) {
+	if w.err == nil {
+		w.err = s.Add(key, w.buf)
 	}
-	w.buf = v.AppendJSON(w.buf[:0], elemPrefix)
-	w.err = s.Add(key, w.buf)
 }
 
-// jsonAppender is what the spools hold: a message or a finding, as the
-// report writes it.
-type jsonAppender interface {
-	AppendJSON(dst []byte, prefix string) []byte
-}
-
-// add spools v, as the report's JSON writes it ([Report.StreamJSONField]),
-// under key.
-func (j *judge) add(s *spool.Spool, key []byte, v jsonAppender) {
+// addFinding spools f's record ([rules.Finding.AppendRecord]), which
+// the report's JSON writes ([Report.StreamJSONField]), under its sort key.
+func (j *judge) addFinding(f *rules.Finding) {
 	if j.err != nil {
 		return
 	}
-	j.buf = v.AppendJSON(j.buf[:0], elemPrefix)
-	j.err = s.Add(key, j.buf)
+	j.key, j.buf = f.SortKey(j.key[:0]), f.AppendRecord(j.buf[:0])
+	j.err = j.fnds.Add(j.key, j.buf)
 }
 
 // finish closes the streamer, runs the capture-wide rules and fills rep.
@@ -632,7 +631,7 @@ func (j *judge) finish(rep *Report) error {
 		return nil
 	}
 	for i := range capFs {
-		j.add(j.fnds, capFs[i].SortKey(nil), &capFs[i])
+		j.addFinding(&capFs[i])
 	}
 	if j.err != nil {
 		return fmt.Errorf("analyze: %w", j.err)

@@ -5,6 +5,7 @@
 package analyze
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -53,9 +54,10 @@ type Report struct {
 	// contract.
 	Dialogs []match.Dialog `json:"-"`
 	// messages, findings and media hold the report's messages, findings
-	// and media section, as its JSON writes them, in report order, when
-	// they were streamed (Options.Stream without a Sink); Messages,
-	// Findings and Media are nil then.
+	// and media section in report order, when they were streamed
+	// (Options.Stream without a Sink): messages and findings as records
+	// (match.Message.AppendRecord, rules.Finding.AppendRecord), media as
+	// its JSON writes them; Messages, Findings and Media are nil then.
 	messages, findings, media *spool.Spool
 	// streamed is set when the report holds neither its messages nor
 	// its findings (Options.Stream).
@@ -90,8 +92,28 @@ func (r *Report) StreamJSONField(name string) (each func(yield func(elem []byte)
 	if s == nil {
 		return nil, "", false
 	}
+	// The messages and findings spools hold records
+	// (match.Message.AppendRecord, rules.Finding.AppendRecord).
+	var toJSON func(dst, rec []byte, prefix string) ([]byte, error)
+	switch s {
+	case r.messages:
+		toJSON = match.AppendRecordJSON
+	case r.findings:
+		toJSON = rules.AppendRecordJSON
+	default:
+		return func(yield func([]byte) error) error {
+			return s.EachTransient(func(_, v []byte) error { return yield(v) })
+		}, elemPrefix, true
+	}
 	return func(yield func([]byte) error) error {
-		return s.EachTransient(func(_, v []byte) error { return yield(v) })
+		var buf []byte
+		return s.EachTransient(func(_, v []byte) error {
+			var err error
+			if buf, err = toJSON(buf[:0], v, elemPrefix); err != nil {
+				return fmt.Errorf("analyze: %w", err)
+			}
+			return yield(buf)
+		})
 	}, elemPrefix, true
 }
 

@@ -1,6 +1,12 @@
 package rules
 
-import "github.com/sipalg/sipalg/analyze/jsontext"
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/sipalg/sipalg/analyze/jsontext"
+	"github.com/sipalg/sipalg/analyze/record"
+)
 
 // Verdict is what a finding says about a rewrite or a behaviour.
 type Verdict string
@@ -135,4 +141,109 @@ func (f *Finding) AppendJSON(dst []byte, prefix string) []byte {
 		o.Ints(f.Frames, false)
 	}
 	return o.End()
+}
+
+// AppendRecord appends f's binary record to b: what a streamed report
+// spools of a finding until it writes it ([AppendRecordJSON]). The
+// fields are in the order of f's JSON.
+//
+// Why (2026-12, issue 15): the spool held each finding as the report
+// writes it, indented JSON of some 600 bytes (the 73k SIP-heavy pair's
+// 176,410 findings: 106 MB, which past 64 runs of a 2 MiB spool were
+// merged and written again, 170 MB in all); the record is some 240
+// bytes, written once (53 MB, 56 runs). Writing the spools' files was a
+// tenth of the run's CPU; the pair's CPU went from 2.70 s to 2.53 s.
+func (f *Finding) AppendRecord(b []byte) []byte {
+	var flags byte
+	if f.MessageID != nil {
+		flags |= recMessageID
+	}
+	if f.LANFrame != nil {
+		flags |= recLANFrame
+	}
+	if f.WANFrame != nil {
+		flags |= recWANFrame
+	}
+	if f.Refs == nil {
+		flags |= recRefsNil
+	}
+	b = append(b, flags)
+	b = record.AppendString(b, f.Rule)
+	b = record.AppendString(b, string(f.Verdict))
+	b = record.AppendString(b, string(f.Severity))
+	b = record.AppendString(b, f.Direction)
+	for _, p := range [3]*int{f.MessageID, f.LANFrame, f.WANFrame} {
+		if p != nil {
+			b = binary.AppendVarint(b, int64(*p))
+		}
+	}
+	for _, s := range [5]string{f.Method, f.Field, f.Before, f.After, f.Explanation} {
+		b = record.AppendString(b, s)
+	}
+	b = binary.AppendUvarint(b, uint64(len(f.Refs)))
+	for _, r := range f.Refs {
+		b = record.AppendString(b, r)
+	}
+	b = binary.AppendUvarint(b, uint64(len(f.Frames)))
+	for _, n := range f.Frames {
+		b = binary.AppendVarint(b, int64(n))
+	}
+	return b
+}
+
+// The flags of a finding's record: which pointers are set, and a nil
+// Refs (null in the JSON) from an empty one.
+const (
+	recMessageID = 1 << iota
+	recLANFrame
+	recWANFrame
+	recRefsNil
+)
+
+// errRecord is a finding record that does not decode: the spool was
+// damaged.
+var errRecord = errors.New("rules: damaged finding record")
+
+// AppendRecordJSON appends the finding of rec, a record
+// [Finding.AppendRecord] wrote, as [Finding.AppendJSON] writes the
+// finding, without decoding it into one (no string is made).
+func AppendRecordJSON(dst, rec []byte, prefix string) ([]byte, error) {
+	r := record.NewReader(rec)
+	flags := r.Byte()
+	o := jsontext.NewObject(dst, prefix)
+	for _, k := range [4]string{"rule", "verdict", "severity", "direction"} {
+		o.Key(k)
+		o.Buf = jsontext.String(o.Buf, r.Bytes())
+	}
+	for i, k := range [3]string{"message_id", "lan_frame", "wan_frame"} {
+		o.Key(k)
+		if flags&(recMessageID<<i) == 0 {
+			o.Buf = append(o.Buf, "null"...)
+			continue
+		}
+		o.Buf = jsontext.Int(o.Buf, int(r.Varint()))
+	}
+	for _, k := range [5]string{"method", "field", "before", "after", "explanation"} {
+		o.Key(k)
+		o.Buf = jsontext.String(o.Buf, r.Bytes())
+	}
+	// count reads a list's length: each element takes a byte at least.
+	count := func() int {
+		n := r.Uvarint()
+		if n > uint64(r.Len()) {
+			r.Fail()
+			return 0
+		}
+		return int(n)
+	}
+	o.Key("refs")
+	o.List(count(), flags&recRefsNil != 0, func(dst []byte, _ int) []byte { return jsontext.String(dst, r.Bytes()) })
+	if n := count(); n > 0 {
+		o.Key("frames")
+		o.List(n, false, func(dst []byte, _ int) []byte { return jsontext.Int(dst, int(r.Varint())) })
+	}
+	if !r.Done() {
+		return dst, errRecord
+	}
+	return o.End(), nil
 }

@@ -37,16 +37,21 @@ func (p *parser) addrList(off, end int, multi bool, out *[]Addr) {
 		p.diag("empty-value", Error, off, "empty address header")
 		return
 	}
+	var scratch Addr
 	for i < end {
 		if b[i] == ',' {
 			p.diag("empty-value", Error, i, "empty element in list")
 			i = skipLWS(b, i+1, end)
 			continue
 		}
-		a, j := p.addr(i, end, multi, out != nil)
+		// Parsed in place: an Addr is some 250 bytes, and returning it
+		// and appending it copied it twice (issue 15).
+		a := &scratch
 		if out != nil {
-			*out = append(*out, a)
+			*out = append(*out, Addr{})
+			a = &(*out)[len(*out)-1]
 		}
+		j := p.addr(a, i, end, multi, out != nil)
 		if j <= i {
 			j = i + 1 // always make progress
 		}
@@ -64,10 +69,10 @@ func (p *parser) addrList(off, end int, multi bool, out *[]Addr) {
 	}
 }
 
-// addr parses one address at i.
-func (p *parser) addr(i, end int, multi, keep bool) (Addr, int) {
+// addr parses one address at i into a and returns the offset after it.
+func (p *parser) addr(a *Addr, i, end int, multi, keep bool) int {
 	b := p.b
-	a := Addr{Span: Span{i, i}}
+	*a = Addr{Span: Span{i, i}}
 	params := func(i int, comma bool) int {
 		if keep {
 			return p.keptParams(i, end, comma, &a.Params)
@@ -80,8 +85,7 @@ func (p *parser) addr(i, end int, multi, keep bool) (Addr, int) {
 		if j >= end || b[j] == ',' || b[j] == ';' {
 			a.Star = true
 			a.Span.End = i + 1
-			j = params(i+1, true)
-			return a, j
+			return params(i+1, true)
 		}
 	}
 	// Find '<' outside quotes.
@@ -118,19 +122,18 @@ scan:
 		p.diag("unbalanced-quote", Error, qs, "quoted string not closed: %s", quote(b[qs:end]))
 		a.Display = Span{qs, end}
 		a.Span.End = end
-		return a, end
+		return end
 	}
 	if lt < 0 {
 		// addr-spec
-		u, k := p.parseURI(i, end, uriBare)
-		a.URI = u
+		k := p.parseURI(&a.URI, i, end, uriBare)
 		if k < end && b[k] == '>' {
 			p.diag("unbalanced-angle", Error, k, "'>' without '<'")
 			k++
 		}
 		k = params(k, multi)
 		a.Span.End = trimRightLWS(b, s, k)
-		return a, k
+		return k
 	}
 	if lt > i {
 		de := trimRightLWS(b, i, lt)
@@ -168,7 +171,7 @@ scan:
 		p.diag("bad-uri", Error, us, "empty URI in '<' '>'")
 		a.URI = URI{PortNum: -1, Span: Span{us, us}}
 	} else {
-		a.URI, _ = p.parseURI(us, ue, uriWhole)
+		p.parseURI(&a.URI, us, ue, uriWhole)
 	}
 	k := ue
 	if gt >= 0 {
@@ -177,7 +180,7 @@ scan:
 	}
 	k = params(k, multi)
 	a.Span.End = trimRightLWS(b, s, k)
-	return a, k
+	return k
 }
 
 // checkDisplay checks a display name in [s, e): a quoted string or tokens

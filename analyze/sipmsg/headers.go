@@ -212,6 +212,22 @@ func (m *Message) Header(name string) (Header, bool) {
 	return Header{}, false
 }
 
+// Indices into knownHeaders of the headers the views ask for by index.
+const (
+	idCallID uint8 = 3
+	idCSeq   uint8 = 4
+)
+
+// headerOf is [Message.Header] of the known header id: without the
+// lookup of its name (issue 15: CSeq and Call-ID are asked for several
+// times per message, and the lookup was most of the cost).
+func (m *Message) headerOf(id uint8) (Header, bool) {
+	if m.viewsDone {
+		return m.firstOf(id)
+	}
+	return m.Header(knownHeaders[id].full)
+}
+
 // firstOf returns the first header of the known header id, from the index
 // checkHeaders kept (Call-ID and CSeq are asked for several times per
 // message; issue 15).
@@ -506,7 +522,7 @@ func parseCSeq(b []byte, v Span) (CSeq, bool) {
 // CSeq returns the first CSeq header parsed, and whether it is present and
 // well-formed.
 func (m *Message) CSeq() (CSeq, bool) {
-	h, ok := m.Header("CSeq")
+	h, ok := m.headerOf(idCSeq)
 	if !ok {
 		return CSeq{}, false
 	}
@@ -516,7 +532,7 @@ func (m *Message) CSeq() (CSeq, bool) {
 // CallID returns the span of the Call-ID value (trailing whitespace
 // excluded), and whether there is one.
 func (m *Message) CallID() (Span, bool) {
-	h, ok := m.Header("Call-ID")
+	h, ok := m.headerOf(idCallID)
 	if !ok {
 		return Span{}, false
 	}

@@ -127,3 +127,12 @@ func checkKeptViews(t *testing.T, m *Message) {
 		}
 	}
 }
+
+// TestHeaderIDs: the indices the views use name the headers they mean.
+func TestHeaderIDs(t *testing.T) {
+	for id, want := range map[uint8]string{idCallID: "Call-ID", idCSeq: "CSeq"} {
+		if got := knownHeaders[id].full; got != want {
+			t.Errorf("knownHeaders[%d] is %s, want %s", id, got, want)
+		}
+	}
+}

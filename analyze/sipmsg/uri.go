@@ -160,15 +160,16 @@ func ParseURI(b []byte, off, end int) (URI, []Diag) {
 	}
 	var diags []Diag
 	p := parser{b: b, diags: &diags}
-	u, _ := p.parseURI(off, end, uriWhole)
+	var u URI
+	p.parseURI(&u, off, end, uriWhole)
 	return u, diags
 }
 
-// parseURI parses a URI starting at off, not beyond end, and returns it with
-// the offset after it.
-func (p *parser) parseURI(off, end int, mode uint8) (URI, int) {
+// parseURI parses a URI starting at off, not beyond end, into u and
+// returns the offset after it.
+func (p *parser) parseURI(u *URI, off, end int, mode uint8) int {
 	b := p.b
-	u := URI{PortNum: -1}
+	*u = URI{PortNum: -1}
 	i := off
 	s := i
 	for i < end && (isAlpha(b[i]) || (i > s && (isDigit(b[i]) || b[i] == '+' || b[i] == '-' || b[i] == '.'))) {
@@ -181,7 +182,7 @@ func (p *parser) parseURI(off, end int, mode uint8) (URI, int) {
 		}
 		p.diag("bad-uri", Error, off, "no URI scheme in %s", quote(b[off:stop]))
 		u.Span = Span{off, stop}
-		return u, stop
+		return stop
 	}
 	u.Scheme = Span{s, i}
 	scheme := b[s:i]
@@ -205,12 +206,12 @@ func (p *parser) parseURI(off, end int, mode uint8) (URI, int) {
 			j = end
 		}
 		u.Span = Span{off, j}
-		return u, j
+		return j
 	}
 	stop := bareEnd(b, i, end, mode)
 	u.Opaque = Span{i, stop}
 	u.Span = Span{off, stop}
-	return u, stop
+	return stop
 }
 
 // bareEnd is where a bare URI (or a non-SIP one) stops.
@@ -224,7 +225,7 @@ func bareEnd(b []byte, i, end int, mode uint8) int {
 	return i
 }
 
-func (p *parser) sipURI(u URI, off, i, end int, mode uint8) (URI, int) {
+func (p *parser) sipURI(u *URI, off, i, end int, mode uint8) int {
 	b := p.b
 	// userinfo: up to the first '@' ('@' appears nowhere else unescaped).
 	lim := end
@@ -281,7 +282,7 @@ func (p *parser) sipURI(u URI, off, i, end int, mode uint8) (URI, int) {
 		i = end
 	}
 	u.Span = Span{off, i}
-	return u, i
+	return i
 }
 
 // uriParams walks ";"-separated URI parameters from i (after the first

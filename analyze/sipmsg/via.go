@@ -49,16 +49,20 @@ func (p *parser) viaList(off, end int, out *[]Via) {
 		p.diag("empty-value", Error, off, "empty Via header")
 		return
 	}
+	var scratch Via
 	for i < end {
 		if b[i] == ',' {
 			p.diag("empty-value", Error, i, "empty element in Via list")
 			i = skipLWS(b, i+1, end)
 			continue
 		}
-		v, j := p.via(i, end, out != nil)
+		// Parsed in place, as addrList does.
+		v := &scratch
 		if out != nil {
-			*out = append(*out, v)
+			*out = append(*out, Via{})
+			v = &(*out)[len(*out)-1]
 		}
+		j := p.via(v, i, end, out != nil)
 		if j <= i {
 			j = i + 1
 		}
@@ -73,11 +77,11 @@ func (p *parser) viaList(off, end int, out *[]Via) {
 	}
 }
 
-// via parses one via-parm at i and returns the offset after it (at ',' or
-// end).
-func (p *parser) via(i, end int, keep bool) (Via, int) {
+// via parses one via-parm at i into v and returns the offset after it (at
+// ',' or end).
+func (p *parser) via(v *Via, i, end int, keep bool) int {
 	b := p.b
-	v := Via{PortNum: -1}
+	*v = Via{PortNum: -1}
 	s := i
 	var parts [3]Span
 	for n := 0; n < 3; n++ {
@@ -90,7 +94,7 @@ func (p *parser) via(i, end int, keep bool) (Via, int) {
 					j = skipParam(b, j+1, end, true)
 				}
 				v.Span = Span{s, trimRightLWS(b, s, j)}
-				return v, j
+				return j
 			}
 			i = skipLWS(b, i+1, end)
 		}
@@ -118,5 +122,5 @@ func (p *parser) via(i, end int, keep bool) (Via, int) {
 		i = p.params(i, end, nil, true)
 	}
 	v.Span = Span{s, trimRightLWS(b, s, i)}
-	return v, i
+	return i
 }
