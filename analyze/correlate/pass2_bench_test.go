@@ -1,9 +1,6 @@
 package correlate
 
 import (
-	"errors"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -22,20 +19,8 @@ import (
 func BenchmarkSecondPass(b *testing.B) {
 	cfg := benchgen.Default()
 	cfg.Call = 8 * time.Second
-	dir := b.TempDir()
-	lan, wan := filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap")
-	lf, err := os.Create(lan)
-	if err != nil {
-		b.Fatal(err)
-	}
-	wf, err := os.Create(wan)
-	if err != nil {
-		b.Fatal(err)
-	}
-	c, err := benchgen.Write(cfg, lf, wf)
-	if err := errors.Join(err, lf.Close(), wf.Close()); err != nil {
-		b.Fatal(err)
-	}
+	lan, wan, c := writeBenchPair(b, cfg)
+	dir := b.TempDir() // the event logs'
 	ls, lw := capture.Source{Path: lan}, capture.Source{Path: wan}
 	opt := Options{Inventory: true, TempDir: dir, SIPSink: func(SIPMessage) {}, StreamSink: func(k, rec []byte) {}}.withDefaults()
 	sl, sw := newSampler(), newSampler()
