@@ -81,7 +81,7 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	var buf []byte
 	var spillErr error
 	res, err := correlate.CorrelateSources(lan, wan, correlate.Options{
-		Limits: lim.Capture, Inventory: true, MaxFlows: lim.MaxFlows,
+		Limits: lim.Capture, Inventory: true, NoSIPDiagnostics: true, MaxFlows: lim.MaxFlows,
 		MaxPending: lim.MaxPending, MaxMappings: lim.MaxMappings, MaxStreams: lim.MaxStreams, TempDir: opt.TempDir,
 		SIPSink: func(sm correlate.SIPMessage) {
 			binary.BigEndian.PutUint64(key[:], uint64(sip.Len()))

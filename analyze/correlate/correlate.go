@@ -136,6 +136,12 @@ type Options struct {
 	// MaxFlows (zero means inventory.MaxFlows).
 	Inventory bool
 	MaxFlows  int
+	// NoSIPDiagnostics leaves the inventory's SIP diagnostics out (its
+	// Diagnostics and SIPMessagesWithErrors stay empty), and the first
+	// pass then parses each SIP message only as far as its twin key needs
+	// (sipmsg.ParseHeadersInto): for a caller that checks every message
+	// itself (analyze matches and judges them).
+	NoSIPDiagnostics bool
 	// TempDir is where the first pass writes its event log for the
 	// second (the system's temporary directory when empty).
 	TempDir string

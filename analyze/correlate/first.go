@@ -99,12 +99,13 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 	}
 	defer r.Close()
 	sc := capture.NewScanner(r, opt.Limits)
-	var memo parseMemo
+	memo := parseMemo{lite: opt.NoSIPDiagnostics}
 	keys.parse = memo.parse
 	var inv *inventory.Counter
 	if opt.Inventory {
 		inv = inventory.NewCounter(r, opt.MaxFlows)
 		inv.Parse = memo.parse
+		inv.SIPCountOnly = opt.NoSIPDiagnostics
 	}
 	var warns []string
 	sample := func(e *event, data []byte) bool {

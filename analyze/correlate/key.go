@@ -185,13 +185,21 @@ type parseMemo struct {
 	b  []byte
 	m  sipmsg.Message
 	ok bool
+	// lite parses only as far as a key needs (sipmsg.ParseHeadersInto):
+	// when the inventory does not check the messages (Options.
+	// NoSIPDiagnostics).
+	lite bool
 }
 
 func (p *parseMemo) parse(b []byte) *sipmsg.Message {
 	if p.ok && len(b) == len(p.b) && len(b) > 0 && &b[0] == &p.b[0] {
 		return &p.m
 	}
-	sipmsg.ParseInto(&p.m, b)
+	if p.lite {
+		sipmsg.ParseHeadersInto(&p.m, b)
+	} else {
+		sipmsg.ParseInto(&p.m, b)
+	}
 	p.b, p.ok = b, true
 	return &p.m
 }

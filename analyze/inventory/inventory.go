@@ -124,7 +124,12 @@ func Scan(r *capture.Reader, lim capture.Limits) (*Summary, error) {
 type Counter struct {
 	// Parse parses a SIP message; nil means sipmsg.Parse. A pass that
 	// parses the same message for another purpose shares it here.
-	Parse        func([]byte) *sipmsg.Message
+	Parse func([]byte) *sipmsg.Message
+	// SIPCountOnly counts SIP messages and frames without parsing them:
+	// the Summary's Diagnostics and SIPMessagesWithErrors stay empty. A
+	// paired analysis, which parses and checks every message when it
+	// matches them, reports neither.
+	SIPCountOnly bool
 	s            *Summary
 	flows        map[flowID]*Flow
 	dirs         *flowcache.Table[dirKey, dirFlow] // in front of flows
@@ -200,7 +205,6 @@ func (c *Counter) countSIP(frame int, b []byte, f *Flow) {
 	if parse == nil {
 		parse = sipmsg.Parse
 	}
-	m := parse(b)
 	s.SIPMessages++
 	if f != nil {
 		f.SIPMessages++
@@ -209,6 +213,10 @@ func (c *Counter) countSIP(frame int, b []byte, f *Flow) {
 		s.SIPFrames++
 		c.lastSIPFrame = frame
 	}
+	if c.SIPCountOnly {
+		return
+	}
+	m := parse(b)
 	hasErrors := m.HasErrors()
 	for _, d := range m.Diags {
 		s.Diagnostics[d.Code]++
