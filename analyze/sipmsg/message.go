@@ -336,10 +336,16 @@ func Parse(b []byte) *Message {
 // captures for its twin key and the inventory, then drops it; a fresh
 // Message each was a tenth of a SIP-heavy run's allocations).
 func ParseInto(m *Message, b []byte) {
+	m.reset()
+	parseInto(m, b)
+}
+
+// reset empties m for a message to be parsed into, keeping the memory of
+// its lists.
+func (m *Message) reset() {
 	diags, vias, contacts, params := m.Diags[:0], m.vias[:0], m.contacts[:0], m.params[:0]
 	*m = Message{}
 	m.Diags, m.vias, m.contacts, m.params = diags, vias, contacts, params
-	parseInto(m, b)
 }
 
 // ParseHeadersInto is [ParseInto] without the checks of the headers'
@@ -355,9 +361,7 @@ func ParseInto(m *Message, b []byte) {
 // paired analysis keeps none of their diagnostics (matching parses
 // every message again, in full).
 func ParseHeadersInto(m *Message, b []byte) {
-	diags, vias, contacts, params := m.Diags[:0], m.vias[:0], m.contacts[:0], m.params[:0]
-	*m = Message{}
-	m.Diags, m.vias, m.contacts, m.params = diags, vias, contacts, params
+	m.reset()
 	parseLines(m, b)
 }
 
