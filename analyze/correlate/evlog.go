@@ -503,14 +503,7 @@ func (r *logReader) next(e *event, u *capture.Unreachable) (data []byte, isU boo
 		}
 	}
 	r.ts, r.frame = ts, frame
-	// Field by field, not *e = event{...}, as packetEvents does: the
-	// compiler builds the literal on the stack with narrow stores and
-	// copies it with 16-byte loads, which wait for those stores. (2026-12,
-	// issue 15: the copy was 0.39 s of BenchmarkSecondPass's 1.42 s in
-	// this function.)
-	e.ts, e.frame, e.ep, e.key, e.flow = ts, frame, k, key, int32(id)
-	e.proto, e.kind, e.ttl, e.cut, e.seq, e.rec = k.proto, kind, ttl, h&logCut != 0, -1, nil
-	e.ssrc, e.rseq = ssrc, rseq
+	e.fromLog(ts, frame, k, key, int32(id), kind, ttl, h&logCut != 0, ssrc, rseq)
 	if kind == KindSIP {
 		data = d.b[d.i:]
 	}
@@ -597,10 +590,21 @@ func (r *logReader) fast(e *event) bool {
 	ts := r.ts + dt
 	r.ts, r.frame = ts, frame
 	r.pos += 1 + n
-	e.ts, e.frame, e.ep, e.key, e.flow = ts, frame, k0, key, int32(id)
-	e.proto, e.kind, e.ttl, e.cut, e.seq, e.rec = k0.proto, kind, ttl, h&logCut != 0, -1, nil
-	e.ssrc, e.rseq = ssrc, rseq
+	e.fromLog(ts, frame, k0, key, int32(id), kind, ttl, h&logCut != 0, ssrc, rseq)
 	return true
+}
+
+// fromLog sets e to an event read from the log (not kept: seq -1, rec
+// nil).
+//
+// Field by field, not *e = event{...}, as packetEvents does: the compiler
+// builds the literal on the stack with narrow stores and copies it with
+// 16-byte loads, which wait for those stores. (2026-12, issue 15: the
+// copy was 0.39 s of BenchmarkSecondPass's 1.42 s in logReader.next.)
+func (e *event) fromLog(ts int64, frame int, ep *flowKey, key uint64, flow int32, kind Kind, ttl uint8, cut bool, ssrc uint32, rseq uint16) {
+	e.ts, e.frame, e.ep, e.key, e.flow = ts, frame, ep, key, flow
+	e.proto, e.kind, e.ttl, e.cut, e.seq, e.rec = ep.proto, kind, ttl, cut, -1, nil
+	e.ssrc, e.rseq = ssrc, rseq
 }
 
 // logDecoder reads the fields of one record's body; a field past its end
