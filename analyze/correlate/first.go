@@ -143,7 +143,7 @@ func scanFirst(src capture.Source, opt Options, s *sampler, keys *sipKeys, cut *
 			flow, first = flows.id(p.Proto, p.Src, p.Dst, p.TS)
 			hosts.addFlow(flow, first, p.Src.Addr(), p.Dst.Addr(), p.TS)
 		}
-		sip := udpSIP(p)
+		sip := inventory.UDPSIP(p)
 		// The packet's events before the inventory's count: the twin
 		// key, a chain of dependent multiplications (FNV over RTP's
 		// header, see udpKey), is computed while the count waits for

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"strconv"
 
-	"github.com/sipalg/sipalg/analyze/capture"
 	"github.com/sipalg/sipalg/analyze/inventory"
 	"github.com/sipalg/sipalg/analyze/sipmsg"
 )
@@ -110,7 +109,7 @@ func hashMasked(h uint64, b []byte) uint64 {
 // udpKey classifies a UDP payload and returns its twin key; n is the
 // payload's length on the wire (more than len(b) when the capture's snap
 // length cut it); isSIP is whether sipmsg.IsSIP takes it for a SIP
-// message (see udpSIP).
+// message (see inventory.UDPSIP).
 func udpKey(b []byte, n int, isSIP bool, sip func([]byte) (uint64, bool)) (Kind, uint64) {
 	if isSIP {
 		if k, ok := sip(b); ok {
@@ -131,22 +130,6 @@ func udpKey(b []byte, n int, isSIP bool, sip func([]byte) (uint64, bool)) (Kind,
 		return KindRTP, finish(hashBytes(h, l[:]))
 	}
 	return KindOther, finish(hashBytes(mix(fnvOffset, 'U'), b))
-}
-
-// udpSIP reports whether p is a UDP packet whose payload sipmsg.IsSIP
-// takes for a SIP message. The first pass asks once a packet, for the
-// inventory, the snap length's count and the twin key alike. A payload
-// whose first byte has its top bit set, as RTP's and RTCP's (version 2)
-// have, is not asked: a SIP message starts with CR or a token character,
-// both ASCII (TestUDPSIPBinary holds IsSIP to that).
-//
-// Why (2026-12, issue 15): IsSIP, a call, ran twice a packet, 0.26 s of
-// the first pass's 7.3 s CPU over 5 runs of the large RTP pair; asked
-// once and never for RTP, the first pass alone went from 1.443 s to
-// 1.385 s CPU (median of 11 alternated runs).
-func udpSIP(p *capture.Packet) bool {
-	b := p.Payload
-	return p.Proto == capture.ProtoUDP && len(b) > 0 && b[0] < 0x80 && sipmsg.IsSIP(b)
 }
 
 // sipKey returns the twin key of a SIP message: fields an ALG does not

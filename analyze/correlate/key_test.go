@@ -7,35 +7,9 @@ import (
 	"testing"
 
 	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/analyze/inventory"
 	"github.com/sipalg/sipalg/analyze/sipmsg"
 )
-
-// TestUDPSIPBinary: udpSIP does not ask sipmsg.IsSIP about a payload whose
-// first byte has its top bit set; IsSIP must say no to every such payload,
-// whatever follows, and udpSIP must agree with it on the rest.
-func TestUDPSIPBinary(t *testing.T) {
-	msgs := []string{
-		"INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\r\n\r\n",
-		"SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.168.1.10:5060;branch=z9hG4bK1\r\n\r\n",
-		"\r\nOPTIONS sip:example.com SIP/2.0\r\n\r\n",
-	}
-	for _, m := range msgs {
-		p := &capture.Packet{Proto: capture.ProtoUDP, Payload: []byte(m)}
-		if got, want := udpSIP(p), sipmsg.IsSIP(p.Payload); got != want || !got {
-			t.Errorf("udpSIP(%q) = %v, IsSIP %v; want both true", m, got, want)
-		}
-		p.Proto = capture.ProtoTCP
-		if udpSIP(p) {
-			t.Errorf("udpSIP(%q) over TCP = true", m)
-		}
-		for c := 0x80; c <= 0xff; c++ {
-			b := append([]byte{byte(c)}, m...)
-			if sipmsg.IsSIP(b) {
-				t.Errorf("IsSIP(%q) = true: udpSIP would miss it", b)
-			}
-		}
-	}
-}
 
 // liteParse is the first pass's parse when the inventory does not check
 // the messages (Options.NoSIPDiagnostics).
@@ -73,7 +47,7 @@ func sipMessages(t testing.TB) [][]byte {
 		}
 		sc := capture.NewScanner(r, capture.DefaultLimits())
 		for p := sc.Next(); p != nil; p = sc.Next() {
-			if udpSIP(p) {
+			if inventory.UDPSIP(p) {
 				msgs = append(msgs, bytes.Clone(p.Payload))
 			}
 			for _, m := range p.SIP {

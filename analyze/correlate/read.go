@@ -8,6 +8,7 @@ import (
 	"math"
 
 	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/analyze/inventory"
 )
 
 // event is what pairing needs of one packet (or of one SIP message framed
@@ -237,7 +238,7 @@ func (s *sideReader) scan(bp **batch) error {
 		if p.Proto == capture.ProtoUDP || p.Proto == capture.ProtoTCP {
 			flow, _ = s.flows.id(p.Proto, p.Src, p.Dst, p.TS)
 		}
-		if !packetEvents(p, udpSIP(p), s.keys, flow, s.store.flow(flow, p), &e, packet) {
+		if !packetEvents(p, inventory.UDPSIP(p), s.keys, flow, s.store.flow(flow, p), &e, packet) {
 			return nil
 		}
 	}
@@ -283,7 +284,7 @@ func (s *sideReader) scanLog(slot func() *event, drop func(), commit func() bool
 
 // packetEvents calls f with the event of a UDP packet, or of each SIP
 // message a TCP segment completed, and the payload it stands for; it
-// stops and reports false when f does; sip is udpSIP(p), flow is the
+// stops and reports false when f does; sip is inventory.UDPSIP(p), flow is the
 // packet's flow number (see flowIDs) and ep its flow, for the event to
 // point to. The event is
 // made in e, the caller's: f may read it, not keep it, nor change it.
