@@ -333,10 +333,10 @@ func (p *mediaPlan) appendRecord(b []byte) []byte {
 	for _, eps := range [3][]netip.AddrPort{p.phone, p.phoneWAN, p.far} {
 		b = binary.AppendUvarint(b, uint64(len(eps)))
 		for _, ep := range eps {
-			b = appendBinary(b, ep)
+			b = record.AppendAddrPort(b, ep)
 		}
 	}
-	b = appendBinary(b, p.peer)
+	b = record.AppendAddr(b, p.peer)
 	for _, t := range [3]int64{p.start, p.bye, p.end} {
 		b = binary.AppendVarint(b, t)
 	}
@@ -362,15 +362,6 @@ const (
 	planWANFrame
 )
 
-// appendBinary appends v's binary form (netip's), its length first.
-func appendBinary(b []byte, v interface{ AppendBinary([]byte) ([]byte, error) }) []byte {
-	n := len(b)
-	b = append(b, 0)
-	b, _ = v.AppendBinary(b) // never fails for an Addr or AddrPort
-	b[n] = byte(len(b) - n - 1)
-	return b
-}
-
 // errPlanRecord is a plan record that does not decode: the spool was
 // damaged.
 var errPlanRecord = errors.New("damaged record")
@@ -386,16 +377,10 @@ func decodePlan(rec []byte) (*mediaPlan, error) {
 			r.Fail()
 		}
 		for range n {
-			var ep netip.AddrPort
-			if ep.UnmarshalBinary(r.Next(int(r.Byte()))) != nil {
-				r.Fail()
-			}
-			*eps = append(*eps, ep)
+			*eps = append(*eps, r.AddrPort())
 		}
 	}
-	if p.peer.UnmarshalBinary(r.Next(int(r.Byte()))) != nil {
-		r.Fail()
-	}
+	p.peer = r.Addr()
 	p.start, p.bye, p.end = r.Varint(), r.Varint(), r.Varint()
 	if flags&planHasMsg != 0 {
 		m := &planMsg{ID: int(r.Varint())}

@@ -5,7 +5,6 @@ import (
 
 	"encoding/binary"
 	"errors"
-	"net/netip"
 
 	"github.com/sipalg/sipalg/analyze/correlate"
 )
@@ -41,8 +40,8 @@ func AppendSIP(b []byte, sm correlate.SIPMessage) []byte {
 		}
 		b = binary.AppendUvarint(b, uint64(r.Frame))
 		b = binary.AppendVarint(b, r.TS)
-		b = appendAddrPort(b, r.Src)
-		b = appendAddrPort(b, r.Dst)
+		b = record.AppendAddrPort(b, r.Src)
+		b = record.AppendAddrPort(b, r.Dst)
 		b = append(b, r.Proto)
 		b = record.AppendBytes(b, r.Data)
 	}
@@ -66,8 +65,8 @@ func DecodeSIP(b []byte) (correlate.SIPMessage, error) {
 		r := &correlate.SIPRecord{}
 		r.Frame = int(d.Uvarint())
 		r.TS = d.Varint()
-		r.Src = d.addrPort()
-		r.Dst = d.addrPort()
+		r.Src = d.AddrPort()
+		r.Dst = d.AddrPort()
 		r.Proto = d.Byte()
 		r.Data = d.Bytes()
 		r.Cut = flags&(4<<i) != 0
@@ -79,24 +78,7 @@ func DecodeSIP(b []byte) (correlate.SIPMessage, error) {
 	return sm, nil
 }
 
-func appendAddrPort(b []byte, ap netip.AddrPort) []byte {
-	n := len(b)
-	b = append(b, 0)
-	b, _ = ap.AppendBinary(b) // never fails
-	b[n] = byte(len(b) - n - 1)
-	return b
-}
-
 // decoder reads a SIP record.
 type decoder struct{ record.Reader }
 
 func (d *decoder) string() string { return string(d.Bytes()) }
-
-func (d *decoder) addrPort() netip.AddrPort {
-	b := d.Next(int(d.Byte()))
-	var ap netip.AddrPort
-	if !d.Failed() && ap.UnmarshalBinary(b) != nil {
-		d.Fail()
-	}
-	return ap
-}

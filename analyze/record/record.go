@@ -1,11 +1,15 @@
 // Package record reads the binary records sipalg's spools and logs hold:
-// uvarints, varints, bytes and length-prefixed byte strings, written with
-// encoding/binary's Append functions and [AppendBytes]. A Reader
+// uvarints, varints, bytes, length-prefixed byte strings and addresses,
+// written with encoding/binary's Append functions, [AppendBytes] and
+// [AppendAddrPort]. A Reader
 // remembers its first failure (a short or malformed record) and returns
 // zero values after it, so a decoder reads a whole record and checks once.
 package record
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"net/netip"
+)
 
 // Reader decodes one record.
 type Reader struct {
@@ -97,4 +101,42 @@ func AppendBytes(b, s []byte) []byte {
 func AppendString(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
 	return append(b, s...)
+}
+
+// AppendAddrPort appends ap's binary form (netip's), its length first.
+func AppendAddrPort(b []byte, ap netip.AddrPort) []byte {
+	n := len(b)
+	b = append(b, 0)
+	b, _ = ap.AppendBinary(b) // never fails
+	b[n] = byte(len(b) - n - 1)
+	return b
+}
+
+// AppendAddr appends a's binary form (netip's), its length first.
+func AppendAddr(b []byte, a netip.Addr) []byte {
+	n := len(b)
+	b = append(b, 0)
+	b, _ = a.AppendBinary(b) // never fails
+	b[n] = byte(len(b) - n - 1)
+	return b
+}
+
+// AddrPort reads an address and port written by [AppendAddrPort].
+func (r *Reader) AddrPort() netip.AddrPort {
+	b := r.Next(int(r.Byte()))
+	var ap netip.AddrPort
+	if !r.bad && ap.UnmarshalBinary(b) != nil {
+		r.Fail()
+	}
+	return ap
+}
+
+// Addr reads an address written by [AppendAddr].
+func (r *Reader) Addr() netip.Addr {
+	b := r.Next(int(r.Byte()))
+	var a netip.Addr
+	if !r.bad && a.UnmarshalBinary(b) != nil {
+		r.Fail()
+	}
+	return a
 }

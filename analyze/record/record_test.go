@@ -2,6 +2,8 @@ package record
 
 import (
 	"encoding/binary"
+	"net/netip"
+	"slices"
 	"testing"
 )
 
@@ -31,5 +33,43 @@ func TestRoundTripAndTruncation(t *testing.T) {
 	r = NewReader([]byte{5})
 	if r.Next(2) != nil || !r.Failed() || r.Byte() != 0 {
 		t.Error("a short Next does not fail the reader")
+	}
+}
+
+// TestAddrRoundTrip: addresses read back as written (IPv4, IPv6 with a
+// zone, the zero value), every truncation fails, and a length that is no
+// address's fails.
+func TestAddrRoundTrip(t *testing.T) {
+	aps := []netip.AddrPort{
+		netip.MustParseAddrPort("192.168.1.10:5060"),
+		netip.MustParseAddrPort("[fe80::1%eth0]:40000"),
+		{},
+	}
+	a := netip.MustParseAddr("2001:db8::7")
+	var b []byte
+	for _, ap := range aps {
+		b = AppendAddrPort(b, ap)
+	}
+	b = AppendAddr(b, a)
+	read := func(b []byte) (Reader, []netip.AddrPort, netip.Addr) {
+		r := NewReader(b)
+		var got []netip.AddrPort
+		for range aps {
+			got = append(got, r.AddrPort())
+		}
+		return r, got, r.Addr()
+	}
+	r, got, ga := read(b)
+	if !r.Done() || !slices.Equal(got, aps) || ga != a {
+		t.Fatalf("read back %v %v, done %v; want %v %v", got, ga, r.Done(), aps, a)
+	}
+	for n := range len(b) {
+		if r, _, _ := read(b[:n]); r.Done() {
+			t.Errorf("a record cut to %d of %d bytes read as whole", n, len(b))
+		}
+	}
+	r = NewReader([]byte{3, 1, 2, 3})
+	if r.AddrPort(); !r.Failed() {
+		t.Error("3 bytes read as an address and port")
 	}
 }
