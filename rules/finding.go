@@ -105,44 +105,6 @@ type Summary struct {
 	NoneCompared bool `json:"-"`
 }
 
-// AppendJSON appends f as json.MarshalIndent(f, prefix, "  ") writes it,
-// without reflection (a SIP-heavy report writes millions; issue 15).
-// TestFindingAppendJSON holds it to encoding/json.
-func (f *Finding) AppendJSON(dst []byte, prefix string) []byte {
-	o := jsontext.NewObject(dst, prefix)
-	o.Key("rule")
-	o.Buf = jsontext.String(o.Buf, f.Rule)
-	o.Key("verdict")
-	o.Buf = jsontext.String(o.Buf, string(f.Verdict))
-	o.Key("severity")
-	o.Buf = jsontext.String(o.Buf, string(f.Severity))
-	o.Key("direction")
-	o.Buf = jsontext.String(o.Buf, f.Direction)
-	o.Key("message_id")
-	o.Buf = jsontext.IntPtr(o.Buf, f.MessageID)
-	o.Key("lan_frame")
-	o.Buf = jsontext.IntPtr(o.Buf, f.LANFrame)
-	o.Key("wan_frame")
-	o.Buf = jsontext.IntPtr(o.Buf, f.WANFrame)
-	o.Key("method")
-	o.Buf = jsontext.String(o.Buf, f.Method)
-	o.Key("field")
-	o.Buf = jsontext.String(o.Buf, f.Field)
-	o.Key("before")
-	o.Buf = jsontext.String(o.Buf, f.Before)
-	o.Key("after")
-	o.Buf = jsontext.String(o.Buf, f.After)
-	o.Key("explanation")
-	o.Buf = jsontext.String(o.Buf, f.Explanation)
-	o.Key("refs")
-	o.Strings(f.Refs, f.Refs == nil)
-	if len(f.Frames) > 0 {
-		o.Key("frames")
-		o.Ints(f.Frames, false)
-	}
-	return o.End()
-}
-
 // AppendRecord appends f's binary record to b: what a streamed report
 // spools of a finding until it writes it ([AppendRecordJSON]). The
 // fields are in the order of f's JSON.
@@ -205,7 +167,7 @@ const (
 var errRecord = errors.New("rules: damaged finding record")
 
 // AppendRecordJSON appends the finding of rec, a record
-// [Finding.AppendRecord] wrote, as [Finding.AppendJSON] writes the
+// [Finding.AppendRecord] wrote, as json.MarshalIndent writes the
 // finding, without decoding it into one (no string is made).
 func AppendRecordJSON(dst, rec []byte, prefix string) ([]byte, error) {
 	r := record.NewReader(rec)

@@ -133,37 +133,13 @@ func (o *Object) Key(name string) {
 	o.Buf = append(o.Buf, `": `...)
 }
 
-// Strings appends a member's list of strings (isNil writes null, as
-// encoding/json writes a nil slice).
-func (o *Object) Strings(list []string, isNil bool) {
-	if o.open(len(list), isNil) {
-		for i, v := range list {
-			o.elem(i)
-			o.Buf = String(o.Buf, v)
-		}
-		o.close()
-	}
-}
-
 // List appends a member's list of n values, each appended by elem (isNil
-// writes null, as encoding/json writes a nil slice): for a list read from
-// a record rather than held in a slice.
+// writes null, as encoding/json writes a nil slice).
 func (o *Object) List(n int, isNil bool, elem func(dst []byte, i int) []byte) {
 	if o.open(n, isNil) {
 		for i := range n {
 			o.elem(i)
 			o.Buf = elem(o.Buf, i)
-		}
-		o.close()
-	}
-}
-
-// Ints appends a member's list of ints.
-func (o *Object) Ints(list []int, isNil bool) {
-	if o.open(len(list), isNil) {
-		for i, v := range list {
-			o.elem(i)
-			o.Buf = Int(o.Buf, v)
 		}
 		o.close()
 	}

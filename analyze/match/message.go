@@ -87,48 +87,6 @@ type Message struct {
 // asking for a message's SDP need not look for a body again.
 func (m *Message) SDPParsed() bool { return m.sdpDone }
 
-// AppendJSON appends m as json.MarshalIndent(m, prefix, "  ") writes it,
-// without reflection (a SIP-heavy report writes millions; issue 15).
-// TestMessageAppendJSON holds it to encoding/json.
-func (m *Message) AppendJSON(dst []byte, prefix string) []byte {
-	o := jsontext.NewObject(dst, prefix)
-	o.Key("id")
-	o.Buf = jsontext.Int(o.Buf, m.ID)
-	o.Key("direction")
-	o.Buf = jsontext.String(o.Buf, m.Direction)
-	o.Key("lan_frame")
-	o.Buf = jsontext.IntPtr(o.Buf, m.LANFrame)
-	o.Key("wan_frame")
-	o.Buf = jsontext.IntPtr(o.Buf, m.WANFrame)
-	o.Key("method")
-	o.Buf = jsontext.String(o.Buf, m.Method)
-	o.Key("status")
-	o.Buf = jsontext.IntPtr(o.Buf, m.Status)
-	o.Key("cseq")
-	o.Buf = jsontext.String(o.Buf, m.CSeq)
-	o.Key("call_id_lan")
-	o.Buf = jsontext.String(o.Buf, m.CallIDLAN)
-	o.Key("call_id_wan")
-	o.Buf = jsontext.String(o.Buf, m.CallIDWAN)
-	o.Key("state")
-	o.Buf = jsontext.String(o.Buf, m.State)
-	o.Key("dialog")
-	o.Buf = jsontext.Int(o.Buf, m.Dialog)
-	o.Key("retransmission")
-	o.Buf = jsontext.Bool(o.Buf, m.Retransmission)
-	o.Key("transaction")
-	o.Buf = jsontext.Int(o.Buf, m.Transaction)
-	o.Key("changed_fields")
-	o.Buf = jsontext.Int(o.Buf, m.ChangedFields)
-	o.Key("proto")
-	o.Buf = jsontext.String(o.Buf, m.Proto)
-	if m.Cut != "" {
-		o.Key("cut")
-		o.Buf = jsontext.String(o.Buf, m.Cut)
-	}
-	return o.End()
-}
-
 // AppendRecord appends the binary record of m's own fields (those of its
 // JSON) to b: what a streamed report spools of a message until it writes
 // it ([AppendRecordJSON]). The fields are in the order of m's JSON.
@@ -186,7 +144,7 @@ const (
 var errRecord = errors.New("match: damaged message record")
 
 // AppendRecordJSON appends the message of rec, a record
-// [Message.AppendRecord] wrote, as [Message.AppendJSON] writes the
+// [Message.AppendRecord] wrote, as json.MarshalIndent writes the
 // message, without decoding it into one (no string is made).
 func AppendRecordJSON(dst, rec []byte, prefix string) ([]byte, error) {
 	r := record.NewReader(rec)
