@@ -109,7 +109,29 @@ func (w *waiting) take(k uint64) *pend {
 		s.ht.head = p.next
 	}
 	w.release(i)
+	if w.fifo[w.fhead].i == i {
+		w.popStale()
+	}
 	return p
+}
+
+// popStale pops the stale entries at the head of the arrival ring: the
+// head is then a packet still waiting, or the ring is empty, which due
+// relies on.
+func (w *waiting) popStale() {
+	for w.flen > 0 {
+		e := w.fifo[w.fhead]
+		if w.slab[e.i].gen == e.gen {
+			return
+		}
+		w.fhead = (w.fhead + 1) & (len(w.fifo) - 1)
+		w.flen--
+	}
+}
+
+// due reports whether expire(before, false, ...) has a packet to forget.
+func (w *waiting) due(before int64) bool {
+	return w.flen > 0 && (w.slab[w.fifo[w.fhead].i].t < before || w.live >= w.max || w.flen >= 4*w.max)
 }
 
 // expire calls f for every packet still waiting that arrived before
@@ -369,8 +391,12 @@ func (p *pairer) handle(e *event, lanSide bool, t int64) {
 		return
 	}
 	before := t - p.window
-	p.lan.expire(before, false, p.unpairedLAN)
-	p.wan.expire(before, false, p.unpairedWAN)
+	if p.lan.due(before) {
+		p.lan.expire(before, false, p.unpairedLAN)
+	}
+	if p.wan.due(before) {
+		p.wan.expire(before, false, p.unpairedWAN)
+	}
 	if e.cut && e.kind == KindOther {
 		// What the snap length left of it cannot be told from its whole
 		// twin's: unpaired, and no claim about the router.
