@@ -258,8 +258,19 @@ func (s *sideReader) scanLog(slot func() *event, drop func(), commit func() bool
 	var u capture.Unreachable
 	for {
 		e := slot()
+		// The common record, without next's frame around fast.
+		if !r.slow && r.end-r.pos > maxFastBody && r.fast(e) {
+			if !commit() {
+				return nil
+			}
+			continue
+		}
 		data, isU, err := r.next(e, &u)
 		switch {
+		case err == nil && !isU:
+			if e.kind == KindSIP {
+				sip(e, data)
+			}
 		case errors.Is(err, io.EOF):
 			drop()
 			return nil
@@ -273,8 +284,6 @@ func (s *sideReader) scanLog(slot func() *event, drop func(), commit func() bool
 				return nil
 			}
 			continue
-		case e.kind == KindSIP:
-			sip(e, data)
 		}
 		if !commit() {
 			return nil
