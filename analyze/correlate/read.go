@@ -149,38 +149,55 @@ func (s *sideReader) get() *batch {
 	}
 }
 
+// filler makes events in place in a side's batches: slot takes the next
+// one, commit hands the batch on once full, drop takes the last slot back.
+// The count is n, set in the batch only when it is handed on: the batch
+// headers of both sides, allocated together, may share a cache line, and
+// a write to it per event by each side's goroutine made the two cores
+// take it from each other (2026-12, issue 15). Methods, not closures: the
+// log reader's loop calls them for every event.
+type filler struct {
+	s *sideReader
+	b *batch
+	n int
+}
+
+func (f *filler) slot() *event {
+	f.n++
+	return &f.b.ev[f.n-1] // commit hands a full batch on
+}
+
+func (f *filler) drop() { f.n-- }
+
+func (f *filler) commit() bool {
+	if f.n < len(f.b.ev) {
+		return true
+	}
+	return f.handOn()
+}
+
+// handOn sends the full batch and takes a free one. Not inlined, so
+// that commit is.
+//
+//go:noinline
+func (f *filler) handOn() bool {
+	select {
+	case f.s.out <- f.b:
+	case <-f.s.done:
+		f.b = nil
+		return false
+	}
+	f.b, f.n = f.s.get(), 0
+	return f.b != nil
+}
+
 func (s *sideReader) scan(bp **batch) error {
-	// Events are made in place in the batch: slot takes the next one,
-	// commit hands the batch on once full, drop takes the last slot back.
-	// The count is n, set in the batch only when it is handed on: the
-	// batch headers of both sides, allocated together, may share a cache
-	// line, and a write to it per event by each side's goroutine made the
-	// two cores take it from each other (2026-12, issue 15).
-	n := 0
+	f := &filler{s: s, b: *bp}
 	defer func() {
-		if *bp != nil {
-			(*bp).ev = (*bp).ev[:n]
+		if *bp = f.b; f.b != nil {
+			f.b.ev = f.b.ev[:f.n]
 		}
 	}()
-	slot := func() *event {
-		n++
-		return &(*bp).ev[n-1] // commit hands a full batch on
-	}
-	drop := func() { n-- }
-	commit := func() bool {
-		b := *bp
-		if n < len(b.ev) {
-			return true
-		}
-		select {
-		case s.out <- b:
-		case <-s.done:
-			*bp = nil
-			return false
-		}
-		*bp, n = s.get(), 0
-		return *bp != nil
-	}
 	// sip attaches a SIP event's message.
 	sip := func(e *event, data []byte) {
 		r := SIPRecord{Frame: e.frame, TS: e.ts, Src: e.ep.src, Dst: e.ep.dst, Proto: e.proto, Data: data, Cut: e.cut}
@@ -206,11 +223,11 @@ func (s *sideReader) scan(bp **batch) error {
 		}
 		// proto marks the event as a refusal; key holds the quoted
 		// packet's protocol.
-		*slot() = event{ts: u.TS, frame: u.Frame, ep: &flowKey{u.Proto, u.Src, u.Dst}, proto: proto, key: uint64(u.Proto), seq: -1}
-		return commit()
+		*f.slot() = event{ts: u.TS, frame: u.Frame, ep: &flowKey{u.Proto, u.Src, u.Dst}, proto: proto, key: uint64(u.Proto), seq: -1}
+		return f.commit()
 	}
 	if s.log != nil {
-		return s.scanLog(slot, drop, commit, sip, unreachable)
+		return s.scanLog(f, sip, unreachable)
 	}
 	r, err := capture.OpenSource(s.src)
 	if err != nil {
@@ -219,12 +236,12 @@ func (s *sideReader) scan(bp **batch) error {
 	defer r.Close()
 	sc := capture.NewScanner(r, s.lim)
 	packet := func(e *event, data []byte) bool {
-		d := slot()
+		d := f.slot()
 		*d = *e
 		if d.kind == KindSIP {
 			sip(d, data)
 		}
-		return commit()
+		return f.commit()
 	}
 	var e event
 	for p := sc.Next(); p != nil; p = sc.Next() {
@@ -250,17 +267,17 @@ func (s *sideReader) scan(bp **batch) error {
 }
 
 // scanLog is scan from the first pass's event log.
-func (s *sideReader) scanLog(slot func() *event, drop func(), commit func() bool, sip func(*event, []byte), unreachable func(*capture.Unreachable, uint8) bool) error {
+func (s *sideReader) scanLog(f *filler, sip func(*event, []byte), unreachable func(*capture.Unreachable, uint8) bool) error {
 	r, err := newLogReader(s.log, s.src)
 	if err != nil {
 		return fmt.Errorf("correlate: %s: the first pass's event log: %w", s.src, err)
 	}
 	var u capture.Unreachable
 	for {
-		e := slot()
+		e := f.slot()
 		// The common record, without next's frame around fast.
 		if !r.slow && r.end-r.pos > maxFastBody && r.fast(e) {
-			if !commit() {
+			if !f.commit() {
 				return nil
 			}
 			continue
@@ -272,20 +289,20 @@ func (s *sideReader) scanLog(slot func() *event, drop func(), commit func() bool
 				sip(e, data)
 			}
 		case errors.Is(err, io.EOF):
-			drop()
+			f.drop()
 			return nil
 		case err != nil:
-			drop()
+			f.drop()
 			return fmt.Errorf("correlate: %s: the first pass's event log: %w", s.src, err)
 		case isU:
 			proto := e.proto
-			drop()
+			f.drop()
 			if !unreachable(&u, proto) {
 				return nil
 			}
 			continue
 		}
-		if !commit() {
+		if !f.commit() {
 			return nil
 		}
 	}
