@@ -45,6 +45,10 @@ type Options struct {
 	// findings to write as JSON. The table report's digest is one
 	// ([NewStreamedTableDigest]).
 	Sink Sink
+	// Tap, when set, is given what the report is made of as it is
+	// final, whichever way the report itself is kept or written (see
+	// [Tap]).
+	Tap Tap
 
 	// flushAfter overrides match.FlushAfter (tests).
 	flushAfter int64
@@ -290,6 +294,21 @@ type Sink interface {
 	Finish(capture []rules.Finding) error
 }
 
+// Tap observes the report as it is judged, beside where the report goes
+// (kept, spooled, or a Sink): the annotated capture gathers its packet
+// comments so, in bounded memory. Its methods are called on the judging
+// goroutine, Batch before the batch goes on; none may keep what it is
+// given.
+type Tap interface {
+	// Batch takes one dialog's batch and its findings (unsorted).
+	Batch(b *match.Batch, fs []rules.Finding) error
+	// Media takes a row of the media section as it is final, i its
+	// place in the section (rows may come out of order).
+	Media(i int, r *rules.MediaStream) error
+	// Finding takes a finding about the capture, not about one dialog.
+	Finding(f *rules.Finding) error
+}
+
 // MediaSink is a [Sink] that also takes the media section's rows as
 // they are final (i is the row's place in the section; rows may come out
 // of order). Without it, a Sink's analysis keeps the section whole in
@@ -312,6 +331,10 @@ type judge struct {
 	media     *spool.Spool
 	// sink (Options.Sink) is fed instead of msgs, fnds and media.
 	sink Sink
+	// tap is Options.Tap; tapKept says the media section is kept in the
+	// evaluator's result, for finish to give the tap its rows.
+	tap     Tap
+	tapKept bool
 	// mediaFs are the media findings of a MediaSink's analysis, given
 	// to it with the capture's.
 	mediaFs []rules.Finding
@@ -432,6 +455,27 @@ func newJudge(res *correlate.Result, lim Limits, opt Options, streams *spool.Spo
 	default:
 		j.keep = match.NewCollector()
 	}
+	if t := opt.Tap; t != nil {
+		j.tap = t
+		if row := mo.Row; row != nil {
+			mo.Row = func(i int, r *rules.MediaStream) error {
+				if err := t.Media(i, r); err != nil {
+					return err
+				}
+				return row(i, r)
+			}
+		} else {
+			j.tapKept = true
+		}
+		if fnd := mo.Finding; fnd != nil {
+			mo.Finding = func(f *rules.Finding) error {
+				if err := t.Finding(f); err != nil {
+					return err
+				}
+				return fnd(f)
+			}
+		}
+	}
 	j.eval.SetMedia(mo)
 	return j
 }
@@ -492,6 +536,9 @@ func (j *judge) batch(b *match.Batch) {
 		}
 	}()
 	fs := j.eval.Batch(b)
+	if j.tap != nil && j.err == nil {
+		j.err = j.tap.Batch(b, fs)
+	}
 	if !j.stream {
 		j.keep.Add(b)
 		j.findings = append(j.findings, fs...)
@@ -603,6 +650,21 @@ func (j *judge) finish(rep *Report) error {
 		return fmt.Errorf("analyze: media: %w", err)
 	}
 	capFs := fin.Findings
+	if j.tap != nil {
+		for i := range capFs {
+			if err := j.tap.Finding(&capFs[i]); err != nil {
+				return fmt.Errorf("analyze: %w", err)
+			}
+		}
+		for i := range fin.Media {
+			if !j.tapKept {
+				break
+			}
+			if err := j.tap.Media(i, &fin.Media[i]); err != nil {
+				return fmt.Errorf("analyze: %w", err)
+			}
+		}
+	}
 	applyDoubleNAT(rep, j.eval.DoubleNAT())
 	rep.Fingerprints, rep.Verdict, rep.Media = fin.Fingerprints, fin.Summary, fin.Media
 	rep.Warnings = append(rep.Warnings, j.streamer.Warnings()...)

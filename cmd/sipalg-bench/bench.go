@@ -537,6 +537,14 @@ func (b *bencher) reportSizes(lan, wan string) error {
 			}
 		}
 	}
+	// The annotated capture: both captures merged with their comments,
+	// its memory flat in the messages like the reports'.
+	out := filepath.Join(dir, "annotated.pcapng")
+	an, err := b.measure(1, b.sipalg, "analyze", "--lan", lan, "--wan", wan, "--fail-on", "never", "--format", "json", "-o", os.DevNull, "--annotate", out)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.out, "; --annotate %.1f MB in %.2f s, %.1f MiB peak RSS", float64(fileSize(out))/1e6, an.wall.Seconds(), float64(an.rssKiB)/1024)
 	fmt.Fprintln(b.out, ".")
 	return nil
 }

@@ -87,11 +87,16 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 	// Every report is written from what the dialogs left as they were
 	// judged (memory flat in the SIP messages): JSON lists every message
 	// and finding from spools, the table is drawn from a digest, the HTML
-	// page from spools of its own (analyze.Options.Sink). The annotated
-	// capture reads every message from the report, kept whole.
-	opt.Stream = *annotateOut == ""
+	// page from spools of its own (analyze.Options.Sink), the annotated
+	// capture from the notes it spools (analyze.Options.Tap).
+	opt.Stream = true
+	var n *notes
+	if *annotateOut != "" {
+		n = newNotes(opt.TempDir, opt.SpoolBudget)
+		defer n.close()
+		opt.Tap = n
+	}
 	switch {
-	case !opt.Stream:
 	case *format == "table":
 		dg := analyze.NewStreamedTableDigest(tableLimits(*all), "", 0)
 		defer dg.Close()
@@ -107,7 +112,7 @@ func runAnalyze(args []string, stdout, stderr io.Writer) int {
 		return exitError
 	}
 	if *annotateOut != "" {
-		if err := writeAnnotatedSources(*annotateOut, rep, lan, wan); err != nil {
+		if err := writeAnnotatedSources(*annotateOut, rep, n, lan, wan); err != nil {
 			fmt.Fprintf(stderr, "sipalg: --annotate: %s\n", oneLine(err))
 			return exitError
 		}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -19,6 +22,7 @@ import (
 	"github.com/sipalg/sipalg/analyze/correlate"
 	"github.com/sipalg/sipalg/analyze/fielddiff"
 	"github.com/sipalg/sipalg/analyze/match"
+	"github.com/sipalg/sipalg/analyze/spool"
 	"github.com/sipalg/sipalg/rules"
 )
 
@@ -34,82 +38,223 @@ type frameKey struct {
 	frame int
 }
 
-// annotations returns the comment lines for each frame, from the report
-// alone: one line per finding on the frames of its message, and a line
-// for every packet the router dropped or generated.
-func annotations(rep *analyze.Report) map[frameKey][]string {
-	out := map[frameKey][]string{}
-	add := func(side string, frame *int, line string) {
-		if frame == nil || *frame <= 0 {
-			return
-		}
-		k := frameKey{side, *frame}
-		for _, l := range out[k] {
-			if l == line {
-				return
-			}
-		}
-		out[k] = append(out[k], line)
+// notes gathers the annotated capture's packet comments as the analysis
+// judges (an [analyze.Tap]): one line per finding on the frames of its
+// message, a line for every SIP message the router dropped or generated,
+// the media lines of each RTP stream's losses; the report keeps none of
+// these (analyze.Options.Stream). Each side's lines are spooled by frame
+// and read back in frame order as the captures are merged, so memory
+// stays flat in the messages and findings (issue 15: kept whole, the
+// 73k SIP-heavy pair's annotation took 850 MB).
+//
+// A line's key is its frame, then what orders the lines of one frame:
+// the message lines by message, then the findings' (by their sort key),
+// then the media lines by row, then the other packets' by their place in
+// the report. A message line is stored without its first words, which
+// depend on the clock (see oneSided), known once the report is.
+type notes struct {
+	side      [2]*spool.Spool // lan, wan
+	frameless *spool.Spool    // findings on no frame, by sort key: the section comment
+	key, val  []byte
+	// kinds are the change kinds of the batch being taken, by message
+	// and field (see findingLine).
+	kinds map[msgField]fielddiff.Kind
+}
+
+type msgField struct {
+	msg   int
+	field string
+}
+
+// Classes of note lines, in the order a frame's lines come.
+const (
+	noteMessage = iota
+	noteFinding
+	noteMedia
+	noteUnpaired
+)
+
+func newNotes(dir string, budget int) *notes {
+	return &notes{
+		side:      [2]*spool.Spool{spool.New(dir, budget), spool.New(dir, budget)},
+		frameless: spool.New(dir, budget),
+		kinds:     map[msgField]fielddiff.Kind{},
 	}
-	for i := range rep.Messages {
-		m := &rep.Messages[i]
+}
+
+// close frees the spools.
+func (n *notes) close() {
+	for _, s := range []*spool.Spool{n.side[0], n.side[1], n.frameless} {
+		s.Close()
+	}
+}
+
+// add spools line for frame (none when nil or not positive) of side
+// (0 lan, 1 wan), ordered among the frame's by class and then sub.
+func (n *notes) add(side int, frame *int, class byte, sub []byte, line string) error {
+	if frame == nil || *frame <= 0 {
+		return nil
+	}
+	n.key = binary.BigEndian.AppendUint64(n.key[:0], uint64(*frame))
+	n.key = append(n.key, class)
+	n.key = append(n.key, sub...)
+	n.val = append(n.val[:0], line...)
+	return n.side[side].Add(n.key, n.val)
+}
+
+// Batch takes a judged dialog's one-sided messages and findings.
+func (n *notes) Batch(b *match.Batch, fs []rules.Finding) error {
+	clear(n.kinds)
+	var sub [8]byte
+	for i := range b.Messages {
+		m := &b.Messages[i]
+		for _, c := range m.Changes {
+			n.kinds[msgField{m.ID, c.Field}] = c.Kind
+		}
 		if m.State != match.Dropped && m.State != match.Generated && m.State != match.Outside {
 			continue
 		}
-		line := unpairedLine(rep, m)
-		add("lan", m.LANFrame, line)
-		add("wan", m.WANFrame, line)
-	}
-	type msgField struct {
-		msg   int
-		field string
-	}
-	kinds := map[msgField]fielddiff.Kind{}
-	for i := range rep.Messages {
-		for _, c := range rep.Messages[i].Changes {
-			kinds[msgField{rep.Messages[i].ID, c.Field}] = c.Kind
+		binary.BigEndian.PutUint64(sub[:], uint64(m.ID))
+		line := m.State + "\x00" + unpairedRest(m)
+		if err := n.add(0, m.LANFrame, noteMessage, sub[:], line); err != nil {
+			return err
+		}
+		if err := n.add(1, m.WANFrame, noteMessage, sub[:], line); err != nil {
+			return err
 		}
 	}
-	for i := range rep.Findings {
-		f := &rep.Findings[i]
-		var kind fielddiff.Kind
-		if f.MessageID != nil {
-			kind = kinds[msgField{*f.MessageID, f.Field}]
+	for i := range fs {
+		if err := n.Finding(&fs[i]); err != nil {
+			return err
 		}
-		line := findingLine(f, kind)
-		add("lan", f.LANFrame, line)
-		add("wan", f.WANFrame, line)
 	}
-	// The first RTP packet lost after each stretch that crossed, and the
-	// first of a tail that never crossed again.
-	for i := range rep.Media {
-		m := &rep.Media[i]
-		s := m.Stream
-		if s == nil {
+	clear(n.kinds)
+	return nil
+}
+
+// Finding takes a finding: on its frames, or in the section comment.
+// Its change kind is known for a finding of the batch being taken; the
+// capture's findings are on no change of a message.
+func (n *notes) Finding(f *rules.Finding) error {
+	var kind fielddiff.Kind
+	if f.MessageID != nil {
+		kind = n.kinds[msgField{*f.MessageID, f.Field}]
+	}
+	sub := f.SortKey(nil)
+	if f.LANFrame == nil && f.WANFrame == nil {
+		return n.frameless.Add(sub, []byte(findingLine(f, 0)))
+	}
+	line := findingLine(f, kind)
+	if err := n.add(0, f.LANFrame, noteFinding, sub, line); err != nil {
+		return err
+	}
+	return n.add(1, f.WANFrame, noteFinding, sub, line)
+}
+
+// Media takes a media row: the first RTP packet lost after each stretch
+// that crossed, and the first of a tail that never crossed again.
+func (n *notes) Media(i int, m *rules.MediaStream) error {
+	s := m.Stream
+	if s == nil {
+		return nil
+	}
+	side := 0
+	if m.Direction == "inbound" {
+		side = 1
+	}
+	var sub [16]byte
+	binary.BigEndian.PutUint64(sub[:8], uint64(i))
+	for k, fr := range s.GapFrames {
+		binary.BigEndian.PutUint64(sub[8:], uint64(k))
+		if err := n.add(side, &fr, noteMedia, sub[:], fmt.Sprintf("MEDIA: RTP %s (%s) lost at the router from here: loss gap %d of %d, %d packet(s) of %d lost in all",
+			m.SSRC, m.Direction, k+1, s.Gaps, m.LostAtRouter, m.Entered)); err != nil {
+			return err
+		}
+	}
+	if m.StoppedCrossing > 0 && m.Left > m.Duplicated {
+		binary.BigEndian.PutUint64(sub[8:], uint64(len(s.GapFrames)))
+		tf := s.TailFrame
+		return n.add(side, &tf, noteMedia, sub[:], fmt.Sprintf("MEDIA: RTP %s (%s) stopped crossing the router here: none of the last %d packets left it",
+			m.SSRC, m.Direction, m.StoppedCrossing))
+	}
+	return nil
+}
+
+// unpaired takes the report's list of packets seen on one side only
+// (bounded; the SIP messages among them are the message lines).
+func (n *notes) unpaired(rep *analyze.Report) error {
+	var sub [8]byte
+	for i, u := range rep.Unpaired {
+		if u.Kind == correlate.KindSIP {
 			continue
 		}
-		side := "lan"
-		if m.Direction == "inbound" {
-			side = "wan"
+		side := 0
+		if u.Side == correlate.SideWAN {
+			side = 1
 		}
-		for k, fr := range s.GapFrames {
-			add(side, &fr, fmt.Sprintf("MEDIA: RTP %s (%s) lost at the router from here: loss gap %d of %d, %d packet(s) of %d lost in all",
-				m.SSRC, m.Direction, k+1, s.Gaps, m.LostAtRouter, m.Entered))
-		}
-		if m.StoppedCrossing > 0 && m.Left > m.Duplicated {
-			tf := s.TailFrame
-			add(side, &tf, fmt.Sprintf("MEDIA: RTP %s (%s) stopped crossing the router here: none of the last %d packets left it",
-				m.SSRC, m.Direction, m.StoppedCrossing))
-		}
-	}
-	for _, u := range rep.Unpaired {
-		if u.Kind == correlate.KindSIP {
-			continue // listed with its message above
-		}
+		binary.BigEndian.PutUint64(sub[:], uint64(i))
 		frame := u.Frame
-		add(string(u.Side), &frame, fmt.Sprintf("%s: %s %s %s → %s", oneSided(rep, u.State), u.Kind, u.Direction, u.Src, u.Dst))
+		if err := n.add(side, &frame, noteUnpaired, sub[:], fmt.Sprintf("%s: %s %s %s → %s", oneSided(rep, u.State), u.Kind, u.Direction, u.Src, u.Dst)); err != nil {
+			return err
+		}
 	}
-	return out
+	return nil
+}
+
+// frameNotes reads one side's lines back in frame order.
+type frameNotes struct {
+	rep  *analyze.Report
+	next func() ([]byte, []byte, bool)
+	stop func()
+	err  error
+	// key and val are the next line's, ok when there is one.
+	key, val []byte
+	ok       bool
+	lines    []string
+}
+
+func (n *notes) reader(side int, rep *analyze.Report) *frameNotes {
+	fn := &frameNotes{rep: rep}
+	sp := n.side[side]
+	fn.next, fn.stop = iter.Pull2(func(yield func(k, v []byte) bool) {
+		err := sp.EachTransient(func(k, v []byte) error {
+			if !yield(k, v) {
+				return errStopNotes
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStopNotes) {
+			fn.err = err
+		}
+	})
+	fn.key, fn.val, fn.ok = fn.next()
+	return fn
+}
+
+var errStopNotes = errors.New("stop")
+
+// at returns the lines of frame (a frame after the last one asked),
+// each once, valid until the next call.
+func (fn *frameNotes) at(frame int) ([]string, error) {
+	fn.lines = fn.lines[:0]
+	for fn.ok {
+		f := int(binary.BigEndian.Uint64(fn.key))
+		if f > frame {
+			break
+		}
+		if f == frame {
+			line := string(fn.val)
+			if fn.key[8] == noteMessage {
+				state, rest, _ := strings.Cut(line, "\x00")
+				line = oneSided(fn.rep, state) + rest
+			}
+			if !slices.Contains(fn.lines, line) {
+				fn.lines = append(fn.lines, line)
+			}
+		}
+		fn.key, fn.val, fn.ok = fn.next()
+	}
+	return fn.lines, fn.err
 }
 
 // stateText says what a one-sided state means in a packet comment.
@@ -120,13 +265,14 @@ func stateText(state string) string {
 	return state + " by the router"
 }
 
-// unpairedLine describes a SIP message seen on one side only.
-func unpairedLine(rep *analyze.Report, m *match.Message) string {
+// unpairedRest is what follows the state in the line of a SIP message
+// seen on one side only (see oneSided).
+func unpairedRest(m *match.Message) string {
 	what := m.Method
 	if m.Status != nil {
 		what = fmt.Sprintf("%d %s", *m.Status, m.Method)
 	}
-	s := fmt.Sprintf("%s: %s %s (message %d", oneSided(rep, m.State), m.Direction, what, m.ID)
+	s := fmt.Sprintf(": %s %s (message %d", m.Direction, what, m.ID)
 	if m.Retransmission {
 		s += ", retransmission"
 	}
@@ -185,15 +331,10 @@ func commentValue(v string, limit int) string {
 	return b.String()
 }
 
-// writeAnnotated writes the --annotate capture of two capture files to
-// path.
-func writeAnnotated(path string, rep *analyze.Report, lanPath, wanPath string) error {
-	return writeAnnotatedSources(path, rep, capture.Source{Path: lanPath}, capture.Source{Path: wanPath})
-}
-
-// writeAnnotatedSources writes the --annotate capture to path; the
-// sources may be two interfaces of one file (--capture).
-func writeAnnotatedSources(path string, rep *analyze.Report, lan, wan capture.Source) (err error) {
+// writeAnnotatedSources writes the --annotate capture to path, with the
+// comments n gathered in the analysis that made rep; the sources may be
+// two interfaces of one file (--capture).
+func writeAnnotatedSources(path string, rep *analyze.Report, n *notes, lan, wan capture.Source) (err error) {
 	if st, e := os.Stat(path); e == nil {
 		for _, in := range []string{lan.Path, wan.Path} {
 			if si, e := os.Stat(in); e == nil && os.SameFile(st, si) {
@@ -213,28 +354,33 @@ func writeAnnotatedSources(path string, rep *analyze.Report, lan, wan capture.So
 			os.Remove(path)
 		}
 	}()
-	return annotateSources(f, rep, lan, wan)
+	return annotateSources(f, rep, n, lan, wan)
 }
 
-// annotate merges the two captures into one pcapng on w: interfaces
-// named lan and wan (one per side and link type), packets in time order on
-// the LAN clock with the WAN timestamps corrected by the report's clock
-// offset and drift, original bytes, and the comments of [annotations].
-// It streams: one record per side is held at a time.
-func annotate(w io.Writer, rep *analyze.Report, lanPath, wanPath string) error {
-	return annotateSources(w, rep, capture.Source{Path: lanPath}, capture.Source{Path: wanPath})
-}
-
-// annotateSources is [annotate] on two sources, which may be two
-// interfaces of one file: each side reads only its interface, and frame
-// numbers are the file's, as in the report.
-func annotateSources(w io.Writer, rep *analyze.Report, lan, wan capture.Source) error {
-	notes := annotations(rep)
+// annotateSources merges the two captures into one pcapng on w:
+// interfaces named lan and wan (one per side and link type), packets in
+// time order on the LAN clock with the WAN timestamps corrected by the
+// report's clock offset and drift, original bytes, and the comments n
+// gathered. It streams: one record per side is held at a time, and the
+// comments of the frame it is at. The sources may be two interfaces of
+// one file: each side reads only its interface, and frame numbers are
+// the file's, as in the report. n is read once.
+func annotateSources(w io.Writer, rep *analyze.Report, n *notes, lan, wan capture.Source) error {
+	defer n.close()
+	if err := n.unpaired(rep); err != nil {
+		return err
+	}
+	section, err := sectionComment(rep, n, lan.String(), wan.String())
+	if err != nil {
+		return err
+	}
 	sides := [2]*mergeSide{
 		{name: "lan", label: "LAN", src: lan, toLAN: func(ts int64) int64 { return ts }},
 		{name: "wan", label: "WAN", src: wan, toLAN: wanToLAN(rep)},
 	}
-	for _, s := range sides {
+	for i, s := range sides {
+		s.notes = n.reader(i, rep)
+		defer s.notes.stop()
 		var err error
 		if s.r, err = capture.OpenSource(s.src); err != nil {
 			return err
@@ -265,7 +411,7 @@ func annotateSources(w io.Writer, rep *analyze.Report, lan, wan capture.Source) 
 	}
 	nw, err := pcapgo.NewNgWriterInterface(w, first.ngInterface(), pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{
 		Application: "sipalg " + rep.Tool.Version,
-		Comment:     ngOption(sectionComment(rep, lan.String(), wan.String())),
+		Comment:     ngOption(section),
 	}})
 	if err != nil {
 		return err
@@ -280,7 +426,10 @@ func annotateSources(w io.Writer, rep *analyze.Report, lan, wan capture.Source) 
 		if s.ts < 0 {
 			return fmt.Errorf("%s frame %d: timestamp %d ns is before 1970, which pcapng cannot hold", s.src, s.rec.Frame, s.ts)
 		}
-		comments := notes[frameKey{s.name, s.rec.Frame}]
+		comments, err := s.notes.at(s.rec.Frame)
+		if err != nil {
+			return err
+		}
 		for i, c := range comments {
 			comments[i] = ngOption(c)
 		}
@@ -327,6 +476,7 @@ type mergeSide struct {
 	ts          int64 // rec's time on the LAN clock
 	ok          bool  // rec holds a record
 	ifaces      map[layers.LinkType]int
+	notes       *frameNotes
 }
 
 func (s *mergeSide) advance() error {
@@ -393,20 +543,25 @@ func wanToLAN(rep *analyze.Report) func(int64) int64 {
 
 // sectionComment is the capture-wide comment (Wireshark: Statistics >
 // Capture File Properties): the inputs, the clock correction and the
-// findings about no one packet.
-func sectionComment(rep *analyze.Report, lanPath, wanPath string) string {
+// findings about no one packet, as much as one pcapng option holds.
+func sectionComment(rep *analyze.Report, n *notes, lanPath, wanPath string) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sipalg %s: interface lan = %s, interface wan = %s.\n", rep.Tool.Version, lanPath, wanPath)
 	fmt.Fprintf(&b, "WAN timestamps moved to the LAN clock: WAN = LAN %+.6f s, drift %.3f ppm.\n", rep.Clock.OffsetS, rep.Clock.DriftPPM)
 	b.WriteString(`Packet comments: findings ("RULE verdict field: before → after") and packets dropped or generated by the router; filter with frame.comment contains "RULE".`)
-	for i := range rep.Findings {
-		f := &rep.Findings[i]
-		if f.LANFrame == nil && f.WANFrame == nil {
-			b.WriteString("\n" + findingLine(f, 0))
+	err := n.frameless.EachTransient(func(_, line []byte) error {
+		if b.Len() > ngMaxOption {
+			return nil // cut by ngOption: the rest is read to free the spool
 		}
+		b.WriteString("\n")
+		b.Write(line)
+		return nil
+	})
+	if err != nil {
+		return "", err
 	}
 	if rep.Verdict.Summary != "" {
 		b.WriteString("\nVerdict: " + rep.Verdict.Summary)
 	}
-	return b.String()
+	return b.String(), nil
 }

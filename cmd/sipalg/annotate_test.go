@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,17 +21,186 @@ import (
 
 	"github.com/sipalg/sipalg/analyze"
 	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/analyze/correlate"
+	"github.com/sipalg/sipalg/analyze/fielddiff"
+	"github.com/sipalg/sipalg/analyze/match"
 	"github.com/sipalg/sipalg/rules"
 )
 
+// annotatedRun analyses a fixture as `analyze --annotate` does: the
+// report streamed, the comments gathered in notes, whose spools keep
+// budget bytes in memory (0: the default).
+func annotatedRun(t *testing.T, dir string, budget int) (*analyze.Report, *notes) {
+	t.Helper()
+	n := newNotes(t.TempDir(), budget)
+	t.Cleanup(n.close)
+	rep, err := analyze.Run(filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap"), analyze.Options{Version: "test", Stream: true, Tap: n})
+	if err != nil {
+		t.Fatalf("analyze %s: %v", dir, err)
+	}
+	return rep, n
+}
+
 func annotateFile(t *testing.T, dir string) (string, *analyze.Report) {
 	t.Helper()
-	rep := fixtureReport(t, dir)
+	rep, n := annotatedRun(t, dir, 0)
 	out := filepath.Join(t.TempDir(), "annotated.pcapng")
-	if err := writeAnnotated(out, rep, filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap")); err != nil {
+	if err := writeAnnotatedSources(out, rep, n, capture.Source{Path: filepath.Join(dir, "lan.pcap")}, capture.Source{Path: filepath.Join(dir, "wan.pcap")}); err != nil {
 		t.Fatal(err)
 	}
 	return out, rep
+}
+
+// fixtureAnnotations is every packet comment `analyze --annotate` gives
+// a fixture, by frame, and its section comment.
+func fixtureAnnotations(t *testing.T, dir string) (map[frameKey][]string, string) {
+	return budgetAnnotations(t, dir, 0)
+}
+
+// budgetAnnotations is fixtureAnnotations with notes of that budget.
+func budgetAnnotations(t *testing.T, dir string, budget int) (map[frameKey][]string, string) {
+	t.Helper()
+	rep, n := annotatedRun(t, dir, budget)
+	if err := n.unpaired(rep); err != nil {
+		t.Fatal(err)
+	}
+	section, err := sectionComment(rep, n, "lan", "wan")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[frameKey][]string{}
+	for i, side := range []string{"lan", "wan"} {
+		fn := n.reader(i, rep)
+		for f := 1; f <= rep.Inputs[side].Packets; f++ {
+			lines, err := fn.at(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(lines) > 0 {
+				out[frameKey{side, f}] = slices.Clone(lines)
+			}
+		}
+		if fn.ok {
+			t.Errorf("%s: comments on frame %d, past the capture's %d", side, binary.BigEndian.Uint64(fn.key), rep.Inputs[side].Packets)
+		}
+		fn.stop()
+	}
+	return out, section
+}
+
+// keptAnnotations is the plain model of the comments, from a report kept
+// whole: one line per finding on the frames of its message, and a line
+// for every packet the router dropped or generated, each once per frame,
+// in the order of the report's lists (messages, findings, media, other
+// unpaired packets); and the section comment.
+func keptAnnotations(rep *analyze.Report) (map[frameKey][]string, string) {
+	out := map[frameKey][]string{}
+	add := func(side string, frame *int, line string) {
+		if frame == nil || *frame <= 0 {
+			return
+		}
+		k := frameKey{side, *frame}
+		if !slices.Contains(out[k], line) {
+			out[k] = append(out[k], line)
+		}
+	}
+	kinds := map[msgField]fielddiff.Kind{}
+	for i := range rep.Messages {
+		m := &rep.Messages[i]
+		for _, c := range m.Changes {
+			kinds[msgField{m.ID, c.Field}] = c.Kind
+		}
+		if m.State != match.Dropped && m.State != match.Generated && m.State != match.Outside {
+			continue
+		}
+		line := oneSided(rep, m.State) + unpairedRest(m)
+		add("lan", m.LANFrame, line)
+		add("wan", m.WANFrame, line)
+	}
+	var section []string
+	for i := range rep.Findings {
+		f := &rep.Findings[i]
+		var kind fielddiff.Kind
+		if f.MessageID != nil {
+			kind = kinds[msgField{*f.MessageID, f.Field}]
+		}
+		if f.LANFrame == nil && f.WANFrame == nil {
+			section = append(section, findingLine(f, 0))
+		}
+		line := findingLine(f, kind)
+		add("lan", f.LANFrame, line)
+		add("wan", f.WANFrame, line)
+	}
+	for i := range rep.Media {
+		m := &rep.Media[i]
+		s := m.Stream
+		if s == nil {
+			continue
+		}
+		side := "lan"
+		if m.Direction == "inbound" {
+			side = "wan"
+		}
+		for k, fr := range s.GapFrames {
+			add(side, &fr, fmt.Sprintf("MEDIA: RTP %s (%s) lost at the router from here: loss gap %d of %d, %d packet(s) of %d lost in all",
+				m.SSRC, m.Direction, k+1, s.Gaps, m.LostAtRouter, m.Entered))
+		}
+		if m.StoppedCrossing > 0 && m.Left > m.Duplicated {
+			tf := s.TailFrame
+			add(side, &tf, fmt.Sprintf("MEDIA: RTP %s (%s) stopped crossing the router here: none of the last %d packets left it",
+				m.SSRC, m.Direction, m.StoppedCrossing))
+		}
+	}
+	for _, u := range rep.Unpaired {
+		if u.Kind == correlate.KindSIP {
+			continue
+		}
+		frame := u.Frame
+		add(string(u.Side), &frame, fmt.Sprintf("%s: %s %s %s → %s", oneSided(rep, u.State), u.Kind, u.Direction, u.Src, u.Dst))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "sipalg %s: interface lan = %s, interface wan = %s.\n", rep.Tool.Version, "lan", "wan")
+	fmt.Fprintf(&b, "WAN timestamps moved to the LAN clock: WAN = LAN %+.6f s, drift %.3f ppm.\n", rep.Clock.OffsetS, rep.Clock.DriftPPM)
+	b.WriteString(`Packet comments: findings ("RULE verdict field: before → after") and packets dropped or generated by the router; filter with frame.comment contains "RULE".`)
+	for _, l := range section {
+		b.WriteString("\n" + l)
+	}
+	if rep.Verdict.Summary != "" {
+		b.WriteString("\nVerdict: " + rep.Verdict.Summary)
+	}
+	return out, b.String()
+}
+
+// TestNotesSameAsKeptReport: the comments the analysis spools as it
+// judges (notes, what --annotate writes) are those a report kept whole
+// lists, frame by frame and in the same order, on every fixture; so is
+// the section comment. The notes' spools keep 1 KiB in memory: most
+// fixtures' comments go through sorted runs on disk.
+func TestNotesSameAsKeptReport(t *testing.T) {
+	lines := 0
+	for _, dir := range fixtureCases(t) {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			want, wantSection := keptAnnotations(fixtureReport(t, dir))
+			got, gotSection := budgetAnnotations(t, dir, 1<<10)
+			for k, w := range want {
+				if !slices.Equal(got[k], w) {
+					t.Errorf("%s frame %d: %q, want %q", k.side, k.frame, got[k], w)
+				}
+				lines += len(w)
+			}
+			for k, g := range got {
+				if _, ok := want[k]; !ok {
+					t.Errorf("%s frame %d: %q, want none", k.side, k.frame, g)
+				}
+			}
+			if gotSection != wantSection {
+				t.Errorf("section comment\n%s\nwant\n%s", gotSection, wantSection)
+			}
+		})
+	}
+	if lines == 0 {
+		t.Error("no fixture has a comment")
+	}
 }
 
 // mergedFrame is one record of the annotated file traced to its input.
@@ -151,7 +321,7 @@ func TestAnnotationsTruth(t *testing.T) {
 			if err := json.Unmarshal(raw, &truth); err != nil {
 				t.Fatal(err)
 			}
-			notes := annotations(fixtureReport(t, dir))
+			notes, _ := fixtureAnnotations(t, dir)
 			has := func(k frameKey, prefix, substr string) bool {
 				for _, l := range notes[k] {
 					if strings.HasPrefix(l, prefix) && strings.Contains(l, substr) {
@@ -233,7 +403,7 @@ func TestAnnotateTshark(t *testing.T) {
 	}
 	out, rep := annotateFile(t, dir)
 	frames := traceMerged(t, out, rep, dir)
-	notes := annotations(rep)
+	notes, _ := fixtureAnnotations(t, dir)
 
 	cmd := exec.Command(tshark, "-r", out, "-T", "json", "-e", "frame.number", "-e", "frame.interface_name", "-e", "frame.comment")
 	var stderr bytes.Buffer
@@ -270,7 +440,7 @@ func TestAnnotateTshark(t *testing.T) {
 	}
 
 	// The filters of the README: a rule ID, and the drops.
-	rule := rep.Findings[0].Rule
+	rule := fixtureReport(t, dir).Findings[0].Rule
 	for _, tc := range []struct{ filter, substr string }{
 		{fmt.Sprintf(`frame.comment contains "%s"`, rule), rule},
 		{`frame.comment contains "dropped by the router"`, "dropped by the router"},
@@ -383,13 +553,16 @@ func TestAnnotateLinkTypes(t *testing.T) {
 		[]pkt{{0, t0 + 11e9, "wan-1"}, {0, t0 + 13e9, "wan-2"}})
 	one := 1
 	rep := &analyze.Report{
-		Tool:     analyze.Tool{Version: "test"},
-		Inputs:   map[string]analyze.Input{"lan": {FirstTS: "2026-01-15T10:00:00Z"}, "wan": {}},
-		Findings: []rules.Finding{{Rule: "VIA-MAPPED", Verdict: rules.Correct, LANFrame: &one, Field: "Via[0].sent-by", Before: "a", After: "b"}},
+		Tool:   analyze.Tool{Version: "test"},
+		Inputs: map[string]analyze.Input{"lan": {FirstTS: "2026-01-15T10:00:00Z"}, "wan": {}},
 	}
 	rep.Clock.OffsetS = 10
+	n := newNotes(t.TempDir(), 0)
+	if err := n.Finding(&rules.Finding{Rule: "VIA-MAPPED", Verdict: rules.Correct, LANFrame: &one, Field: "Via[0].sent-by", Before: "a", After: "b"}); err != nil {
+		t.Fatal(err)
+	}
 	var out bytes.Buffer
-	if err := annotate(&out, rep, lan, wan); err != nil {
+	if err := annotateSources(&out, rep, n, capture.Source{Path: lan}, capture.Source{Path: wan}); err != nil {
 		t.Fatal(err)
 	}
 	r, err := capture.NewReader(bytes.NewReader(out.Bytes()), "merged")
@@ -430,12 +603,7 @@ func TestAnnotateMediaGaps(t *testing.T) {
 		{"lab-pinhole-alg", frameKey{"wan", 426}, "MEDIA: RTP 0x0b0b0b02 (inbound) stopped crossing the router here: none of the last 291", 1},
 	} {
 		t.Run(c.dir, func(t *testing.T) {
-			dir := filepath.Join("..", "..", "fixtures", c.dir)
-			rep, err := analyze.Run(filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap"), analyze.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ann := annotations(rep)
+			ann, _ := fixtureAnnotations(t, filepath.Join("..", "..", "fixtures", c.dir))
 			found := false
 			for _, l := range ann[c.key] {
 				found = found || strings.HasPrefix(l, c.want)
@@ -462,12 +630,12 @@ func TestAnnotateMediaGaps(t *testing.T) {
 
 // TestAnnotateComments reads the st530 merge back with pcapgo's pcapng
 // reader, which keeps options: the section comment and application, and
-// on each packet exactly the comments annotations gives its frame.
+// on each packet exactly the comments the notes give its frame.
 func TestAnnotateComments(t *testing.T) {
 	dir := "../../fixtures/st530"
 	out, rep := annotateFile(t, dir)
 	frames := traceMerged(t, out, rep, dir)
-	notes := annotations(rep)
+	notes, _ := fixtureAnnotations(t, dir)
 	f, err := os.Open(out)
 	if err != nil {
 		t.Fatal(err)

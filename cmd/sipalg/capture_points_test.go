@@ -71,13 +71,14 @@ func TestCapturePointsWording(t *testing.T) {
 // side was captured 2 hops away (lab-farend-loss-alg: LAN frame 4, the
 // INVITE retransmission, is the copy left without a WAN twin).
 func TestOneSidedAnnotations(t *testing.T) {
-	rep := fixtureReport(t, "../../fixtures/lab-farend-loss-alg")
-	got := strings.Join(annotations(rep)[frameKey{"lan", 4}], "\n")
+	ann, _ := fixtureAnnotations(t, "../../fixtures/lab-farend-loss-alg")
+	got := strings.Join(ann[frameKey{"lan", 4}], "\n")
 	want := "not seen on the far side (lost between the capture points or dropped by the router): outbound INVITE (message 2"
 	if !strings.Contains(got, want) || strings.Contains(got, "dropped by the router:") {
 		t.Errorf("LAN frame 4: %q; want %q", got, want)
 	}
-	for k, lines := range annotations(fixtureReport(t, "../../fixtures/lab-timeout-alg")) {
+	ann, _ = fixtureAnnotations(t, "../../fixtures/lab-timeout-alg")
+	for k, lines := range ann {
 		for _, l := range lines {
 			if strings.Contains(l, "not seen") {
 				t.Errorf("%v: %q on captures taken at the router", k, l)
