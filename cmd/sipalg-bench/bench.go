@@ -537,6 +537,7 @@ func (b *bencher) reportSizes(lan, wan string) error {
 			}
 		}
 	}
+	fmt.Fprintln(b.out, ".")
 	// The annotated capture: both captures merged with their comments,
 	// its memory flat in the messages like the reports'.
 	out := filepath.Join(dir, "annotated.pcapng")
@@ -544,8 +545,7 @@ func (b *bencher) reportSizes(lan, wan string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(b.out, "; --annotate %.1f MB in %.2f s, %.1f MiB peak RSS", float64(fileSize(out))/1e6, an.wall.Seconds(), float64(an.rssKiB)/1024)
-	fmt.Fprintln(b.out, ".")
+	fmt.Fprintf(b.out, "\nThe annotated capture (--annotate, with --format json): %.1f MB in %.2f s, %.1f MiB peak RSS.\n", float64(fileSize(out))/1e6, an.wall.Seconds(), float64(an.rssKiB)/1024)
 	return nil
 }
 
