@@ -91,6 +91,9 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 	for _, c := range cases {
 		if sh.owns(c.Name) {
 			mine = append(mine, c)
+			if _, _, one := c.single(); one {
+				oneSidedMemory() // for the whole process: the cases share its heap
+			}
 		}
 	}
 	if *outDir != "" {

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -101,5 +103,39 @@ func TestVersion(t *testing.T) {
 	code, out, _ := runCLI(t, "version")
 	if code != exitOK || !strings.HasPrefix(out, "sipalg ") {
 		t.Fatalf("exit %d out %q", code, out)
+	}
+}
+
+// TestOneSidedMemory: a one-sided analysis lifts the soft memory limit
+// and paces the collector at oneSidedGCPercent, unless GOMEMLIMIT (then
+// nothing changes) or GOGC (then the pacing stays) was given.
+func TestOneSidedMemory(t *testing.T) {
+	limit, pct := debug.SetMemoryLimit(-1), debug.SetGCPercent(-1)
+	debug.SetGCPercent(pct)
+	defer func() {
+		debug.SetMemoryLimit(limit)
+		debug.SetGCPercent(pct)
+	}()
+	for _, tc := range []struct {
+		memlimit, gogc string
+		wantLimit      int64
+		wantPct        int
+	}{
+		{"", "", math.MaxInt64, oneSidedGCPercent},
+		{"", "200", math.MaxInt64, 100},
+		{"300MiB", "", softMemoryLimit, 100},
+	} {
+		t.Setenv("GOMEMLIMIT", tc.memlimit)
+		t.Setenv("GOGC", tc.gogc)
+		debug.SetMemoryLimit(softMemoryLimit)
+		debug.SetGCPercent(100)
+		oneSidedMemory()
+		if got := debug.SetMemoryLimit(-1); got != tc.wantLimit {
+			t.Errorf("GOMEMLIMIT=%q GOGC=%q: memory limit %d, want %d", tc.memlimit, tc.gogc, got, tc.wantLimit)
+		}
+		got := debug.SetGCPercent(100)
+		if got != tc.wantPct {
+			t.Errorf("GOMEMLIMIT=%q GOGC=%q: GC percent %d, want %d", tc.memlimit, tc.gogc, got, tc.wantPct)
+		}
 	}
 }
