@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -106,8 +105,8 @@ func TestVersion(t *testing.T) {
 	}
 }
 
-// TestOneSidedMemory: a one-sided analysis lifts the soft memory limit
-// and paces the collector at oneSidedGCPercent, unless GOMEMLIMIT (then
+// TestOneSidedMemory: a one-sided analysis raises the soft memory limit
+// to oneSidedMemoryLimit and paces the collector at oneSidedGCPercent, unless GOMEMLIMIT (then
 // nothing changes) or GOGC (then the pacing stays) was given.
 func TestOneSidedMemory(t *testing.T) {
 	limit, pct := debug.SetMemoryLimit(-1), debug.SetGCPercent(-1)
@@ -121,8 +120,8 @@ func TestOneSidedMemory(t *testing.T) {
 		wantLimit      int64
 		wantPct        int
 	}{
-		{"", "", math.MaxInt64, oneSidedGCPercent},
-		{"", "200", math.MaxInt64, 100},
+		{"", "", oneSidedMemoryLimit, oneSidedGCPercent},
+		{"", "200", oneSidedMemoryLimit, 100},
 		{"300MiB", "", softMemoryLimit, 100},
 	} {
 		t.Setenv("GOMEMLIMIT", tc.memlimit)
