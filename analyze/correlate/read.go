@@ -154,12 +154,14 @@ func (s *sideReader) get() *batch {
 // The count is n, set in the batch only when it is handed on: the batch
 // headers of both sides, allocated together, may share a cache line, and
 // a write to it per event by each side's goroutine made the two cores
-// take it from each other (2026-12, issue 15). Methods, not closures: the
-// log reader's loop calls them for every event.
+// take it from each other (2026-12, issue 15); so could the two sides'
+// fillers, which the padding keeps on lines of their own. Methods, not
+// closures: the log reader's loop calls them for every event.
 type filler struct {
 	s *sideReader
 	b *batch
 	n int
+	_ [64 - 24]byte
 }
 
 func (f *filler) slot() *event {
