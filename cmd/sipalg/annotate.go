@@ -31,13 +31,6 @@ import (
 // rewritten SDP body belongs in the HTML report, not there.
 const maxCommentValue = 160
 
-// frameKey names one packet of one input: side "lan" or "wan" and its
-// 1-based frame number.
-type frameKey struct {
-	side  string
-	frame int
-}
-
 // notes gathers the annotated capture's packet comments as the analysis
 // judges (an [analyze.Tap]): one line per finding on the frames of its
 // message, a line for every SIP message the router dropped or generated,
@@ -61,6 +54,7 @@ type notes struct {
 	kinds map[msgField]fielddiff.Kind
 }
 
+// msgField names a field of a message, by the message's ID.
 type msgField struct {
 	msg   int
 	field string

@@ -27,6 +27,13 @@ import (
 	"github.com/sipalg/sipalg/rules"
 )
 
+// frameKey names one packet of one input: side "lan" or "wan" and its
+// 1-based frame number.
+type frameKey struct {
+	side  string
+	frame int
+}
+
 // annotatedRun analyses a fixture as `analyze --annotate` does: the
 // report streamed, the comments gathered in notes, whose spools keep
 // budget bytes in memory (0: the default).
