@@ -34,9 +34,11 @@ type Limits struct {
 	MaxSIPPairs int
 	// MaxMessages bounds the messages matched, diffed and reported in
 	// single-capture analysis (match.DefaultMaxMessages); MaxSIPBytes and
-	// MaxSIPPairs too only bound single-capture analysis. Paired analysis
-	// streams its SIP through a spool and keeps no message past its
-	// dialog.
+	// MaxSIPPairs too only bound single-capture analysis, which keeps the
+	// capture's messages up to the first past any of the three (the lower
+	// of MaxMessages and MaxSIPPairs, MaxSIPBytes of SIP text) and none
+	// after it. Paired analysis streams its SIP through a spool and keeps
+	// no message past its dialog.
 	MaxMessages int
 	// MaxOpenDialogs bounds the dialogs open at once in paired analysis
 	// (match.DefaultMaxOpenDialogs).

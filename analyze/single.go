@@ -74,7 +74,7 @@ func RunSingleSource(src capture.Source, side string, opt Options) (*Report, err
 	}()
 	go func() {
 		defer wg.Done()
-		res, errRes = oneside.ReadSource(src, oneside.Side(side), lim.Capture)
+		res, errRes = oneside.ReadSource(src, oneside.Side(side), oneside.Limits{Capture: lim.Capture, MaxSIPBytes: lim.MaxSIPBytes, MaxMessages: min(lim.MaxMessages, lim.MaxSIPPairs)})
 	}()
 	wg.Wait()
 	if err := errors.Join(errSum, errRes); err != nil {

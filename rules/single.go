@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/sipalg/sipalg/analyze/match"
 	"github.com/sipalg/sipalg/analyze/oneside"
@@ -190,6 +191,12 @@ func summarizeSingle(c *SingleContext, fs []Finding) Summary {
 		parts = append(parts, "incoming calls are at risk")
 	}
 	s.Summary = fmt.Sprintf("Single-sided (%s capture only), inferred: %s.", c.sideName(), strings.Join(parts, "; "))
+	if n := c.NotAnalysed; n > 0 {
+		// The verdict rests on the messages kept: say so where it is
+		// read, not only among the warnings.
+		s.Summary += fmt.Sprintf(" This rests on the capture's first %d SIP messages only: the %d from %s on were past what the analysis keeps (see the warnings), and nothing here speaks of them.",
+			len(c.Messages), n, time.Unix(0, c.NotAnalysedFrom).UTC().Format(time.RFC3339Nano))
+	}
 	return s
 }
 

@@ -35,9 +35,32 @@ const (
 // router times UDP mappings out under 10 s; RFC 4787 REQ-5 asks for 2 min).
 const minExpiryGap = 10 * time.Second
 
-// maxSIPBytes bounds the SIP payload kept for matching, as correlate does
-// for each side of a pair: 64 MiB is some 60,000 messages.
-const maxSIPBytes = 64 << 20
+// Limits bound what a one-sided analysis keeps; a zero field means its
+// default.
+type Limits struct {
+	Capture capture.Limits
+	// MaxSIPBytes bounds the SIP text kept (64 MiB, some 130,000
+	// messages), MaxMessages the messages (match.DefaultMaxMessages):
+	// the analysis keeps the capture's messages up to the first that
+	// would pass either, and none after it (Result.NotAnalysed).
+	MaxSIPBytes, MaxMessages int
+}
+
+// DefaultMaxSIPBytes is Limits.MaxSIPBytes when zero.
+const DefaultMaxSIPBytes = 64 << 20
+
+func (l Limits) withDefaults() Limits {
+	if l.Capture == (capture.Limits{}) {
+		l.Capture = capture.DefaultLimits()
+	}
+	if l.MaxSIPBytes <= 0 {
+		l.MaxSIPBytes = DefaultMaxSIPBytes
+	}
+	if l.MaxMessages <= 0 {
+		l.MaxMessages = match.DefaultMaxMessages
+	}
+	return l
+}
 
 // maxFlows bounds the flow and endpoint tables; packets of flows beyond it
 // are counted in a warning.
@@ -207,6 +230,11 @@ type Result struct {
 	// Limits are remarks on what this capture in particular cannot show.
 	Limits   []string
 	Warnings []string
+	// NotAnalysed counts the SIP messages past what the analysis keeps
+	// (Limits), which nothing here says anything of; NotAnalysedFrom is
+	// when the first of them was sent (Unix ns).
+	NotAnalysed     int
+	NotAnalysedFrom int64
 }
 
 // Host returns the host record of a, or nil.
@@ -228,20 +256,18 @@ func (r *Result) IsUA(a netip.Addr) bool {
 // Read reads the capture at path, taken on the given side of the router.
 // Errors are I/O and capture-format errors; damaged but readable input
 // gives a result with warnings.
-func Read(path string, side Side, lim capture.Limits) (*Result, error) {
+func Read(path string, side Side, lim Limits) (*Result, error) {
 	return ReadSource(capture.Source{Path: path}, side, lim)
 }
 
 // ReadSource is [Read] on a source: a file, or one interface of a file.
-func ReadSource(src capture.Source, side Side, lim capture.Limits) (*Result, error) {
-	if lim == (capture.Limits{}) {
-		lim = capture.DefaultLimits()
-	}
+func ReadSource(src capture.Source, side Side, lim Limits) (*Result, error) {
+	lim = lim.withDefaults()
 	sc, err := scan(src, lim)
 	if err != nil {
 		return nil, err
 	}
-	res := &Result{Side: side, Unreachables: sc.unreach, Flows: sc.flowList, Warnings: sc.warnings}
+	res := &Result{Side: side, Unreachables: sc.unreach, Flows: sc.flowList, Warnings: sc.warnings, NotAnalysed: sc.refused, NotAnalysedFrom: sc.refusedTS}
 	cr := &correlate.Result{}
 	for i := range sc.sip {
 		sp := correlate.SIPPair{State: StateUnpaired, LANSeq: -1, WANSeq: -1}
@@ -254,7 +280,7 @@ func ReadSource(src capture.Source, side Side, lim capture.Limits) (*Result, err
 		}
 		cr.SIPPairs = append(cr.SIPPairs, sp)
 	}
-	res.Match = match.Build(cr, match.Limits{})
+	res.Match = match.Build(cr, match.Limits{MaxMessages: lim.MaxMessages})
 	res.Warnings = append(res.Warnings, res.Match.Warnings...)
 	res.classify(sc)
 	res.probe(sc)

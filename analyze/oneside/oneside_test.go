@@ -19,7 +19,7 @@ func fixture(name, side string) string {
 
 func read(t *testing.T, path string, side oneside.Side) *oneside.Result {
 	t.Helper()
-	r, err := oneside.Read(path, side, capture.Limits{})
+	r, err := oneside.Read(path, side, oneside.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

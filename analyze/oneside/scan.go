@@ -56,6 +56,9 @@ type scanned struct {
 	sip      []correlate.SIPRecord
 	sipBytes int
 	refused  int
+	// refusedTS is when the first message past the limits was sent.
+	refusedTS int64
+	lim       Limits
 	// gapsByFrame holds the gaps of each UDP SIP message, by frame.
 	gapsByFrame map[int]gaps
 	flows       map[flowKey]*Flow
@@ -69,17 +72,18 @@ type scanned struct {
 }
 
 // scan reads the capture once.
-func scan(src capture.Source, lim capture.Limits) (*scanned, error) {
+func scan(src capture.Source, lim Limits) (*scanned, error) {
 	r, err := capture.OpenSource(src)
 	if err != nil {
 		return nil, err
 	}
 	defer r.Close()
 	s := &scanned{
+		lim:         lim,
 		gapsByFrame: map[int]gaps{}, flows: map[flowKey]*Flow{},
 		lastEP: map[epKey]int64{}, lastDir: map[dirKey]int64{},
 	}
-	sc := capture.NewScanner(r, lim)
+	sc := capture.NewScanner(r, lim.Capture)
 	for p := sc.Next(); p != nil; p = sc.Next() {
 		s.end = max(s.end, p.TS)
 		switch p.Proto {
@@ -129,7 +133,12 @@ func scan(src capture.Source, lim capture.Limits) (*scanned, error) {
 	}
 	s.warnings = append(s.warnings, r.Notes()...)
 	if s.refused > 0 {
-		s.warnings = append(s.warnings, fmt.Sprintf("%d SIP message(s) beyond the %d MiB kept for analysis were not analysed", s.refused, maxSIPBytes>>20))
+		size := fmt.Sprintf("%d bytes", s.lim.MaxSIPBytes)
+		if s.lim.MaxSIPBytes%(1<<20) == 0 {
+			size = fmt.Sprintf("%d MiB", s.lim.MaxSIPBytes>>20)
+		}
+		s.warnings = append(s.warnings, fmt.Sprintf("%d SIP message(s), from %s on, were not analysed: past the first %d messages or %s of SIP text the analysis keeps (--limit messages, sip-bytes)",
+			s.refused, time.Unix(0, s.refusedTS).UTC().Format(time.RFC3339Nano), s.lim.MaxMessages, size))
 	}
 	if s.untracked > 0 {
 		s.warnings = append(s.warnings, fmt.Sprintf("%d packet(s) of flows beyond the %d-flow table were not tracked", s.untracked, maxFlows))
@@ -139,7 +148,12 @@ func scan(src capture.Source, lim capture.Limits) (*scanned, error) {
 
 // keep copies a SIP message: its payload outlives the packet.
 func (s *scanned) keep(r correlate.SIPRecord) {
-	if s.sipBytes+len(r.Data) > maxSIPBytes {
+	// Once one is refused, so are all after it: what is analysed is the
+	// capture up to a time, which the verdict can name.
+	if s.refused > 0 || s.sipBytes+len(r.Data) > s.lim.MaxSIPBytes || len(s.sip) >= s.lim.MaxMessages {
+		if s.refused == 0 {
+			s.refusedTS = r.TS
+		}
 		s.refused++
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/sipalg/sipalg/analyze/capture"
+	"github.com/sipalg/sipalg/analyze/correlate"
 )
 
 // TestParseUnreachableV6 reads an ICMPv6 port unreachable quoting a UDP
@@ -29,5 +30,25 @@ func TestParseUnreachableV6(t *testing.T) {
 		if _, ok := capture.ParseUnreachable(&capture.Packet{Proto: capture.ProtoICMPv6, Payload: bad}); ok {
 			t.Errorf("parseUnreachable accepted %x", bad[:8])
 		}
+	}
+}
+
+// TestKeepStopsAtTheFirstRefused: past a limit, no later message is
+// kept, even one that would fit: what is analysed is the capture up to a
+// time (Result.NotAnalysedFrom).
+func TestKeepStopsAtTheFirstRefused(t *testing.T) {
+	s := &scanned{lim: Limits{MaxSIPBytes: 100, MaxMessages: 10}}
+	for i, n := range []int{60, 50, 10, 5} {
+		s.keep(correlate.SIPRecord{Frame: i + 1, TS: int64(i+1) * 1e9, Data: make([]byte, n)})
+	}
+	if len(s.sip) != 1 || s.refused != 3 || s.refusedTS != 2e9 {
+		t.Errorf("kept %d, refused %d from %d ns; want 1, 3 from 2e9", len(s.sip), s.refused, s.refusedTS)
+	}
+	s = &scanned{lim: Limits{MaxSIPBytes: 100, MaxMessages: 2}}
+	for i := range 4 {
+		s.keep(correlate.SIPRecord{Frame: i + 1, TS: int64(i+1) * 1e9, Data: make([]byte, 1)})
+	}
+	if len(s.sip) != 2 || s.refused != 2 || s.refusedTS != 3e9 {
+		t.Errorf("kept %d, refused %d from %d ns; want 2, 2 from 3e9", len(s.sip), s.refused, s.refusedTS)
 	}
 }

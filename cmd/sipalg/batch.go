@@ -92,7 +92,7 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 		if sh.owns(c.Name) {
 			mine = append(mine, c)
 			if _, _, one := c.single(); one {
-				oneSidedMemory() // for the whole process: the cases share its heap
+				oneSidedMemory(opt.Limits.MaxSIPBytes) // for the whole process: the cases share its heap
 			}
 		}
 	}

@@ -19,6 +19,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/sipalg/sipalg/analyze/oneside"
 	"io"
 	"os"
 	"runtime/debug"
@@ -55,21 +56,22 @@ const softMemoryLimit = 100 << 20
 // 3.4 s and 3.6 s in 599 MiB at this one (2026-12, issue 15).
 const oneSidedGCPercent = 50
 
-// oneSidedMemoryLimit is the soft memory limit of a one-sided analysis:
-// above the live heap of the most SIP text it keeps (64 MiB, some 130,000
-// messages, about 800 MiB), so that the collector never runs
-// continuously, and what the pacing alone would let that heap grow to,
-// 1.2 GiB, is held near it.
+// oneSidedMemoryLimit is the soft memory limit of a one-sided analysis
+// that keeps the default 64 MiB of SIP text: above the live heap that much
+// makes (some 130,000 messages, about 800 MiB), so that the collector
+// never runs continuously, and what the pacing alone would let it grow
+// to, 1.2 GiB, is held near it. More SIP text kept (--limit sip-bytes)
+// raises it in proportion.
 const oneSidedMemoryLimit = 1 << 30
 
-// oneSidedMemory sets the collector for a one-sided analysis (see
-// oneSidedGCPercent), unless GOMEMLIMIT or GOGC says otherwise; the
-// process stays so.
-func oneSidedMemory() {
+// oneSidedMemory sets the collector for a one-sided analysis that keeps
+// up to sipBytes of SIP text (0: the default), unless GOMEMLIMIT or GOGC
+// says otherwise (see oneSidedGCPercent); the process stays so.
+func oneSidedMemory(sipBytes int) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	debug.SetMemoryLimit(oneSidedMemoryLimit)
+	debug.SetMemoryLimit(max(oneSidedMemoryLimit, int64(sipBytes)*(oneSidedMemoryLimit/oneside.DefaultMaxSIPBytes)))
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(oneSidedGCPercent)
 	}

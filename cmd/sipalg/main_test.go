@@ -106,7 +106,8 @@ func TestVersion(t *testing.T) {
 }
 
 // TestOneSidedMemory: a one-sided analysis raises the soft memory limit
-// to oneSidedMemoryLimit and paces the collector at oneSidedGCPercent, unless GOMEMLIMIT (then
+// to oneSidedMemoryLimit (in proportion to the SIP text it keeps, past
+// the default 64 MiB) and paces the collector at oneSidedGCPercent, unless GOMEMLIMIT (then
 // nothing changes) or GOGC (then the pacing stays) was given.
 func TestOneSidedMemory(t *testing.T) {
 	limit, pct := debug.SetMemoryLimit(-1), debug.SetGCPercent(-1)
@@ -117,18 +118,21 @@ func TestOneSidedMemory(t *testing.T) {
 	}()
 	for _, tc := range []struct {
 		memlimit, gogc string
+		sipBytes       int
 		wantLimit      int64
 		wantPct        int
 	}{
-		{"", "", oneSidedMemoryLimit, oneSidedGCPercent},
-		{"", "200", oneSidedMemoryLimit, 100},
-		{"300MiB", "", softMemoryLimit, 100},
+		{"", "", 0, oneSidedMemoryLimit, oneSidedGCPercent},
+		{"", "", 64 << 20, oneSidedMemoryLimit, oneSidedGCPercent},
+		{"", "", 256 << 20, 4 * oneSidedMemoryLimit, oneSidedGCPercent}, // --limit sip-bytes=256M
+		{"", "200", 0, oneSidedMemoryLimit, 100},
+		{"300MiB", "", 0, softMemoryLimit, 100},
 	} {
 		t.Setenv("GOMEMLIMIT", tc.memlimit)
 		t.Setenv("GOGC", tc.gogc)
 		debug.SetMemoryLimit(softMemoryLimit)
 		debug.SetGCPercent(100)
-		oneSidedMemory()
+		oneSidedMemory(tc.sipBytes)
 		if got := debug.SetMemoryLimit(-1); got != tc.wantLimit {
 			t.Errorf("GOMEMLIMIT=%q GOGC=%q: memory limit %d, want %d", tc.memlimit, tc.gogc, got, tc.wantLimit)
 		}

@@ -58,7 +58,7 @@ func runSingle(src capture.Source, side, format, out, annotate string, fo failOn
 		src.Progress = &read
 	}
 	bar := startProgress(stderr, "analyze", "bytes", analyze.SinglePasses*fileSize(src.Path), &read, nil)
-	oneSidedMemory()
+	oneSidedMemory(opt.Limits.MaxSIPBytes)
 	rep, err := analyze.RunSingleSource(src, side, opt)
 	bar.Stop()
 	if err != nil {
