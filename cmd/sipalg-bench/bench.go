@@ -546,6 +546,13 @@ func (b *bencher) reportSizes(lan, wan string) error {
 		return err
 	}
 	fmt.Fprintf(b.out, "\nThe annotated capture (--annotate, with --format json): %.1f MB in %.2f s, %.1f MiB peak RSS.\n", float64(fileSize(out))/1e6, an.wall.Seconds(), float64(an.rssKiB)/1024)
+	// The WAN capture alone: the one-sided analysis keeps every message
+	// (up to its limits), so its memory is not flat; this is its cost.
+	one, err := b.measure(1, b.sipalg, "analyze", "--wan", wan, "--fail-on", "never", "--format", "json", "-o", os.DevNull)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.out, "The WAN capture alone (--wan, one-sided, --format json): %.2f s, %.2f s of CPU, %.1f MiB peak RSS.\n", one.wall.Seconds(), one.cpu.Seconds(), float64(one.rssKiB)/1024)
 	return nil
 }
 
