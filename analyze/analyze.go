@@ -30,8 +30,10 @@ type Options struct {
 	// to spools (in memory up to a budget, then sorted runs in TempDir)
 	// that the JSON writer reads once ([Report.StreamJSONField]); memory
 	// no longer grows with the SIP messages (issue 15). Report.Messages,
-	// Findings and Dialogs stay nil. Without it the report holds them all,
-	// as the HTML report and the annotated capture need.
+	// Findings and Dialogs stay nil. Without it the report holds them all:
+	// every writer the command line uses streams (the table's digest, the
+	// HTML sink, the annotated capture's Tap), and the kept report is the
+	// model their tests compare them with.
 	Stream bool
 	// TempDir is where spools spill and correlate's first pass writes
 	// its event log for the second (the system's temporary directory
@@ -656,12 +658,11 @@ func (j *judge) finish(rep *Report) error {
 				return fmt.Errorf("analyze: %w", err)
 			}
 		}
-		for i := range fin.Media {
-			if !j.tapKept {
-				break
-			}
-			if err := j.tap.Media(i, &fin.Media[i]); err != nil {
-				return fmt.Errorf("analyze: %w", err)
+		if j.tapKept {
+			for i := range fin.Media {
+				if err := j.tap.Media(i, &fin.Media[i]); err != nil {
+					return fmt.Errorf("analyze: %w", err)
+				}
 			}
 		}
 	}

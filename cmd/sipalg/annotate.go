@@ -46,9 +46,9 @@ const maxCommentValue = 160
 // the report. A message line is stored without its first words, which
 // depend on the clock (see oneSided), known once the report is.
 type notes struct {
-	side      [2]*spool.Spool // lan, wan
-	frameless *spool.Spool    // findings on no frame, by sort key: the section comment
-	key, val  []byte
+	side          [2]*spool.Spool // lan, wan
+	frameless     *spool.Spool    // findings on no frame, by sort key: the section comment
+	key, val, sub []byte          // scratch for a line's key, its text, a finding's sort key
 	// kinds are the change kinds of the batch being taken, by message
 	// and field (see findingLine).
 	kinds map[msgField]fielddiff.Kind
@@ -134,15 +134,15 @@ func (n *notes) Finding(f *rules.Finding) error {
 	if f.MessageID != nil {
 		kind = n.kinds[msgField{*f.MessageID, f.Field}]
 	}
-	sub := f.SortKey(nil)
+	n.sub = f.SortKey(n.sub[:0])
 	if f.LANFrame == nil && f.WANFrame == nil {
-		return n.frameless.Add(sub, []byte(findingLine(f, 0)))
+		return n.frameless.Add(n.sub, []byte(findingLine(f, 0)))
 	}
 	line := findingLine(f, kind)
-	if err := n.add(0, f.LANFrame, noteFinding, sub, line); err != nil {
+	if err := n.add(0, f.LANFrame, noteFinding, n.sub, line); err != nil {
 		return err
 	}
-	return n.add(1, f.WANFrame, noteFinding, sub, line)
+	return n.add(1, f.WANFrame, noteFinding, n.sub, line)
 }
 
 // Media takes a media row: the first RTP packet lost after each stretch

@@ -88,13 +88,16 @@ func runBatch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sipalg batch: note: %s\n", n)
 	}
 	mine := cases[:0:0]
+	oneSided := false
 	for _, c := range cases {
 		if sh.owns(c.Name) {
 			mine = append(mine, c)
-			if _, _, one := c.single(); one {
-				oneSidedMemory(opt.Limits.MaxSIPBytes) // for the whole process: the cases share its heap
-			}
+			_, _, one := c.single()
+			oneSided = oneSided || one
 		}
+	}
+	if oneSided {
+		oneSidedMemory(opt.Limits.MaxSIPBytes) // for the whole process: the cases share its heap
 	}
 	if *outDir != "" {
 		if err := os.MkdirAll(*outDir, 0o755); err != nil {

@@ -19,10 +19,11 @@ package main
 
 import (
 	"fmt"
-	"github.com/sipalg/sipalg/analyze/oneside"
 	"io"
 	"os"
 	"runtime/debug"
+
+	"github.com/sipalg/sipalg/analyze/oneside"
 )
 
 // Exit codes, as DESIGN.md defines them.
