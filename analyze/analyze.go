@@ -1,6 +1,7 @@
 package analyze
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -85,7 +86,9 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	defer streams.Close()
 	var key [8]byte
 	var buf []byte
-	var spillErr error
+	// The sinks run on different goroutines of the second pass: an error
+	// each.
+	var spillErr, streamErr error
 	res, err := correlate.CorrelateSources(lan, wan, correlate.Options{
 		Limits: lim.Capture, Inventory: true, NoSIPDiagnostics: true, MaxFlows: lim.MaxFlows,
 		MaxPending: lim.MaxPending, MaxMappings: lim.MaxMappings, MaxStreams: lim.MaxStreams, TempDir: opt.TempDir,
@@ -97,8 +100,8 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 			}
 		},
 		StreamSink: func(k, rec []byte) {
-			if err := streams.Add(k, rec); err != nil && spillErr == nil {
-				spillErr = err
+			if err := streams.Add(k, rec); err != nil && streamErr == nil {
+				streamErr = err
 			}
 		},
 	})
@@ -108,8 +111,8 @@ func RunSources(lan, wan capture.Source, opt Options) (*Report, error) {
 	if why, ok := sidesSwapped(res); ok {
 		return nil, &SidesSwappedError{LAN: lan, WAN: wan, Evidence: why}
 	}
-	if spillErr != nil {
-		return nil, spillErr
+	if err := cmp.Or(spillErr, streamErr); err != nil {
+		return nil, err
 	}
 	sums := [2]*inventory.Summary{res.LANInventory, res.WANInventory}
 	rep := &Report{

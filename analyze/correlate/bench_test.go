@@ -87,7 +87,7 @@ func BenchmarkPipelinePasses(b *testing.B) {
 }
 
 // writeBenchPair writes the pair cfg describes to a temporary directory.
-func writeBenchPair(b *testing.B, cfg benchgen.Config) (lan, wan string, c benchgen.Counts) {
+func writeBenchPair(b testing.TB, cfg benchgen.Config) (lan, wan string, c benchgen.Counts) {
 	b.Helper()
 	dir := b.TempDir()
 	lan, wan = filepath.Join(dir, "lan.pcap"), filepath.Join(dir, "wan.pcap")

@@ -128,8 +128,9 @@ type Options struct {
 	// key sorts the records in the order Result.Streams lists streams, rec
 	// is the stream for Result.DecodeStream once Correlate has returned.
 	// Result.Streams then stays empty, so memory does not grow with the
-	// streams. It is called on the pass's own goroutine; key and rec are
-	// reused after it returns.
+	// streams. It is called on a goroutine of the second pass (not the
+	// one that calls SIPSink), one call at a time, all before Correlate
+	// returns; key and rec are reused after it returns.
 	StreamSink func(key, rec []byte)
 	// Inventory makes the first pass also take each capture's inventory
 	// (Result.LANInventory, WANInventory), its flow table bounded by
@@ -149,6 +150,9 @@ type Options struct {
 	// noEventLog makes the second pass read the captures again instead
 	// of the event log (tests compare the two).
 	noEventLog bool
+	// inlineStreams makes the pairer do its stream work itself instead
+	// of handing it to the stream feed's goroutine (tests).
+	inlineStreams bool
 }
 
 // withDefaults fills the zero fields of o.

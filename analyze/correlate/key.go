@@ -123,11 +123,20 @@ func udpKey(b []byte, n int, isSIP bool, sip func([]byte) (uint64, bool)) (Kind,
 		return KindRTCP, finish(hashBytes(mix(fnvOffset, 'C'), b[:n]))
 	}
 	if inventory.IsRTP(b) {
-		h := mix(fnvOffset, 'R')
-		h = hashBytes(h, b[2:12]) // sequence, timestamp, SSRC
-		var l [4]byte
-		binary.BigEndian.PutUint32(l[:], uint32(n))
-		return KindRTP, finish(hashBytes(h, l[:]))
+		// Sequence number, timestamp and SSRC (bytes 2-11) and the length
+		// on the wire, in two words. Why (2026-12, issue 15): FNV-1a, one
+		// multiply after another over the 14 bytes, was about 0.1 s of
+		// the first pass's CPU on the large RTP pair (14.5 million
+		// packets); the two products here are independent. The keys
+		// stay uniform (finish), but the clock sample of a capture with
+		// more than clockSampleMax twins a side is another uniform
+		// sample than before: the large pair's offset moved by 0.5 µs
+		// (to 0.6 µs from the generator's, from 1.1) and its drift by
+		// 0.004 ppm (11.987 against the generator's 12). No fixture
+		// changed.
+		a := binary.LittleEndian.Uint64(b[2:10])
+		c := uint64(binary.LittleEndian.Uint16(b[10:12])) | uint64(n)<<16 | uint64('R')<<56
+		return KindRTP, finish(a*0x9e3779b97f4a7c15 ^ c*0xc2b2ae3d27d4eb4f)
 	}
 	return KindOther, finish(hashBytes(mix(fnvOffset, 'U'), b))
 }

@@ -260,7 +260,10 @@ type pairer struct {
 	unmappedPairs, sipPairsRefused, remotesRefused int
 	remotes                                        int
 	streams                                        *streams
-	adj                                            float64 // finishClock's refinement of the offset, ns
+	// feed does the stream work: on a goroutine of its own while run
+	// runs, the streams then its own.
+	feed streamFeed
+	adj  float64 // finishClock's refinement of the offset, ns
 	// span is each capture's first and last packet on the LAN clock
 	// (indexes SideLANi, SideWANi).
 	span [2][2]int64
@@ -279,7 +282,7 @@ type refKey struct {
 }
 
 func newPairer(clk clockModel, opt Options) *pairer {
-	return &pairer{
+	p := &pairer{
 		clk: clk, window: int64(opt.Window), opt: opt,
 		lan: newWaiting(opt.MaxPending), wan: newWaiting(opt.MaxPending),
 		byKey: flowcache.NewTable[mkey, int32](opt.MaxMappings), byWAN: flowcache.NewTable[epKey, *int32](opt.MaxMappings),
@@ -288,6 +291,8 @@ func newPairer(clk clockModel, opt Options) *pairer {
 		out: reservoir{rng: 0x9e3779b97f4a7c15}, in: reservoir{rng: 0x2545f4914f6cdd1d},
 		streams: newStreams(opt.MaxStreams, opt.Window, opt.StreamSink),
 	}
+	p.feed.ss = p.streams
+	return p
 }
 
 // run is the second pass: both files read in parallel, merged in the
@@ -299,6 +304,10 @@ func (p *pairer) run(lan, wan capture.Source, lim capture.Limits, keepSIP bool) 
 	defer wg.Wait()
 	done := make(chan struct{})
 	defer close(done)
+	if !p.opt.inlineStreams {
+		p.feed.start()
+		defer p.feed.stop()
+	}
 	lr, wr := newSideReader(lan, lim, done), newSideReader(wan, lim, done)
 	lr.keepSIP, wr.keepSIP = keepSIP, keepSIP
 	if p.opt.SIPSink != nil {
@@ -428,9 +437,10 @@ func (p *pairer) handle(e *event, lanSide bool, t int64) {
 
 // pairMemo is what pairing a LAN flow's packet with a WAN flow's twin
 // decided that depends on the two flows (and the SSRC) alone: the
-// direction, the mapping, the RTP stream, whether the remote is listed.
-// The pairer keeps one per LAN flow (pairer.memo, by event.flow), so that
-// the packets after a flow's first find these without hashing a key.
+// direction, the mapping, whether the remote is listed. The pairer keeps
+// one per LAN flow (pairer.memo, by event.flow), so that the packets
+// after a flow's first find these without hashing a key; the stream
+// feed keeps the RTP stream of the same pairs (streamMemo).
 //
 // Why (2026-12, issue 15): the pairing goroutine, the one part of the
 // second pass on a single core, looked up each RTP packet's stream twice
@@ -442,43 +452,26 @@ type pairMemo struct {
 	ssrc uint32
 	dir  direction
 	// same: the twins have the same addresses and ports on both sides;
-	// remote: the mapping lists the remote end.
-	same, remote bool
-	mapID        int32
-	// stream: the memo was made by an RTP or RTCP packet, and its stream
-	// sits at stSlot in streams.open as of streams.gen stGen (a slot, not
-	// a pointer: a memo must not keep a finished stream in memory).
-	stream bool
-	stSlot int32
-	stGen  uint32
+	// remote: the mapping lists the remote end; stream: the memo was made
+	// by an RTP or RTCP packet (its stream is in the feed's memo).
+	same, remote, stream bool
+	mapID                int32
 }
 
-// memoFor returns the memo of l's flow and, for RTP and RTCP, the stream,
-// when the memo holds the pair of l and w (at lt and wt) and the stream
-// is still the one the lookups would give; nil otherwise.
-func (p *pairer) memoFor(l, w *event, lt, wt int64, media bool) (*pairMemo, *sstate) {
+// memoFor returns the memo of l's flow when it holds the pair of l and w,
+// nil otherwise.
+func (p *pairer) memoFor(l, w *event, media bool) *pairMemo {
 	if l.flow <= 0 || w.flow <= 0 || int(l.flow) >= len(p.memo) {
-		return nil, nil
+		return nil
 	}
 	m := &p.memo[l.flow]
 	if m.wan != w.flow {
-		return nil, nil
+		return nil
 	}
-	if !media {
-		return m, nil
+	if media && (!m.stream || m.ssrc != l.ssrc) {
+		return nil
 	}
-	if !m.stream || m.ssrc != l.ssrc {
-		return nil, nil
-	}
-	enterT := lt
-	if m.dir == dirInbound {
-		enterT = wt
-	}
-	st := p.streams.still(m.stSlot, m.stGen, enterT)
-	if st == nil {
-		return nil, nil
-	}
-	return m, st
+	return m
 }
 
 // pair records a LAN packet and its WAN twin (times in the common clock).
@@ -486,9 +479,10 @@ func (p *pairer) memoFor(l, w *event, lt, wt int64, media bool) (*pairMemo, *sst
 func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 	p.res.Paired++
 	media := l.kind == KindRTP || l.kind == KindRTCP
-	m, st := p.memoFor(l, w, lt, wt, media)
-	if m == nil {
-		m, st = p.learnPair(l, w, lt, wt, media)
+	m := p.memoFor(l, w, media)
+	learned := m == nil
+	if learned {
+		m = p.learnPair(l, w, lt, wt, media)
 	}
 	dir := m.dir
 	if m.same {
@@ -504,12 +498,8 @@ func (p *pairer) pair(l *event, lt int64, w *event, wt int64, wp *pend) {
 	} else {
 		p.in.add(r)
 	}
-	if st != nil {
-		enterT := lt
-		if dir == dirInbound {
-			enterT = wt
-		}
-		st.crossed(l, w, dir, enterT, r)
+	if media {
+		p.feed.crossed(l, w, dir, lt, wt, r, learned, m != &p.scratch)
 	}
 	if l.kind == KindSIP {
 		p.addSIPPair(SIPPair{LANFrame: l.frame, WANFrame: w.frame, Direction: dir.String(), State: "matched", LANSeq: int(l.seq), WANSeq: int(w.seq)}, l.rec, w.rec)
@@ -562,12 +552,11 @@ func (m *pairMemo) remoteEnd(w *event) netip.AddrPort {
 }
 
 // learnPair works out what pairing l with w decides for their flows (the
-// stream and the mapping, created when new) and returns it with the
-// stream (nil unless media), remembered in the memo of l's flow when both
-// flows are numbered, the direction known and the mapping found;
-// otherwise in a scratch memo used for this pair only.
-func (p *pairer) learnPair(l, w *event, lt, wt int64, media bool) (*pairMemo, *sstate) {
-	m := pairMemo{wan: w.flow, ssrc: l.ssrc, same: l.ep.src == w.ep.src && l.ep.dst == w.ep.dst, mapID: -1}
+// mapping, created when new) and returns it, remembered in the memo of
+// l's flow when both flows are numbered, the direction known and the
+// mapping found; otherwise in a scratch memo used for this pair only.
+func (p *pairer) learnPair(l, w *event, lt, wt int64, media bool) *pairMemo {
+	m := pairMemo{wan: w.flow, ssrc: l.ssrc, same: l.ep.src == w.ep.src && l.ep.dst == w.ep.dst, mapID: -1, stream: media}
 	m.dir = twinDirection(l.ep.src, l.ep.dst, w.ep.src, w.ep.dst)
 	keep := m.dir != dirUnknown
 	if !keep {
@@ -579,15 +568,6 @@ func (p *pairer) learnPair(l, w *event, lt, wt int64, media bool) (*pairMemo, *s
 	mk, remote := mkey{l.proto, l.ep.dst, w.ep.dst}, w.ep.src
 	if m.dir == dirOutbound {
 		mk, remote = mkey{l.proto, l.ep.src, w.ep.src}, w.ep.dst
-	}
-	var st *sstate
-	if media {
-		if m.dir == dirOutbound {
-			st = p.streams.pairStream(l, w, m.dir, lt)
-		} else {
-			st = p.streams.pairStream(l, w, m.dir, wt)
-		}
-		m.stream, m.stSlot, m.stGen = true, int32(st.slot), p.streams.gen
 	}
 	if id, ok := p.mapping(mk); ok {
 		m.mapID = id
@@ -601,13 +581,13 @@ func (p *pairer) learnPair(l, w *event, lt, wt int64, media bool) (*pairMemo, *s
 	}
 	if !keep || l.flow <= 0 || w.flow <= 0 {
 		p.scratch = m
-		return &p.scratch, st
+		return &p.scratch
 	}
 	if int(l.flow) >= len(p.memo) {
 		p.memo = growFor(p.memo, l.flow)
 	}
 	p.memo[l.flow] = m
-	return &p.memo[l.flow], st
+	return &p.memo[l.flow]
 }
 
 // mapping looks a mapping up by key.
@@ -903,14 +883,7 @@ func (p *pairer) streamUnpaired(e *event, dir direction, state string, t int64) 
 	if e.kind != KindRTP && e.kind != KindRTCP || dir == dirUnknown {
 		return
 	}
-	switch state {
-	case "outside": // the other capture was not running: neither lost nor extra
-		p.streams.unobserved++
-	case "dropped":
-		p.streams.lost(e, dir, t)
-	default:
-		p.streams.extra(e, dir, t)
-	}
+	p.feed.unpaired(e, dir, state, t)
 }
 
 func (p *pairer) unpairedWAN(w *pend) {

@@ -1,0 +1,202 @@
+package correlate
+
+// The pairer hands its RTP stream work (streams: which stream a packet
+// belongs to, and its counts, delay sketch and losses) to a goroutine of
+// its own, in batches of streamOps, in the order the pairer decides the
+// packets. The stream state is touched only there, so the counts are the
+// same as when the pairer did the work itself, and the spooled streams
+// come out in the same order.
+//
+// Why (2026-12, issue 15): the second pass on the large RTP pair is bound
+// by the one pairing goroutine (0.55 s of its 0.59 s; the two log readers
+// need 0.35 s together, so the second core idles a third of the pass),
+// and looking up and counting a packet's stream, whose state is cold for
+// nearly every packet (hundreds of streams interleaved), is about 0.2 s of
+// it.
+
+// streamOp is one packet's stream work: the pair of a packet that
+// crossed (l, the LAN twin, and w, the WAN twin), or a packet seen on one
+// side only (in the l fields, at lt).
+type streamOp struct {
+	lep, wep       *flowKey
+	lt, wt         int64
+	r              float64 // the delay's residual, ns (crossed)
+	lframe, wframe int
+	lflow, wflow   int32
+	lssrc, wssrc   uint32
+	lrseq          uint16
+	op             uint8
+	dir            direction
+	kind           Kind
+	// learned: the pairer worked this pair's flows out anew (no memo of
+	// its LAN flow held them); kept: it remembers them in that memo.
+	learned, kept bool
+}
+
+const (
+	opCrossed uint8 = iota
+	opLost
+	opExtra
+	opUnobserved
+)
+
+// streamMemo is, by LAN flow, the stream the last pair of the flow
+// found, as pairMemo held it before the stream work left the pairer: its
+// slot in streams.open as of streams.gen gen.
+type streamMemo struct {
+	slot int32
+	gen  uint32
+}
+
+// streamOpBatch ops travel together; streamOpBatches bound those in
+// flight.
+const (
+	streamOpBatch   = 1024
+	streamOpBatches = 4
+)
+
+// streamFeed takes the pairer's stream work. Until start, and after
+// stop, it does the work at once, on the caller's goroutine (a pairer
+// built by hand in tests).
+type streamFeed struct {
+	ss   *streams
+	memo []streamMemo
+	cur  []streamOp
+	out  chan []streamOp
+	free chan []streamOp
+	done chan struct{}
+}
+
+// start runs the stream work on a goroutine of its own until stop.
+func (f *streamFeed) start() {
+	f.out = make(chan []streamOp, streamOpBatches)
+	f.free = make(chan []streamOp, streamOpBatches)
+	f.done = make(chan struct{})
+	for range streamOpBatches - 1 {
+		f.free <- make([]streamOp, 0, streamOpBatch)
+	}
+	f.cur = make([]streamOp, 0, streamOpBatch)
+	go func() {
+		defer close(f.done)
+		for b := range f.out {
+			for i := range b {
+				f.apply(&b[i])
+			}
+			f.free <- b[:0]
+		}
+	}()
+}
+
+// stop hands on what is left and waits until every op is applied; the
+// streams are then the caller's again.
+func (f *streamFeed) stop() {
+	if f.out == nil {
+		return
+	}
+	if len(f.cur) > 0 {
+		f.out <- f.cur
+	}
+	close(f.out)
+	<-f.done
+	f.out, f.free, f.cur = nil, nil, nil
+}
+
+// slot returns the next op to fill; send hands it on.
+func (f *streamFeed) slot() *streamOp {
+	f.cur = f.cur[:len(f.cur)+1]
+	return &f.cur[len(f.cur)-1]
+}
+
+func (f *streamFeed) send() {
+	if f.out == nil {
+		f.apply(&f.cur[0])
+		f.cur = f.cur[:0]
+		return
+	}
+	if len(f.cur) == cap(f.cur) {
+		f.flush()
+	}
+}
+
+//go:noinline
+func (f *streamFeed) flush() {
+	f.out <- f.cur
+	f.cur = <-f.free
+}
+
+// crossed counts a media packet that crossed: l and w its twins at lt
+// and wt (LAN clock), r its delay's residual; learned and kept as in
+// streamOp.
+func (f *streamFeed) crossed(l, w *event, dir direction, lt, wt int64, r float64, learned, kept bool) {
+	if f.cur == nil {
+		f.cur = make([]streamOp, 0, 1)
+	}
+	o := f.slot()
+	o.lep, o.wep, o.lt, o.wt, o.r = l.ep, w.ep, lt, wt, r
+	o.lframe, o.wframe, o.lflow, o.wflow = l.frame, w.frame, l.flow, w.flow
+	o.lssrc, o.wssrc, o.lrseq = l.ssrc, w.ssrc, l.rseq
+	o.op, o.dir, o.kind, o.learned, o.kept = opCrossed, dir, l.kind, learned, kept
+	f.send()
+}
+
+// unpaired counts a media packet e seen on one side only, at t; state is
+// its Unpaired.State.
+func (f *streamFeed) unpaired(e *event, dir direction, state string, t int64) {
+	if f.cur == nil {
+		f.cur = make([]streamOp, 0, 1)
+	}
+	o := f.slot()
+	o.lep, o.wep, o.lt, o.wt, o.r = e.ep, nil, t, 0, 0
+	o.lframe, o.wframe, o.lflow, o.wflow = e.frame, 0, e.flow, 0
+	o.lssrc, o.wssrc, o.lrseq = e.ssrc, 0, e.rseq
+	o.dir, o.kind, o.learned, o.kept = dir, e.kind, false, false
+	switch state {
+	case "outside": // the other capture was not running: neither lost nor extra
+		o.op = opUnobserved
+	case "dropped":
+		o.op = opLost
+	default:
+		o.op = opExtra
+	}
+	f.send()
+}
+
+// apply does one op's stream work.
+func (f *streamFeed) apply(o *streamOp) {
+	var l, w event
+	l.ep, l.frame, l.flow, l.ssrc, l.rseq, l.kind = o.lep, o.lframe, o.lflow, o.lssrc, o.lrseq, o.kind
+	switch o.op {
+	case opUnobserved:
+		f.ss.unobserved++
+		return
+	case opLost:
+		f.ss.lost(&l, o.dir, o.lt)
+		return
+	case opExtra:
+		f.ss.extra(&l, o.dir, o.lt)
+		return
+	}
+	w.ep, w.frame, w.flow, w.ssrc, w.kind = o.wep, o.wframe, o.wflow, o.wssrc, o.kind
+	enterT := o.lt
+	if o.dir == dirInbound {
+		enterT = o.wt
+	}
+	var st *sstate
+	if !o.learned && o.lflow > 0 && int(o.lflow) < len(f.memo) {
+		// The pairer's memo of the LAN flow held the pair's flows: the
+		// stream its learning pair found, if still open (otherwise the
+		// pairer would have learnt the pair anew, and kept it).
+		m := f.memo[o.lflow]
+		st = f.ss.still(m.slot, m.gen, enterT)
+	}
+	if st == nil {
+		st = f.ss.pairStream(&l, &w, o.dir, enterT)
+		if (o.kept || !o.learned) && o.lflow > 0 {
+			if int(o.lflow) >= len(f.memo) {
+				f.memo = growFor(f.memo, o.lflow)
+			}
+			f.memo[o.lflow] = streamMemo{slot: int32(st.slot), gen: f.ss.gen}
+		}
+	}
+	st.crossed(&l, &w, o.dir, enterT, o.r)
+}
