@@ -291,7 +291,7 @@ func newPairer(clk clockModel, opt Options) *pairer {
 		out: reservoir{rng: 0x9e3779b97f4a7c15}, in: reservoir{rng: 0x2545f4914f6cdd1d},
 		streams: newStreams(opt.MaxStreams, opt.Window, opt.StreamSink),
 	}
-	p.feed.ss = p.streams
+	p.feed.w = &streamWork{ss: p.streams}
 	return p
 }
 
