@@ -74,6 +74,7 @@ const logBufSize = 128 << 10
 type flowLast struct {
 	ttl     uint8
 	defined bool
+	proto   uint8 // the flow's, once defined: the reader's fast path need not touch the flow
 	ssrc    uint32
 }
 
@@ -462,7 +463,7 @@ func (r *logReader) next(e *event, u *capture.Unreachable) (data []byte, isU boo
 			if last = &r.last[id]; last.defined {
 				return nil, false, errLogCorrupt // the writer defines a flow once
 			}
-			last.defined = true
+			last.defined, last.proto = true, def.proto
 			k = r.flows.put(int32(id), def)
 		}
 	} else {
@@ -505,7 +506,7 @@ func (r *logReader) next(e *event, u *capture.Unreachable) (data []byte, isU boo
 		}
 	}
 	r.ts, r.frame = ts, frame
-	e.fromLog(ts, frame, k, key, int32(id), kind, ttl, h&logCut != 0, ssrc, rseq)
+	e.fromLog(ts, frame, k, k.proto, key, int32(id), kind, ttl, h&logCut != 0, ssrc, rseq)
 	if kind == KindSIP {
 		data = d.b[d.i:]
 	}
@@ -588,11 +589,11 @@ func (r *logReader) fast(e *event) bool {
 		last.ssrc = ssrc
 	}
 	last.ttl = ttl
-	k0 := r.flows.at(int32(id))
+	k0 := r.flows.stored(int32(id))
 	ts := r.ts + dt
 	r.ts, r.frame = ts, frame
 	r.pos += 1 + n
-	e.fromLog(ts, frame, k0, key, int32(id), kind, ttl, h&logCut != 0, ssrc, rseq)
+	e.fromLog(ts, frame, k0, last.proto, key, int32(id), kind, ttl, h&logCut != 0, ssrc, rseq)
 	return true
 }
 
@@ -603,9 +604,9 @@ func (r *logReader) fast(e *event) bool {
 // builds the literal on the stack with narrow stores and copies it with
 // 16-byte loads, which wait for those stores. (2026-12, issue 15: the
 // copy was 0.39 s of BenchmarkSecondPass's 1.42 s in logReader.next.)
-func (e *event) fromLog(ts int64, frame int, ep *flowKey, key uint64, flow int32, kind Kind, ttl uint8, cut bool, ssrc uint32, rseq uint16) {
+func (e *event) fromLog(ts int64, frame int, ep *flowKey, proto uint8, key uint64, flow int32, kind Kind, ttl uint8, cut bool, ssrc uint32, rseq uint16) {
 	e.ts, e.frame, e.ep, e.key, e.flow = ts, frame, ep, key, flow
-	e.proto, e.kind, e.ttl, e.cut, e.seq, e.rec = ep.proto, kind, ttl, cut, -1, nil
+	e.proto, e.kind, e.ttl, e.cut, e.seq, e.rec = proto, kind, ttl, cut, -1, nil
 	e.ssrc, e.rseq = ssrc, rseq
 }
 

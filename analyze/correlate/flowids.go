@@ -191,6 +191,14 @@ func (s *flowStore) at(id int32) *flowKey {
 	return &f.k
 }
 
+// stored returns flow number id, which must have been put, without
+// reading it (the log reader's fast path: the flow's record is cold for
+// nearly every packet, and only the pairer's first pair of a flow reads
+// it).
+func (s *flowStore) stored(id int32) *flowKey {
+	return &s.chunks[id/flowChunk][id%flowChunk].k
+}
+
 // put stores k as flow number id (> 0) unless one is stored, and returns
 // the stored flow.
 func (s *flowStore) put(id int32, k flowKey) *flowKey {

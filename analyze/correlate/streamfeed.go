@@ -1,5 +1,7 @@
 package correlate
 
+import "unsafe"
+
 // The pairer hands its RTP stream work (streams: which stream a packet
 // belongs to, and its counts, delay sketch and losses) to a goroutine of
 // its own, in batches of streamOps, in the order the pairer decides the
@@ -16,18 +18,22 @@ package correlate
 
 // streamOp is one packet's stream work: the pair of a packet that
 // crossed (l, the LAN twin, and w, the WAN twin), or a packet seen on one
-// side only (in the l fields, at lt).
+// side only (in the l fields). One cache line: only what the stream work
+// reads of the twins.
 type streamOp struct {
-	lep, wep       *flowKey
-	lt, wt         int64
-	r              float64 // the delay's residual, ns (crossed)
-	lframe, wframe int
-	lflow, wflow   int32
-	lssrc, wssrc   uint32
-	lrseq          uint16
-	op             uint8
-	dir            direction
-	kind           Kind
+	lep, wep *flowKey
+	// t is when the packet entered the router (LAN clock), or was seen
+	// (one side only); frame is the frame of the twin that left, or of
+	// the packet seen.
+	t            int64
+	r            float64 // the delay's residual, ns (crossed)
+	frame        int
+	lflow, wflow int32
+	lssrc, wssrc uint32
+	lrseq        uint16
+	op           uint8
+	dir          direction
+	kind         Kind
 	// learned: the pairer worked this pair's flows out anew (no memo of
 	// its LAN flow held them); kept: it remembers them in that memo.
 	learned, kept bool
@@ -142,8 +148,11 @@ func (f *streamFeed) crossed(l, w *event, dir direction, lt, wt int64, r float64
 		f.cur = make([]streamOp, 0, 1)
 	}
 	o := f.slot()
-	o.lep, o.wep, o.lt, o.wt, o.r = l.ep, w.ep, lt, wt, r
-	o.lframe, o.wframe, o.lflow, o.wflow = l.frame, w.frame, l.flow, w.flow
+	o.t, o.frame = lt, w.frame
+	if dir == dirInbound {
+		o.t, o.frame = wt, l.frame
+	}
+	o.lep, o.wep, o.r, o.lflow, o.wflow = l.ep, w.ep, r, l.flow, w.flow
 	o.lssrc, o.wssrc, o.lrseq = l.ssrc, w.ssrc, l.rseq
 	o.op, o.dir, o.kind, o.learned, o.kept = opCrossed, dir, l.kind, learned, kept
 	f.send()
@@ -156,8 +165,8 @@ func (f *streamFeed) unpaired(e *event, dir direction, state string, t int64) {
 		f.cur = make([]streamOp, 0, 1)
 	}
 	o := f.slot()
-	o.lep, o.wep, o.lt, o.wt, o.r = e.ep, nil, t, 0, 0
-	o.lframe, o.wframe, o.lflow, o.wflow = e.frame, 0, e.flow, 0
+	o.lep, o.wep, o.t, o.r, o.frame = e.ep, nil, t, 0, e.frame
+	o.lflow, o.wflow = e.flow, 0
 	o.lssrc, o.wssrc, o.lrseq = e.ssrc, 0, e.rseq
 	o.dir, o.kind, o.learned, o.kept = dir, e.kind, false, false
 	switch state {
@@ -174,23 +183,20 @@ func (f *streamFeed) unpaired(e *event, dir direction, state string, t int64) {
 // apply does one op's stream work.
 func (f *streamWork) apply(o *streamOp) {
 	var l, w event
-	l.ep, l.frame, l.flow, l.ssrc, l.rseq, l.kind = o.lep, o.lframe, o.lflow, o.lssrc, o.lrseq, o.kind
+	l.ep, l.frame, l.flow, l.ssrc, l.rseq, l.kind = o.lep, o.frame, o.lflow, o.lssrc, o.lrseq, o.kind
 	switch o.op {
 	case opUnobserved:
 		f.ss.unobserved++
 		return
 	case opLost:
-		f.ss.lost(&l, o.dir, o.lt)
+		f.ss.lost(&l, o.dir, o.t)
 		return
 	case opExtra:
-		f.ss.extra(&l, o.dir, o.lt)
+		f.ss.extra(&l, o.dir, o.t)
 		return
 	}
-	w.ep, w.frame, w.flow, w.ssrc, w.kind = o.wep, o.wframe, o.wflow, o.wssrc, o.kind
-	enterT := o.lt
-	if o.dir == dirInbound {
-		enterT = o.wt
-	}
+	w.ep, w.frame, w.flow, w.ssrc, w.kind = o.wep, o.frame, o.wflow, o.wssrc, o.kind
+	enterT := o.t // crossed reads the frame of the twin that left only
 	var st *sstate
 	if !o.learned && o.lflow > 0 && int(o.lflow) < len(f.memo) {
 		// The pairer's memo of the LAN flow held the pair's flows: the
@@ -210,3 +216,6 @@ func (f *streamWork) apply(o *streamOp) {
 	}
 	st.crossed(&l, &w, o.dir, enterT, o.r)
 }
+
+// The op is one cache line.
+var _ [64 - unsafe.Sizeof(streamOp{})]byte
