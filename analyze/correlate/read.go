@@ -49,10 +49,18 @@ type event struct {
 }
 
 // batchLen events travel together between a reader goroutine and the
-// consumer; batchCount batches per side bound what is in flight.
+// consumer; batchCount batches per side bound what is in flight (1 MiB
+// a side). Each batch handed on wakes a goroutine that waits for it:
+// since the pairer hands its stream work on (streamFeed), batches of
+// 1,024 events and ops woke the second pass's four goroutines so often
+// that it took 473 ms on the large RTP pair, 416 ms with 4,096 of both
+// (medians of 12 alternated runs; 4,096 events with 1,024 ops: 596 ms,
+// 8,192 of both: 420 ms; 2026-12, issue 15). A side's first batches
+// hold firstBatchLen events: a small capture never allocates the rest.
 const (
-	batchLen   = 1024
-	batchCount = 4
+	batchLen      = 4096
+	batchCount    = 4
+	firstBatchLen = 256
 )
 
 type batch struct {
@@ -68,6 +76,7 @@ type sideReader struct {
 	out  chan *batch
 	free chan *batch
 	done <-chan struct{}
+	gets int // batches taken from free
 
 	// keepSIP asks scan to keep every SIP message in sip, up to
 	// maxSIP bytes of payload; sipRefused counts those past the bound. Read
@@ -114,7 +123,7 @@ func (s *sideReader) keep(r SIPRecord) int32 {
 func newSideReader(src capture.Source, lim capture.Limits, done <-chan struct{}) *sideReader {
 	s := &sideReader{src: src, lim: lim, out: make(chan *batch, batchCount), free: make(chan *batch, batchCount), done: done}
 	for i := 0; i < batchCount; i++ {
-		s.free <- &batch{ev: make([]event, 0, batchLen)}
+		s.free <- &batch{ev: make([]event, 0, firstBatchLen)}
 	}
 	return s
 }
@@ -141,6 +150,10 @@ func (s *sideReader) run() {
 func (s *sideReader) get() *batch {
 	select {
 	case b := <-s.free:
+		// A batch back for the second time: the capture is not small.
+		if s.gets++; s.gets > batchCount && cap(b.ev) < batchLen {
+			b.ev = make([]event, batchLen)
+		}
 		b.ev = b.ev[:cap(b.ev)]
 		b.err = nil
 		return b

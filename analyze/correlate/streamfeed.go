@@ -55,21 +55,23 @@ type streamMemo struct {
 }
 
 // streamOpBatch ops travel together; streamOpBatches bound those in
-// flight.
+// flight (1 MiB; see batchLen for the size).
 const (
-	streamOpBatch   = 1024
-	streamOpBatches = 4
+	streamOpBatch      = 4096
+	streamOpBatches    = 4
+	firstStreamOpBatch = 256 // as firstBatchLen
 )
 
 // streamFeed takes the pairer's stream work. Until start, and after
 // stop, it does the work at once, on the caller's goroutine (a pairer
 // built by hand in tests).
 type streamFeed struct {
-	w    *streamWork
-	cur  []streamOp
-	out  chan []streamOp
-	free chan []streamOp
-	done chan struct{}
+	w       *streamWork
+	flushed int
+	cur     []streamOp
+	out     chan []streamOp
+	free    chan []streamOp
+	done    chan struct{}
 }
 
 // streamWork is the state the stream work uses, on a cache line of its
@@ -88,9 +90,9 @@ func (f *streamFeed) start() {
 	f.free = make(chan []streamOp, streamOpBatches)
 	f.done = make(chan struct{})
 	for range streamOpBatches - 1 {
-		f.free <- make([]streamOp, 0, streamOpBatch)
+		f.free <- make([]streamOp, 0, firstStreamOpBatch)
 	}
-	f.cur = make([]streamOp, 0, streamOpBatch)
+	f.cur = make([]streamOp, 0, firstStreamOpBatch)
 	go func() {
 		defer close(f.done)
 		w := f.w
@@ -138,6 +140,10 @@ func (f *streamFeed) send() {
 func (f *streamFeed) flush() {
 	f.out <- f.cur
 	f.cur = <-f.free
+	// A batch back for the second time: the capture is not small.
+	if f.flushed++; f.flushed >= streamOpBatches && cap(f.cur) < streamOpBatch {
+		f.cur = make([]streamOp, 0, streamOpBatch)
+	}
 }
 
 // crossed counts a media packet that crossed: l and w its twins at lt
