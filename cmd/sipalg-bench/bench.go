@@ -248,10 +248,12 @@ func (b *bencher) large() error {
 	b.warm(lan, wan)
 	b.header(fmt.Sprintf("Large pair: %d calls of %s, %d packets and %.0f MB per side", m.Config.Phones, m.Config.Call, m.Counts.Packets, float64(m.Counts.LANBytes)/1e6))
 	// In turn, a round at a time: the ratio is the target (issue 15).
+	rtBefore := crossCore()
 	st, rs, err := b.rounds(b.runs, b.readloopArgv(lan, wan), b.readloopArgv("-seq", lan, wan), b.analyzeArgv(lan, wan))
 	if err != nil {
 		return err
 	}
+	rtAfter := crossCore()
 	base, seq, an := st[0], st[1], st[2]
 	b.row("bare read+decode loop, both files in parallel", base, pk, by, 0)
 	b.row("bare read+decode loop, one file after the other", seq, pk, by, base.wall)
@@ -259,6 +261,7 @@ func (b *bencher) large() error {
 	fmt.Fprintf(b.out, "\nanalyze / bare loop, the median of the rounds' ratios (the loop and analyze run in turn, %d rounds): %s (both files in parallel), %.2f× (one after the other, medians).\n",
 		b.runs, rs[2], an.wall.Seconds()/seq.wall.Seconds())
 	fmt.Fprintf(b.out, "Load average after the runs: %s (2 cores: above 2, other processes took turns with these).\n", loadAvg())
+	fmt.Fprintf(b.out, "Cross-core round trip: %d ns before the runs, %d ns after (the development machine: 70-130 ns while its two vCPUs sit near each other, 330-390 ns while the host puts them apart, when analyze's second pass, goroutines handing batches to each other, runs about 0.3 s slower; see docs/performance.md).\n", rtBefore.Nanoseconds(), rtAfter.Nanoseconds())
 	return nil
 }
 
