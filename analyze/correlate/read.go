@@ -30,9 +30,8 @@ type event struct {
 	key uint64
 	// flow numbers the packet's flow (protocol, source, destination) on
 	// its side from 1, in the order flows first appear, for the pairer's
-	// per-flow caches; 0 when not numbered (see flowIDs). The reader
-	// goroutines look it up, so that the single pairing goroutine does not
-	// hash addresses.
+	// per-flow caches; 0 when not numbered (see flowIDs). The side's
+	// reader looks it up, so that the pairer does not hash addresses.
 	flow  int32
 	proto uint8
 	kind  Kind
@@ -48,15 +47,16 @@ type event struct {
 	rseq uint16
 }
 
-// batchLen events travel together between a reader goroutine and the
-// consumer; batchCount batches per side bound what is in flight (1 MiB
-// a side). Each batch handed on wakes a goroutine that waits for it:
-// since the pairer hands its stream work on (streamFeed), batches of
-// 1,024 events and ops woke the second pass's four goroutines so often
-// that it took 473 ms on the large RTP pair, 416 ms with 4,096 of both
-// (medians of 12 alternated runs; 4,096 events with 1,024 ops: 596 ms,
-// 8,192 of both: 420 ms; 2026-12, issue 15). A side's first batches
-// hold firstBatchLen events: a small capture never allocates the rest.
+// batchLen events travel together between the reading goroutine
+// (pairer.serve) and the pairer; batchCount batches per side bound what
+// is in flight (1 MiB a side). A batch handed on may wake a goroutine
+// that waits for it: when a goroutine read each side and another did the
+// stream work (streamFeed), batches of 1,024 events and ops woke the
+// second pass's four goroutines so often that it took 473 ms on the
+// large RTP pair, 416 ms with 4,096 of both (medians of 12 alternated
+// runs; 4,096 events with 1,024 ops: 596 ms, 8,192 of both: 420 ms;
+// 2026-12, issue 15). A side's first batches hold firstBatchLen events:
+// a small capture never allocates the rest.
 const (
 	batchLen      = 4096
 	batchCount    = 4
@@ -68,15 +68,20 @@ type batch struct {
 	err error // set on the last batch of a side when reading failed
 }
 
-// sideReader streams one capture as batches of events on out, recycling
-// batches from free. It closes out when done.
+// sideReader reads one capture (or its event log) as batches of events:
+// batches, pulled as an iterator by pairer.serve, which sends them to the
+// pairer on out and takes them back on free.
 type sideReader struct {
 	src  capture.Source
 	lim  capture.Limits
 	out  chan *batch
 	free chan *batch
-	done <-chan struct{}
 	gets int // batches taken from free
+	// yield hands each full batch to the goroutine that pulls the
+	// batches; that goroutine sets next to the free batch to fill before
+	// it resumes the reader.
+	yield func(*batch) bool
+	next  *batch
 
 	// keepSIP asks scan to keep every SIP message in sip, up to
 	// maxSIP bytes of payload; sipRefused counts those past the bound. Read
@@ -120,16 +125,18 @@ func (s *sideReader) keep(r SIPRecord) int32 {
 	return int32(len(s.sip) - 1)
 }
 
-func newSideReader(src capture.Source, lim capture.Limits, done <-chan struct{}) *sideReader {
-	s := &sideReader{src: src, lim: lim, out: make(chan *batch, batchCount), free: make(chan *batch, batchCount), done: done}
+func newSideReader(src capture.Source, lim capture.Limits) *sideReader {
+	s := &sideReader{src: src, lim: lim, out: make(chan *batch, batchCount), free: make(chan *batch, batchCount)}
 	for i := 0; i < batchCount; i++ {
 		s.free <- &batch{ev: make([]event, 0, firstBatchLen)}
 	}
 	return s
 }
 
-func (s *sideReader) run() {
-	defer close(s.out)
+// batches is run as an iterator (iter.Pull): the batches of the side,
+// the last with the reading's error.
+func (s *sideReader) batches(yield func(*batch) bool) {
+	s.yield = yield
 	b := s.get()
 	if b == nil {
 		return
@@ -139,27 +146,24 @@ func (s *sideReader) run() {
 		return
 	}
 	b.err = err
-	select {
-	case s.out <- b:
-	case <-s.done:
-	}
+	yield(b)
 }
 
-// get returns a free batch, its events slice at full length for scan to
-// fill (see scan), or nil once the pass is over.
+// get returns the free batch the puller gave, its events slice at full
+// length for scan to fill (see scan), or nil once the pass is over.
 func (s *sideReader) get() *batch {
-	select {
-	case b := <-s.free:
-		// A batch back for the second time: the capture is not small.
-		if s.gets++; s.gets > batchCount && cap(b.ev) < batchLen {
-			b.ev = make([]event, batchLen)
-		}
-		b.ev = b.ev[:cap(b.ev)]
-		b.err = nil
-		return b
-	case <-s.done:
+	b := s.next
+	s.next = nil
+	if b == nil {
 		return nil
 	}
+	// A batch back for the second time: the capture is not small.
+	if s.gets++; s.gets > batchCount && cap(b.ev) < batchLen {
+		b.ev = make([]event, batchLen)
+	}
+	b.ev = b.ev[:cap(b.ev)]
+	b.err = nil
+	return b
 }
 
 // filler makes events in place in a side's batches: slot takes the next
@@ -191,14 +195,12 @@ func (f *filler) commit() bool {
 	return f.handOn()
 }
 
-// handOn sends the full batch and takes a free one. Not inlined, so
-// that commit is.
+// handOn hands the full batch to the puller and takes the free one it
+// gives back. Not inlined, so that commit is.
 //
 //go:noinline
 func (f *filler) handOn() bool {
-	select {
-	case f.s.out <- f.b:
-	case <-f.s.done:
+	if !f.s.yield(f.b) {
 		f.b = nil
 		return false
 	}

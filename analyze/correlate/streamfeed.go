@@ -3,11 +3,12 @@ package correlate
 import "unsafe"
 
 // The pairer hands its RTP stream work (streams: which stream a packet
-// belongs to, and its counts, delay sketch and losses) to a goroutine of
-// its own, in batches of streamOps, in the order the pairer decides the
-// packets. The stream state is touched only there, so the counts are the
-// same as when the pairer did the work itself, and the spooled streams
-// come out in the same order.
+// belongs to, and its counts, delay sketch and losses) to the second
+// pass's other goroutine (pairer.serve, which also reads the sides), in
+// batches of streamOps, in the order the pairer decides the packets. The
+// stream state is touched only there, so the counts are the same as when
+// the pairer did the work itself, and the spooled streams come out in the
+// same order.
 //
 // Why (2026-12, issue 15): the second pass on the large RTP pair is bound
 // by the one pairing goroutine (0.55 s of its 0.59 s; the two log readers
@@ -63,8 +64,8 @@ const (
 )
 
 // streamFeed takes the pairer's stream work. Until start, and after
-// stop, it does the work at once, on the caller's goroutine (a pairer
-// built by hand in tests).
+// stop (and with Options.inlineStreams), it does the work at once, on
+// the caller's goroutine.
 type streamFeed struct {
 	w       *streamWork
 	flushed int
@@ -84,7 +85,9 @@ type streamWork struct {
 	_    [64 - 32]byte
 }
 
-// start runs the stream work on a goroutine of its own until stop.
+// start hands the stream work on, until stop, to whoever receives the
+// batches on out and calls take with each, then closes done once out is
+// closed (pairer.serve).
 func (f *streamFeed) start() {
 	f.out = make(chan []streamOp, streamOpBatches)
 	f.free = make(chan []streamOp, streamOpBatches)
@@ -93,16 +96,15 @@ func (f *streamFeed) start() {
 		f.free <- make([]streamOp, 0, firstStreamOpBatch)
 	}
 	f.cur = make([]streamOp, 0, firstStreamOpBatch)
-	go func() {
-		defer close(f.done)
-		w := f.w
-		for b := range f.out {
-			for i := range b {
-				w.apply(&b[i])
-			}
-			f.free <- b[:0]
-		}
-	}()
+}
+
+// take applies a batch received from out and hands it back.
+func (f *streamFeed) take(b []streamOp) {
+	w := f.w
+	for i := range b {
+		w.apply(&b[i])
+	}
+	f.free <- b[:0]
 }
 
 // stop hands on what is left and waits until every op is applied; the
