@@ -301,13 +301,14 @@ func newPairer(clk clockModel, opt Options) *pairer {
 // the stream work the pairer hands on, whichever is wanted, until both
 // sides are read and the feed is stopped, or done.
 //
-// Why (2026-12, issue 15): with a goroutine per reader and one for the
-// stream work, the pass's four goroutines woke each other for every
-// batch and moved between the two cores; while this machine's two vCPUs
-// sit far apart (a cross-core round trip of 350 ns instead of 90), the
-// pass took 0.72 s instead of 0.44 s on the large RTP pair. Two
-// goroutines, each with its own core's worth of work, wait for each
-// other only when one runs dry.
+// Why (2026-12, issue 15): a goroutine per reader and one for the
+// stream work made four goroutines waking each other on two cores. Two,
+// each with about a core's worth of work, wait for each other only when
+// one runs dry. Large RTP pair, second pass, medians of alternated runs:
+// 433-438 -> 427-432 ms while this machine's two vCPUs sit near each
+// other; while the host puts them apart (a cross-core round trip of 350
+// ns instead of 90) about 750 -> 724 ms, where the pass on two cores does
+// about the work of one whatever its shape (docs/performance.md).
 func (p *pairer) serve(lr, wr *sideReader, done <-chan struct{}) {
 	type side struct {
 		r    *sideReader
