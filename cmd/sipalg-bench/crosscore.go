@@ -15,7 +15,7 @@ import (
 // most of the time (a round trip of 70-130 ns) and, for minutes at a
 // time, far apart (330-390 ns). The bare read loop and analyze's first
 // pass (each side on its own core, nothing shared) do not notice; the
-// second pass, four goroutines handing batches to each other, takes 0.7
+// second pass, goroutines handing batches to each other, takes 0.7
 // s instead of 0.45 s on the large RTP pair. The large section prints
 // the round trip so that its ratio can be read with the state it was
 // measured in.
