@@ -52,7 +52,7 @@ var ALGAbsentSuspected = &Rule{
 			}
 			switch {
 			case c.Side == oneside.WAN && m.Direction == "outbound" && !oneside.IsPrivate(src.Addr()):
-				if len(signalledPublic(p, src)) > 0 {
+				if len(c.signalledPublic(m)) > 0 {
 					if a := by[src.Addr()]; a != nil {
 						a.mixed = true
 					} else {

@@ -40,11 +40,11 @@ var ALGRewriteSuspected = &Rule{
 		var order []netip.Addr
 		for i := range c.Messages {
 			m := &c.Messages[i]
-			p, frame, src, _ := c.msg(m)
+			_, frame, src, _ := c.msg(m)
 			if m.Direction != "outbound" || m.Retransmission || oneside.IsPrivate(src.Addr()) {
 				continue
 			}
-			pub := signalledPublic(p, src)
+			pub := c.signalledPublic(m)
 			priv := c.privateOwn(m)
 			if len(pub) == 0 || len(priv) == 0 {
 				continue

@@ -145,35 +145,14 @@ func singleRegistrations(c *SingleContext) []*singleRegistration {
 // besides REGISTER: OPTIONS or NOTIFY pings in either direction that got
 // through, or tiny UDP packets from the phone (CRLF keep-alives).
 func (c *SingleContext) singleKeepalive(ep netip.AddrPort) (float64, string) {
-	// Pings are requests outside any call: an OPTIONS or NOTIFY "dialog"
-	// of its own.
-	ping := func(m *match.Message) bool {
-		if m.Status != nil || m.Retransmission || m.Dialog < 1 || m.Dialog > len(c.Dialogs) {
-			return false
-		}
-		dm := c.Dialogs[m.Dialog-1].Method
-		return dm == "OPTIONS" || dm == "NOTIFY"
-	}
-	var ts []int64
-	for i := range c.Messages {
-		m := &c.Messages[i]
-		_, _, src, _ := c.msg(m)
-		if ping(m) && m.Direction == "outbound" && src == ep {
-			ts = append(ts, m.TS)
-		}
-	}
-	for _, pr := range c.Probes {
-		if pr.Dst == ep && pr.Outcome == oneside.Answered && ping(&c.Messages[pr.MessageID-1]) {
-			ts = append(ts, pr.TS)
-		}
-	}
+	// Pings are requests outside any call (isPing).
+	x := c.index()
+	ts := append(append([]int64(nil), x.pings[ep]...), x.answered[ep]...)
 	if g, ok := medianGap(ts); ok {
 		return g, "OPTIONS/NOTIFY pings"
 	}
-	for _, f := range c.Flows {
-		if f.Proto != "udp" || f.Small < 2 || f.A != ep && f.B != ep {
-			continue
-		}
+	for _, i := range x.keepalive[ep] {
+		f := c.Flows[i]
 		if span := float64(f.Last-f.First) / 1e9; span > 0 {
 			return span / float64(f.Small), fmt.Sprintf("%d CRLF keep-alives on the SIP flow", f.Small)
 		}

@@ -42,11 +42,11 @@ var MappingMismatchSuspected = &Rule{
 		var order []key
 		for i := range c.Messages {
 			m := &c.Messages[i]
-			p, frame, src, _ := c.msg(m)
+			_, frame, src, _ := c.msg(m)
 			if m.Direction != "outbound" || m.Retransmission || m.Proto != "udp" || oneside.IsPrivate(src.Addr()) {
 				continue
 			}
-			for _, fa := range signalledPublic(p, src) {
+			for _, fa := range c.signalledPublic(m) {
 				if fa.Port == int(src.Port()) || strings.Contains(strings.ToLower(fa.Text), "transport=tcp") {
 					continue
 				}

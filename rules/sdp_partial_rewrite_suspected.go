@@ -36,12 +36,12 @@ var SDPPartialRewriteSuspected = &Rule{
 		seen := map[key]bool{}
 		for i := range c.Messages {
 			m := &c.Messages[i]
-			p, _, src, _ := c.msg(m)
+			_, _, src, _ := c.msg(m)
 			if m.Direction != "outbound" || m.Retransmission || oneside.IsPrivate(src.Addr()) {
 				continue
 			}
 			mcs := sdpMediaList(c.SDP(m))
-			pub := signalledPublic(p, src)
+			pub := c.signalledPublic(m)
 			for idx, mc := range mcs {
 				if !mc.addr.IsValid() {
 					continue

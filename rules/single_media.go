@@ -50,11 +50,8 @@ func sdpMediaList(s *sdp.Session) []sdpMedia {
 // of m's dialog announced (the first SDP sent the other way), if any.
 func (c *SingleContext) peerMedia(m *match.Message, idx int) (netip.AddrPort, bool) {
 	_, _, src, _ := c.msg(m)
-	for i := range c.Messages {
+	for _, i := range c.index().byDialog[m.Dialog] {
 		o := &c.Messages[i]
-		if o.Dialog != m.Dialog {
-			continue
-		}
 		_, _, osrc, _ := c.msg(o)
 		if osrc.Addr() == src.Addr() {
 			continue
@@ -68,19 +65,18 @@ func (c *SingleContext) peerMedia(m *match.Message, idx int) (netip.AddrPort, bo
 }
 
 // rtpFlows returns the RTP flows from host a to remote, and a flow with
-// the announced endpoint at one end, found in the capture.
+// the announced endpoint at one end, found in the capture (the last).
 func (c *SingleContext) rtpFlows(a netip.Addr, remote, announced netip.AddrPort) (from []*oneside.Flow, toAnnounced *oneside.Flow) {
-	for _, f := range c.Flows {
-		if f.RTP == 0 {
-			continue
-		}
+	x := c.index()
+	for _, i := range x.rtp[remote] {
+		f := c.Flows[i]
 		switch {
 		case f.A.Addr() == a && f.B == remote && f.PacketsAB > 0, f.B.Addr() == a && f.A == remote && f.PacketsBA > 0:
 			from = append(from, f)
 		}
-		if f.A == announced || f.B == announced {
-			toAnnounced = f
-		}
+	}
+	if to := x.rtp[announced]; len(to) > 0 {
+		toAnnounced = c.Flows[to[len(to)-1]]
 	}
 	return from, toAnnounced
 }
