@@ -235,16 +235,26 @@ type Result struct {
 	// when the first of them was sent (Unix ns).
 	NotAnalysed     int
 	NotAnalysedFrom int64
+
+	hostIndex map[netip.Addr]*Host // see Host
 }
 
 // Host returns the host record of a, or nil.
+//
+// Through a map made from Hosts (again whenever Hosts grew): the rules
+// ask it of every message's addresses, and a scan of Hosts each time cost
+// the number of messages times the number of hosts, thousands of each in
+// a provider's capture (2026-12, issue 15).
 func (r *Result) Host(a netip.Addr) *Host {
-	for _, h := range r.Hosts {
-		if h.Addr == a {
-			return h
+	if len(r.hostIndex) != len(r.Hosts) {
+		r.hostIndex = make(map[netip.Addr]*Host, len(r.Hosts))
+		for _, h := range r.Hosts {
+			if _, ok := r.hostIndex[h.Addr]; !ok {
+				r.hostIndex[h.Addr] = h
+			}
 		}
 	}
-	return nil
+	return r.hostIndex[a]
 }
 
 // IsUA reports whether a is a host behind the router.
