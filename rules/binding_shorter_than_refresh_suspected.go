@@ -163,15 +163,15 @@ func (c *SingleContext) singleKeepalive(ep netip.AddrPort) (float64, string) {
 // mappingUpper returns the upper bound on how long ep's mapping survives
 // idle, from its own probes, else from the capture's; 0 when unknown.
 func (c *SingleContext) mappingUpper(ep netip.AddrPort) (float64, string) {
-	for _, m := range c.Mappings {
-		if m.WAN == ep && m.Lifetime.Upper != nil {
-			for _, pr := range c.Probes {
-				if pr.Dst == ep && pr.IdleOut == *m.Lifetime.Upper {
-					return pr.IdleOut, probeWhy(pr)
-				}
+	x := c.index()
+	if i, ok := x.upper[ep]; ok {
+		upper := *c.Mappings[i].Lifetime.Upper
+		for _, j := range x.probes[ep] {
+			if pr := c.Probes[j]; pr.IdleOut == upper {
+				return pr.IdleOut, probeWhy(pr)
 			}
-			return *m.Lifetime.Upper, c.Timeout.Upper
 		}
+		return upper, c.Timeout.Upper
 	}
 	if u := c.NAT.UDPTimeout.Upper; u != nil {
 		return *u, c.Timeout.Upper

@@ -17,7 +17,8 @@ import (
 // messages, 230 phones), finding the far end's media of each SDP scanned
 // every message (0.35 s) and the keep-alives of each registering phone
 // every message, probe and flow (0.14 s); both grow as the square of the
-// messages, toward the 200,000 a one-sided analysis keeps.
+// messages, toward the 200,000 a one-sided analysis keeps. The mapping
+// bound of each registering phone scanned every mapping and probe.
 type singleIndex struct {
 	// byDialog lists each dialog's messages (indexes in Messages), in
 	// order.
@@ -30,6 +31,11 @@ type singleIndex struct {
 	// end, keepalive the UDP flows with at least two tiny payloads; each
 	// in order, a flow once per list.
 	rtp, keepalive map[netip.AddrPort][]int32
+	// upper is, by public endpoint, the first mapping (index in
+	// Mappings) with an upper bound on its lifetime; probes lists the
+	// probes (indexes in Probes) by destination, in order.
+	upper  map[netip.AddrPort]int
+	probes map[netip.AddrPort][]int32
 }
 
 // index returns the capture's index, made on first use.
@@ -38,7 +44,8 @@ func (c *SingleContext) index() *singleIndex {
 		return c.idx
 	}
 	x := &singleIndex{byDialog: map[int][]int32{}, pings: map[netip.AddrPort][]int64{}, answered: map[netip.AddrPort][]int64{},
-		rtp: map[netip.AddrPort][]int32{}, keepalive: map[netip.AddrPort][]int32{}}
+		rtp: map[netip.AddrPort][]int32{}, keepalive: map[netip.AddrPort][]int32{},
+		upper: map[netip.AddrPort]int{}, probes: map[netip.AddrPort][]int32{}}
 	for i := range c.Messages {
 		m := &c.Messages[i]
 		x.byDialog[m.Dialog] = append(x.byDialog[m.Dialog], int32(i))
@@ -47,9 +54,15 @@ func (c *SingleContext) index() *singleIndex {
 			x.pings[src] = append(x.pings[src], m.TS)
 		}
 	}
-	for _, pr := range c.Probes {
+	for i, pr := range c.Probes {
 		if pr.Outcome == oneside.Answered && c.isPing(&c.Messages[pr.MessageID-1]) {
 			x.answered[pr.Dst] = append(x.answered[pr.Dst], pr.TS)
+		}
+		x.probes[pr.Dst] = append(x.probes[pr.Dst], int32(i))
+	}
+	for i, m := range c.Mappings {
+		if _, ok := x.upper[m.WAN]; !ok && m.Lifetime.Upper != nil {
+			x.upper[m.WAN] = i
 		}
 	}
 	byEnds := func(to map[netip.AddrPort][]int32, f *oneside.Flow, i int) {
