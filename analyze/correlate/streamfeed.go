@@ -55,11 +55,20 @@ type streamMemo struct {
 	gen  uint32
 }
 
-// streamOpBatch ops travel together; streamOpBatches bound those in
-// flight (1 MiB; see batchLen for the size).
+// streamOpBatch ops travel together (see batchLen for the size);
+// streamOpBatches bound those in flight, 4 MiB: the pairer writes each op
+// over one the serving goroutine read a rotation before, and with 4
+// batches (1 MiB) that line was often still in the other core's cache,
+// which a write must first take from it. While this machine's two vCPUs
+// sit far apart (a cross-core round trip of 350 ns instead of 90; see
+// cmd/sipalg-bench's crossCore) the second pass took 685-754 ms on the
+// large RTP pair, 441-630 ms with 16 (medians of alternated runs in two
+// stretches of that state, 6 and 14 rounds; while near, 430-436 ms
+// either way). 16 batches of events as well did no better, and 16 of
+// events alone did not help. (2026-12, issue 15.)
 const (
 	streamOpBatch      = 4096
-	streamOpBatches    = 4
+	streamOpBatches    = 16
 	firstStreamOpBatch = 256 // as firstBatchLen
 )
 
