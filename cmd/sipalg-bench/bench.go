@@ -44,6 +44,11 @@ type bencher struct {
 	self   string
 	log    io.Writer
 	out    io.Writer
+	// probe, when set, is measured before each round of rounds, which
+	// leaves the results in probes and the rounds' ratios in roundRatios.
+	probe       func() time.Duration
+	probes      []time.Duration
+	roundRatios [][]float64
 }
 
 // measure runs argv runs times (stdout discarded) under /usr/bin/time,
@@ -70,7 +75,11 @@ func (b *bencher) rounds(runs int, cmds ...[]string) ([]stats, []ratio, error) {
 	cpus := make([][]time.Duration, len(cmds))
 	rss := make([][]int64, len(cmds))
 	rs := make([][]float64, len(cmds))
+	b.probes = b.probes[:0]
 	for range runs {
+		if b.probe != nil {
+			b.probes = append(b.probes, b.probe())
+		}
 		for k, argv := range cmds {
 			s, err := b.once(argv)
 			if err != nil {
@@ -82,6 +91,7 @@ func (b *bencher) rounds(runs int, cmds ...[]string) ([]stats, []ratio, error) {
 			}
 		}
 	}
+	b.roundRatios = rs
 	st := make([]stats, len(cmds))
 	ratios := make([]ratio, len(cmds))
 	for k := range cmds {
@@ -248,12 +258,12 @@ func (b *bencher) large() error {
 	b.warm(lan, wan)
 	b.header(fmt.Sprintf("Large pair: %d calls of %s, %d packets and %.0f MB per side", m.Config.Phones, m.Config.Call, m.Counts.Packets, float64(m.Counts.LANBytes)/1e6))
 	// In turn, a round at a time: the ratio is the target (issue 15).
-	rtBefore := crossCore()
+	b.probe = crossCore
 	st, rs, err := b.rounds(b.runs, b.readloopArgv(lan, wan), b.readloopArgv("-seq", lan, wan), b.analyzeArgv(lan, wan))
+	b.probe = nil
 	if err != nil {
 		return err
 	}
-	rtAfter := crossCore()
 	base, seq, an := st[0], st[1], st[2]
 	b.row("bare read+decode loop, both files in parallel", base, pk, by, 0)
 	b.row("bare read+decode loop, one file after the other", seq, pk, by, base.wall)
@@ -261,7 +271,16 @@ func (b *bencher) large() error {
 	fmt.Fprintf(b.out, "\nanalyze / bare loop, the median of the rounds' ratios (the loop and analyze run in turn, %d rounds): %s (both files in parallel), %.2f× (one after the other, medians).\n",
 		b.runs, rs[2], an.wall.Seconds()/seq.wall.Seconds())
 	fmt.Fprintf(b.out, "Load average after the runs: %s (2 cores: above 2, other processes took turns with these).\n", loadAvg())
-	fmt.Fprintf(b.out, "Cross-core round trip: %d ns before the runs, %d ns after (the development machine: 70-130 ns while its two vCPUs sit near each other, 330-390 ns while the host puts them apart, when analyze's second pass, goroutines handing batches to each other, runs about 0.3 s slower; see docs/performance.md).\n", rtBefore.Nanoseconds(), rtAfter.Nanoseconds())
+	var near, apart []float64
+	for i, rt := range b.probes {
+		if rt < apartRoundTrip {
+			near = append(near, b.roundRatios[2][i])
+		} else {
+			apart = append(apart, b.roundRatios[2][i])
+		}
+	}
+	fmt.Fprintf(b.out, "Cross-core round trip before each round (ns): %v. analyze / bare loop in the rounds that began with the vCPUs near each other (under %d ns): %s; apart: %s (see docs/performance.md: while apart, analyze's second pass, goroutines handing batches to each other, can run slower; the state can also change within a round).\n",
+		nanos(b.probes), apartRoundTrip.Nanoseconds(), medianOf(near), medianOf(apart))
 	return nil
 }
 

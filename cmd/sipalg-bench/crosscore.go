@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"runtime"
 	"slices"
 	"sync/atomic"
@@ -47,4 +48,26 @@ func crossCore() time.Duration {
 	}
 	slices.Sort(rts)
 	return rts[len(rts)/2]
+}
+
+// apartRoundTrip separates the two states crossCore tells apart on the
+// development machine.
+const apartRoundTrip = 200 * time.Nanosecond
+
+func nanos(ds []time.Duration) []int64 {
+	out := make([]int64, len(ds))
+	for i, d := range ds {
+		out[i] = d.Nanoseconds()
+	}
+	return out
+}
+
+// medianOf describes the median of rs and how many there are.
+func medianOf(rs []float64) string {
+	if len(rs) == 0 {
+		return "no round"
+	}
+	s := slices.Clone(rs)
+	slices.Sort(s)
+	return fmt.Sprintf("%.2f× (%d rounds, %.2f–%.2f)", s[len(s)/2], len(s), s[0], s[len(s)-1])
 }
