@@ -189,18 +189,9 @@ func AppendRecordJSON(dst, rec []byte, prefix string) ([]byte, error) {
 		o.Key(k)
 		o.Buf = jsontext.String(o.Buf, r.Bytes())
 	}
-	// count reads a list's length: each element takes a byte at least.
-	count := func() int {
-		n := r.Uvarint()
-		if n > uint64(r.Len()) {
-			r.Fail()
-			return 0
-		}
-		return int(n)
-	}
 	o.Key("refs")
-	o.List(count(), flags&recRefsNil != 0, func(dst []byte, _ int) []byte { return jsontext.String(dst, r.Bytes()) })
-	if n := count(); n > 0 {
+	o.List(r.Count(), flags&recRefsNil != 0, func(dst []byte, _ int) []byte { return jsontext.String(dst, r.Bytes()) })
+	if n := r.Count(); n > 0 {
 		o.Key("frames")
 		o.List(n, false, func(dst []byte, _ int) []byte { return jsontext.Int(dst, int(r.Varint())) })
 	}

@@ -1,10 +1,12 @@
 package rules
 
 import (
+	"encoding/binary"
 	"errors"
 	"net/netip"
 	"reflect"
 	"testing"
+	"time"
 )
 
 // TestPlanRecord: a media plan comes back from its spool record as it
@@ -37,5 +39,25 @@ func TestPlanRecord(t *testing.T) {
 		if _, err := decodePlan(append(rec, 0)); !errors.Is(err, errPlanRecord) {
 			t.Errorf("%+v with a byte after it: got %v, want errPlanRecord", p, err)
 		}
+	}
+}
+
+// TestPlanRecordDamagedCount: a record whose endpoint list claims more
+// elements than it has bytes is an error at once; it does not drive a
+// loop through them (which took minutes for a length of 2^40).
+func TestPlanRecordDamagedCount(t *testing.T) {
+	rec := binary.AppendUvarint([]byte{0, 14}, 1<<40) // flags, dialog 7, a phone list of 2^40
+	done := make(chan error, 1)
+	go func() {
+		_, err := decodePlan(rec)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, errPlanRecord) {
+			t.Errorf("got %v, want errPlanRecord", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("decodePlan still reading a list of 2^40 endpoints after 10 s")
 	}
 }

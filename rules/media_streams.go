@@ -372,11 +372,7 @@ func decodePlan(rec []byte) (*mediaPlan, error) {
 	flags := r.Byte()
 	p := &mediaPlan{dialog: int(r.Varint()), oneWayByDesign: flags&planOneWay != 0, established: flags&planEstablished != 0}
 	for _, eps := range [3]*[]netip.AddrPort{&p.phone, &p.phoneWAN, &p.far} {
-		n := r.Uvarint()
-		if n > uint64(r.Len()) {
-			r.Fail()
-		}
-		for range n {
+		for range r.Count() {
 			*eps = append(*eps, r.AddrPort())
 		}
 	}

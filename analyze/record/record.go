@@ -82,14 +82,7 @@ func (r *Reader) Next(n int) []byte {
 }
 
 // Bytes reads a byte string written by [AppendBytes].
-func (r *Reader) Bytes() []byte {
-	n := r.Uvarint()
-	if n > uint64(len(r.b)) {
-		r.Fail()
-		return nil
-	}
-	return r.Next(int(n))
-}
+func (r *Reader) Bytes() []byte { return r.Next(r.Count()) }
 
 // AppendBytes appends s with its length before it.
 func AppendBytes(b, s []byte) []byte {
@@ -104,24 +97,26 @@ func AppendString(b []byte, s string) []byte {
 }
 
 // AppendAddrPort appends ap's binary form (netip's), its length first.
-func AppendAddrPort(b []byte, ap netip.AddrPort) []byte {
-	n := len(b)
-	b = append(b, 0)
-	b, _ = ap.AppendBinary(b) // never fails
-	b[n] = byte(len(b) - n - 1)
-	return b
-}
+func AppendAddrPort(b []byte, ap netip.AddrPort) []byte { return appendBinary(b, ap) }
 
 // AppendAddr appends a's binary form (netip's), its length first.
-func AppendAddr(b []byte, a netip.Addr) []byte {
+func AppendAddr(b []byte, a netip.Addr) []byte { return appendBinary(b, a) }
+
+// appendBinary appends v's binary form, its length (under 256 bytes)
+// first.
+func appendBinary[T interface{ AppendBinary([]byte) ([]byte, error) }](b []byte, v T) []byte {
 	n := len(b)
 	b = append(b, 0)
-	b, _ = a.AppendBinary(b) // never fails
+	b, _ = v.AppendBinary(b) // netip's never fails
 	b[n] = byte(len(b) - n - 1)
 	return b
 }
 
 // AddrPort reads an address and port written by [AppendAddrPort].
+//
+// AddrPort and Addr are written out, not one generic reader: a type
+// parameter's UnmarshalBinary made the value escape, an allocation per
+// read.
 func (r *Reader) AddrPort() netip.AddrPort {
 	b := r.Next(int(r.Byte()))
 	var ap netip.AddrPort
@@ -139,4 +134,17 @@ func (r *Reader) Addr() netip.Addr {
 		r.Fail()
 	}
 	return a
+}
+
+// Count reads the length of a list written before its elements, each of
+// which takes a byte at least: a length past the bytes left fails the
+// record, and Count returns 0, so that a damaged length never drives a
+// loop.
+func (r *Reader) Count() int {
+	n := r.Uvarint()
+	if n > uint64(len(r.b)) {
+		r.Fail()
+		return 0
+	}
+	return int(n)
 }

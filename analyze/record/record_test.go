@@ -73,3 +73,18 @@ func TestAddrRoundTrip(t *testing.T) {
 		t.Error("3 bytes read as an address and port")
 	}
 }
+
+// TestCountBounded: a list's length past the bytes left fails the record
+// and counts nothing, so that a damaged length never drives a loop (a
+// media plan's endpoint lists were read so); a length that fits is read
+// as written.
+func TestCountBounded(t *testing.T) {
+	r := NewReader(binary.AppendUvarint(nil, 1<<40))
+	if n := r.Count(); n != 0 || !r.Failed() {
+		t.Errorf("a length of 2^40 with no bytes left: Count %d, failed %v", n, r.Failed())
+	}
+	r = NewReader(append(binary.AppendUvarint(nil, 2), 7, 8))
+	if n := r.Count(); n != 2 || r.Failed() || r.Byte() != 7 || r.Byte() != 8 || !r.Done() {
+		t.Errorf("a length of 2 with 2 bytes after it: Count %d, failed %v", n, r.Failed())
+	}
+}
