@@ -404,9 +404,21 @@ var errLogCorrupt = errors.New("correlate: event log corrupt")
 // valid until the next call) or an ICMP error into u, isU set. It returns
 // io.EOF after the last.
 func (r *logReader) next(e *event, u *capture.Unreachable) (data []byte, isU bool, err error) {
-	if !r.slow && r.end-r.pos > maxFastBody && r.fast(e) {
+	if r.tryFast(e) {
 		return nil, false, nil
 	}
+	return r.record(e, u)
+}
+
+// tryFast reads the next record with fast when the buffer holds more
+// than maxFastBody bytes of it (and tests did not ask for field by
+// field), and reports whether it did.
+func (r *logReader) tryFast(e *event) bool {
+	return !r.slow && r.end-r.pos > maxFastBody && r.fast(e)
+}
+
+// record is next field by field, every record, for what fast leaves.
+func (r *logReader) record(e *event, u *capture.Unreachable) (data []byte, isU bool, err error) {
 	if err := r.fill(min(binary.MaxVarintLen64, len(r.buf))); err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
 		return nil, false, err
 	}

@@ -170,10 +170,11 @@ func (s *sideReader) get() *batch {
 // one, commit hands the batch on once full, drop takes the last slot back.
 // The count is n, set in the batch only when it is handed on: the batch
 // headers of both sides, allocated together, may share a cache line, and
-// a write to it per event by each side's goroutine made the two cores
-// take it from each other (2026-12, issue 15); so could the two sides'
-// fillers, which the padding keeps on lines of their own. Methods, not
-// closures: the log reader's loop calls them for every event.
+// a write to it per event by each side's goroutine (each side was read
+// by a goroutine of its own then) made the two cores take it from each
+// other (2026-12, issue 15); the padding keeps a filler on a line of its
+// own, away from what the pairer reads. Methods, not closures: the log
+// reader's loop calls them for every event.
 type filler struct {
 	s *sideReader
 	b *batch
@@ -292,14 +293,15 @@ func (s *sideReader) scanLog(f *filler, sip func(*event, []byte), unreachable fu
 	var u capture.Unreachable
 	for {
 		e := f.slot()
-		// The common record, without next's frame around fast.
-		if !r.slow && r.end-r.pos > maxFastBody && r.fast(e) {
+		// The common record, without next's frame around fast; the rest
+		// field by field, fast not tried again.
+		if r.tryFast(e) {
 			if !f.commit() {
 				return nil
 			}
 			continue
 		}
-		data, isU, err := r.next(e, &u)
+		data, isU, err := r.record(e, &u)
 		switch {
 		case err == nil && !isU:
 			if e.kind == KindSIP {

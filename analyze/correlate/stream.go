@@ -411,16 +411,6 @@ func (ss *streams) finish(st *sstate) {
 	ss.sink(ss.key, ss.rec)
 }
 
-// pair counts a packet that crossed: l and w its LAN and WAN twins, lt and
-// wt their times (LAN clock), r the residual of its delay, ns.
-func (ss *streams) pair(l, w *event, dir direction, lt, wt int64, r float64) {
-	enterT := wt
-	if dir == dirOutbound {
-		enterT = lt
-	}
-	ss.pairStream(l, w, dir, enterT).crossed(l, w, dir, enterT, r)
-}
-
 // pairStream returns the stream of a packet that crossed (l and w its LAN
 // and WAN twins, entering the router at enterT), from get, and makes its
 // leaving key name it too: pair's lookups. While gen stays, a later
@@ -458,7 +448,9 @@ func (ss *streams) still(slot int32, g uint32, t int64) *sstate {
 	return st
 }
 
-// crossed counts a packet of st that crossed; see pair.
+// crossed counts a packet of st that crossed: l and w its LAN and WAN
+// twins, entering the router at enterT (LAN clock), r the residual of its
+// delay, ns.
 func (st *sstate) crossed(l, w *event, dir direction, enterT int64, r float64) {
 	out := l
 	if dir == dirOutbound {
