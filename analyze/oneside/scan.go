@@ -223,32 +223,31 @@ func (f *Flow) count(kind string) {
 // gapsBefore measures the silence before p at its destination, before p
 // itself is recorded.
 func (s *scanned) gapsBefore(p *capture.Packet) gaps {
-	g := gaps{dstAny: -1, dstToSrc: -1}
-	if i, ok := s.lastEP[epKey{p.Proto, p.Dst}]; ok {
-		g.dstAny = p.TS - s.lastT[i]
-	}
-	if i, ok := s.lastDir[dirKey{p.Proto, p.Dst, p.Src}]; ok {
-		g.dstToSrc = p.TS - s.lastT[i]
-	}
-	return g
+	return gaps{dstAny: since(s, s.lastEP, epKey{p.Proto, p.Dst}, p.TS), dstToSrc: since(s, s.lastDir, dirKey{p.Proto, p.Dst, p.Src}, p.TS)}
 }
 
 // touch records p in the endpoint and direction tables.
 func (s *scanned) touch(p *capture.Packet) {
-	for _, ep := range [2]netip.AddrPort{p.Src, p.Dst} {
-		k := epKey{p.Proto, ep}
-		if i, ok := s.lastEP[k]; ok {
-			s.lastT[i] = p.TS
-		} else if len(s.lastEP) < 2*maxFlows {
-			s.lastEP[k] = int32(len(s.lastT))
-			s.lastT = append(s.lastT, p.TS)
-		}
+	stamp(s, s.lastEP, epKey{p.Proto, p.Src}, p.TS)
+	stamp(s, s.lastEP, epKey{p.Proto, p.Dst}, p.TS)
+	stamp(s, s.lastDir, dirKey{p.Proto, p.Src, p.Dst}, p.TS)
+}
+
+// since returns how long before ts table t last saw k, -1 when never.
+func since[K comparable](s *scanned, t map[K]int32, k K, ts int64) int64 {
+	if i, ok := t[k]; ok {
+		return ts - s.lastT[i]
 	}
-	k := dirKey{p.Proto, p.Src, p.Dst}
-	if i, ok := s.lastDir[k]; ok {
-		s.lastT[i] = p.TS
-	} else if len(s.lastDir) < 2*maxFlows {
-		s.lastDir[k] = int32(len(s.lastT))
-		s.lastT = append(s.lastT, p.TS)
+	return -1
+}
+
+// stamp records ts as when table t last saw k; a table holds at most
+// 2*maxFlows keys, and those past it are not recorded.
+func stamp[K comparable](s *scanned, t map[K]int32, k K, ts int64) {
+	if i, ok := t[k]; ok {
+		s.lastT[i] = ts
+	} else if len(t) < 2*maxFlows {
+		t[k] = int32(len(s.lastT))
+		s.lastT = append(s.lastT, ts)
 	}
 }
