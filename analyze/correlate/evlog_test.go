@@ -76,8 +76,8 @@ func TestEventLogSameAsCapture(t *testing.T) {
 }
 
 // TestEventLogRoundTrip writes events of every kind, numbered and not,
-// with SIP messages larger than the buffer and ICMP errors between them,
-// and reads them back.
+// with SIP messages larger than the buffer, ICMP errors between them and
+// time steps of every length, and reads them back.
 func TestEventLogRoundTrip(t *testing.T) {
 	w, err := newLogWriter(t.TempDir())
 	if err != nil {
@@ -96,6 +96,16 @@ func TestEventLogRoundTrip(t *testing.T) {
 	ts, frame := int64(1_700_000_000e9), 1
 	for i := range 5000 {
 		ts += int64(i%7) * 1e6
+		switch i % 250 { // time steps that do not fit the 4-byte field, and the edges
+		case 17:
+			ts += 5e9
+		case 18:
+			ts += logLongTime - 1
+		case 19:
+			ts += logLongTime
+		case 20:
+			ts -= 3e6
+		}
 		frame += 1 + i%3/2
 		e := event{ts: ts, frame: frame, ep: &flowKey{capture.ProtoUDP, a, b}, proto: capture.ProtoUDP, key: uint64(i) * 0x9e3779b97f4a7c15, ttl: uint8(64 - i%2), seq: -1}
 		switch i % 5 {
