@@ -345,6 +345,14 @@ func TestHTMLManyDialogsInChromium(t *testing.T) {
 		}
 	}
 	url := writeReportPage(t, &rep, "many.html")
+	page, err := os.ReadFile(strings.TrimPrefix(url, "file://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The page's script joins the JSON block's parts (htmlDataParts).
+	if n := strings.Count(string(page), htmlDataOpen); n < 2 {
+		t.Fatalf("the JSON block of %d bytes is in %d part(s), want several", len(page), n)
+	}
 	b := startChromium(t, 1200, 900)
 	start := time.Now()
 	b.navigate(url)

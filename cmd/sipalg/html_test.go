@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/sipalg/sipalg/analyze"
 	"github.com/sipalg/sipalg/analyze/fielddiff"
@@ -66,7 +67,7 @@ func renderHTMLString(t *testing.T, rep *analyze.Report) string {
 var (
 	reScript   = regexp.MustCompile(`(?s)<script>(.*?)</script>`)
 	reStyle    = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
-	reData     = regexp.MustCompile(`(?s)<script type="application/json" id="sipalg-data">(.*?)</script>`)
+	reData     = regexp.MustCompile(`(?s)<script type="application/json" class="sipalg-data">(.*?)</script>`)
 	reCSP      = regexp.MustCompile(`<meta http-equiv="Content-Security-Policy" content="([^"]*)">`)
 	reExternal = regexp.MustCompile(`(?i)<[a-z][^>]*\s(src|href|action|srcset|xlink:href)\s*=`)
 )
@@ -74,11 +75,15 @@ var (
 // pageData checks the page's self-containment and returns its JSON block.
 func pageData(t *testing.T, page string) *htmlData {
 	t.Helper()
-	if n := strings.Count(page, "<script"); n != 2 {
-		t.Errorf("%d <script elements, want 2 (the data and the code)", n)
+	parts := reData.FindAllStringSubmatch(page, -1)
+	if len(parts) == 0 {
+		t.Fatal("no JSON data block")
 	}
-	if n := strings.Count(page, "</script"); n != 2 {
-		t.Errorf("%d </script, want 2: something in the data closed a script", n)
+	if n := strings.Count(page, "<script"); n != 1+len(parts) {
+		t.Errorf("%d <script elements, want %d (the data's parts and the code)", n, 1+len(parts))
+	}
+	if n := strings.Count(page, "</script"); n != 1+len(parts) {
+		t.Errorf("%d </script, want %d: something in the data closed a script", n, 1+len(parts))
 	}
 	if m := reExternal.FindString(page); m != "" {
 		t.Errorf("the page references an external resource: %q", m)
@@ -93,12 +98,12 @@ func pageData(t *testing.T, page string) *htmlData {
 			t.Errorf("CSP %q lacks %q (the hash must be of the inline code as written)", policy, want)
 		}
 	}
-	m := reData.FindStringSubmatch(page)
-	if m == nil {
-		t.Fatal("no JSON data block")
+	var whole strings.Builder
+	for _, m := range parts {
+		whole.WriteString(m[1])
 	}
 	var d htmlData
-	if err := json.Unmarshal([]byte(m[1]), &d); err != nil {
+	if err := json.Unmarshal([]byte(whole.String()), &d); err != nil {
 		t.Fatalf("data block: %v", err)
 	}
 	return &d
@@ -517,5 +522,39 @@ func TestAnalyzeHTMLCLI(t *testing.T) {
 	code, stdout, _ = runCLI(t, "analyze", "--lan", dir+"/lan.pcap", "--wan", dir+"/wan.pcap", "--format", "html", "--fail-on", "never")
 	if code != exitOK || stdout != string(b) {
 		t.Errorf("exit %d; stdout differs from -o output (%d vs %d bytes)", code, len(stdout), len(b))
+	}
+}
+
+// TestHTMLDataParts: the JSON block's parts join to the bytes written,
+// each part a little over htmlDataPart at most, none cut inside a UTF-8
+// sequence, whatever the sizes of the writes.
+func TestHTMLDataParts(t *testing.T) {
+	var in []byte
+	chars := []string{"a", "\\u003c", "é", "中", "😀", `"`, ","}
+	for i := 0; len(in) < 5*htmlDataPart; i++ {
+		in = append(in, chars[(i*7+i/13)%len(chars)]...)
+	}
+	for _, step := range []int{1, 3, 4093, 64 << 10, htmlDataPart, 3 * htmlDataPart} {
+		var out bytes.Buffer
+		p := &htmlDataParts{w: &out}
+		for b := in; len(b) > 0; {
+			n := min(step, len(b))
+			if k, err := p.Write(b[:n]); k != n || err != nil {
+				t.Fatalf("step %d: wrote %d of %d: %v", step, k, n, err)
+			}
+			b = b[n:]
+		}
+		parts := strings.Split(out.String(), htmlDataClose+htmlDataOpen)
+		if len(parts) < 5 {
+			t.Errorf("step %d: %d parts of %d bytes, want at least 5", step, len(parts), len(in))
+		}
+		for i, part := range parts {
+			if len(part) > htmlDataPart+utf8.UTFMax || !utf8.ValidString(part) {
+				t.Errorf("step %d: part %d: %d bytes, valid UTF-8 %v", step, i, len(part), utf8.ValidString(part))
+			}
+		}
+		if strings.Join(parts, "") != string(in) {
+			t.Errorf("step %d: the parts do not join to what was written", step)
+		}
 	}
 }

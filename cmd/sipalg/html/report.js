@@ -3,7 +3,12 @@
 // reaches the page through textContent and attribute values, never markup.
 (function () {
   'use strict';
-  var data = JSON.parse(document.getElementById('sipalg-data').textContent);
+  // The JSON block comes in parts (parsed as one element, Chromium took
+  // seconds a megabyte of a large report to take it in).
+  // Once parsed, the parts leave the page: their text is not needed again.
+  var parts = document.querySelectorAll('script.sipalg-data');
+  var data = JSON.parse(Array.prototype.map.call(parts, function (e) { return e.textContent; }).join(''));
+  parts.forEach(function (e) { e.remove(); });
   var params = new URLSearchParams(location.search);
   var SVGNS = 'http://www.w3.org/2000/svg';
   var DIALOG_PAGE = 200;  // dialog summaries listed before "show more"
