@@ -49,7 +49,8 @@ type event struct {
 
 // batchLen events travel together between the reading goroutine
 // (pairer.serve) and the pairer; batchCount batches per side bound what
-// is in flight (1 MiB a side). A batch handed on may wake a goroutine
+// is in flight (2 MiB a side; 4 batches, 1 MiB, until 2026-12: see
+// streamOpBatches for why 8). A batch handed on may wake a goroutine
 // that waits for it: when a goroutine read each side and another did the
 // stream work (streamFeed), batches of 1,024 events and ops woke the
 // second pass's four goroutines so often that it took 473 ms on the
@@ -59,7 +60,7 @@ type event struct {
 // a small capture never allocates the rest.
 const (
 	batchLen      = 4096
-	batchCount    = 4
+	batchCount    = 8
 	firstBatchLen = 256
 )
 

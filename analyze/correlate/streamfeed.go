@@ -56,19 +56,26 @@ type streamMemo struct {
 }
 
 // streamOpBatch ops travel together (see batchLen for the size);
-// streamOpBatches bound those in flight, 4 MiB: the pairer writes each op
+// streamOpBatches bound those in flight, 8 MiB: the pairer writes each op
 // over one the serving goroutine read a rotation before, and with 4
 // batches (1 MiB) that line was often still in the other core's cache,
 // which a write must first take from it. While this machine's two vCPUs
 // sit far apart (a cross-core round trip of 350 ns instead of 90; see
 // cmd/sipalg-bench's crossCore) the second pass took 685-754 ms on the
-// large RTP pair, 441-630 ms with 16 (medians of alternated runs in two
+// large RTP pair, 441-630 ms with 16 (4 MiB; medians of alternated runs in two
 // stretches of that state, 6 and 14 rounds; while near, 430-436 ms
 // either way). 16 batches of events as well did no better, and 16 of
 // events alone did not help. (2026-12, issue 15.)
+//
+// Then 32 batches of ops (8 MiB) with 8 batches of events a side: apart,
+// the second pass took 0.718 s instead of 0.772 s (medians of 8
+// alternated rounds, faster in each), 0.98 instead of 1.06 s in a slower
+// stretch; near, 0.01-0.02 s longer (0.55 against 0.54 s). Either alone
+// was within the noise. Peak RSS 2-8 MiB more (50-58 MiB on the large RTP
+// pair).
 const (
 	streamOpBatch      = 4096
-	streamOpBatches    = 16
+	streamOpBatches    = 32
 	firstStreamOpBatch = 256 // as firstBatchLen
 )
 
