@@ -139,6 +139,9 @@ func (f *streamFeed) stop() {
 
 // slot returns the next op to fill; send hands it on.
 func (f *streamFeed) slot() *streamOp {
+	if f.cur == nil { // before start, or after stop: one op at a time
+		f.cur = make([]streamOp, 0, 1)
+	}
 	f.cur = f.cur[:len(f.cur)+1]
 	return &f.cur[len(f.cur)-1]
 }
@@ -168,9 +171,6 @@ func (f *streamFeed) flush() {
 // and wt (LAN clock), r its delay's residual; learned and kept as in
 // streamOp.
 func (f *streamFeed) crossed(l, w *event, dir direction, lt, wt int64, r float64, learned, kept bool) {
-	if f.cur == nil {
-		f.cur = make([]streamOp, 0, 1)
-	}
 	o := f.slot()
 	o.t, o.frame = lt, w.frame
 	if dir == dirInbound {
@@ -185,9 +185,6 @@ func (f *streamFeed) crossed(l, w *event, dir direction, lt, wt int64, r float64
 // unpaired counts a media packet e seen on one side only, at t; state is
 // its Unpaired.State.
 func (f *streamFeed) unpaired(e *event, dir direction, state string, t int64) {
-	if f.cur == nil {
-		f.cur = make([]streamOp, 0, 1)
-	}
 	o := f.slot()
 	o.lep, o.wep, o.t, o.r, o.frame = e.ep, nil, t, 0, e.frame
 	o.lflow, o.wflow = e.flow, 0
